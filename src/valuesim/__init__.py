@@ -1,0 +1,21 @@
+"""valuesim: simulate individual and population answers to value questions, and measure them.
+
+The public API is re-exported here so a notebook never has to shell out.
+"""
+
+__version__ = "0.1.0"
+
+from .survey.model import Codebook, Kind, MissingCode, Option, Profile, Question, Respondent  # noqa: E402
+from .survey.survey import Survey  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "Codebook",
+    "Kind",
+    "MissingCode",
+    "Option",
+    "Profile",
+    "Question",
+    "Respondent",
+    "Survey",
+]

@@ -1,0 +1,54 @@
+"""The ``valuesim`` command: a thin layer over the Python API.
+
+Each command group lives in its own module exposing ``register(subparsers)``; the modules
+listed in ``COMMAND_MODULES`` are loaded in order. Errors a user can cause end in one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import ValuesimError
+from ..survey.model import UnknownQuestion
+from ..survey.survey import UnknownRespondent
+
+COMMAND_MODULES = ["demo"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="valuesim",
+        description=(
+            "Simulate how people and populations answer value questions (World Values Survey "
+            "wave 7) with LLMs and statistics, and measure how close the simulation is."
+        ),
+    )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"valuesim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
+        print(f"valuesim: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("valuesim: interrupted; everything computed so far is saved.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The one call every simulator answers: predict(person, question) -> Prediction.
+
+A Prediction carries a full distribution over the question's option codes, so the same
+output serves individual metrics (accuracy, MAE), population aggregation and calibration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Protocol, runtime_checkable
+
+from ..survey.model import Profile, Question
+
+
+@dataclass(frozen=True)
+class PersonContext:
+    """Everything a simulator may know about the target person: never the held-out answers."""
+
+    respondent_id: str
+    country: str
+    profile: Profile
+    weight: float = 1.0
+
+
+@dataclass
+class Prediction:
+    distribution: dict[int, float]  # option code -> probability, sums to 1
+    answer: int  # the single predicted code
+    trace: dict[str, Any] = field(default_factory=dict)  # prompts, completions, module analyses
+    failed: bool = False  # True when the method could not produce an answer (recorded, not raised)
+    error: str = ""
+
+    @classmethod
+    def from_distribution(cls, distribution: dict[int, float], trace: dict | None = None) -> "Prediction":
+        total = sum(distribution.values())
+        dist = {int(k): float(v) / total for k, v in distribution.items()} if total > 0 else {}
+        answer = max(dist, key=lambda c: (dist[c], -c)) if dist else 0
+        return cls(dist, answer, trace or {})
+
+    @classmethod
+    def failure(cls, question: Question, error: str, trace: dict | None = None) -> "Prediction":
+        """A recorded failure: uniform distribution so aggregates stay defined, flagged failed."""
+        codes = question.codes
+        dist = {c: 1.0 / len(codes) for c in codes} if codes else {}
+        return cls(dist, codes[0] if codes else 0, trace or {}, failed=True, error=error)
+
+
+@runtime_checkable
+class Simulator(Protocol):
+    """A method that predicts a person's answer. ``fit`` sees training respondents only."""
+
+    name: str
+
+    def predict(self, person: PersonContext, question: Question) -> Prediction: ...
+
+
+def predict_many(
+    simulator: Simulator, pairs: Iterable[tuple[PersonContext, Question]]
+) -> list[Prediction]:
+    """Batch entry point; simulators with a faster batch path define ``predict_batch``."""
+    pairs = list(pairs)
+    batch = getattr(simulator, "predict_batch", None)
+    if callable(batch):
+        return batch(pairs)
+    return [simulator.predict(p, q) for p, q in pairs]

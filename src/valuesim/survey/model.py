@@ -1,0 +1,251 @@
+"""What a survey is: questions with coded options, a codebook, respondents and their profiles.
+
+These types know nothing about files, LLMs or methods; every other module speaks in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Iterable, Iterator, Mapping
+
+
+class Kind(str, Enum):
+    """How a question's codes relate to each other (decides which metrics apply)."""
+
+    ORDINAL = "ordinal"  # ordered scale: MAE is meaningful
+    NOMINAL = "nominal"  # unordered categories: accuracy only
+    BINARY = "binary"  # two options (mentioned / not, yes / no): accuracy only
+    NUMERIC = "numeric"  # a count or a year (age, year of birth, children)
+
+
+class MissingCode(IntEnum):
+    """WVS missing-value codes. They make an answer missing but stay distinguishable."""
+
+    DONT_KNOW = -1
+    NO_ANSWER = -2
+    NOT_APPLICABLE = -3
+    NOT_ASKED = -4
+    MISSING = -5
+
+    @property
+    def label(self) -> str:
+        return {
+            -1: "Don't know",
+            -2: "No answer",
+            -3: "Not applicable",
+            -4: "Not asked",
+            -5: "Missing",
+        }[int(self)]
+
+
+MISSING_CODES = frozenset(int(c) for c in MissingCode)
+
+
+@dataclass(frozen=True)
+class Option:
+    code: int
+    label: str
+    # Second-person statement for a respondent who chose this option,
+    # e.g. "Family is very important in your life."
+    statement: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey item.
+
+    For ordinal items ``options`` are listed in code order; ``ordinal_high`` names what a
+    high code means (e.g. "less important") so MAE is read the right way round. Numeric
+    items have no options, only ``valid_range``.
+    """
+
+    id: str
+    text: str
+    kind: Kind
+    options: tuple[Option, ...] = ()
+    valid_range: tuple[int, int] | None = None
+    short: str = ""
+    section: str = ""
+    category: str = ""
+    ordinal_high: str = ""
+    # Template for numeric answers, e.g. "You were born in {value}."
+    numeric_statement: str = ""
+
+    @property
+    def codes(self) -> tuple[int, ...]:
+        if self.options:
+            return tuple(o.code for o in self.options)
+        lo, hi = self.valid_range or (0, -1)
+        return tuple(range(lo, hi + 1))
+
+    @property
+    def is_ordinal(self) -> bool:
+        return self.kind == Kind.ORDINAL
+
+    @property
+    def n_steps(self) -> int:
+        """Number of ordinal steps between the lowest and highest code (MAE normaliser)."""
+        codes = self.codes
+        return (max(codes) - min(codes)) if codes else 0
+
+    def option(self, code: int) -> Option:
+        for o in self.options:
+            if o.code == code:
+                return o
+        raise KeyError(f"{self.id} has no option with code {code}")
+
+    def is_valid(self, code: int) -> bool:
+        if self.options:
+            return any(o.code == code for o in self.options)
+        lo, hi = self.valid_range or (code, code)
+        return lo <= code <= hi
+
+    def label(self, code: int) -> str:
+        return self.option(code).label if self.options else str(code)
+
+    def statement(self, code: int) -> str:
+        """The second-person sentence that states this answer."""
+        if not self.options:
+            template = self.numeric_statement or f"Asked '{self.text}', you answered {{value}}."
+            return template.format(value=code)
+        opt = self.option(code)
+        return opt.statement or f"Asked '{self.text}', you answered '{opt.label}'."
+
+    def render(self) -> str:
+        """The question with its options, as a prompt shows it ("1. Very important")."""
+        lines = [f"{self.id}: {self.text}"]
+        if self.options:
+            lines += [f"{o.code}. {o.label}" for o in self.options]
+        elif self.valid_range:
+            lines.append(f"(a number from {self.valid_range[0]} to {self.valid_range[1]})")
+        return "\n".join(lines)
+
+
+class UnknownQuestion(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "unknown question"
+
+
+@dataclass
+class Codebook:
+    """An ordered collection of questions, looked up by id."""
+
+    questions: tuple[Question, ...]
+    name: str = ""
+    _by_id: dict[str, Question] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.questions = tuple(self.questions)
+        self._by_id = {q.id: q for q in self.questions}
+        if len(self._by_id) != len(self.questions):
+            raise ValueError("codebook has duplicate question ids")
+
+    def __getitem__(self, qid: str) -> Question:
+        try:
+            return self._by_id[qid]
+        except KeyError:
+            raise UnknownQuestion(f"unknown question id {qid!r} (not in the {self.name or 'codebook'})") from None
+
+    def __contains__(self, qid: object) -> bool:
+        return qid in self._by_id
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions)
+
+    def __len__(self) -> int:
+        return len(self.questions)
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.questions]
+
+    def subset(self, qids: Iterable[str]) -> "Codebook":
+        return Codebook(tuple(self[q] for q in qids), name=self.name)
+
+    def by_category(self) -> dict[str, list[Question]]:
+        out: dict[str, list[Question]] = {}
+        for q in self.questions:
+            out.setdefault(q.category, []).append(q)
+        return out
+
+
+@dataclass
+class Respondent:
+    """One person: valid answers by question id, and missing codes kept apart."""
+
+    id: str
+    country: str
+    weight: float = 1.0
+    answers: dict[str, int] = field(default_factory=dict)
+    missing: dict[str, MissingCode] = field(default_factory=dict)
+
+    def answered(self, codebook: Codebook | None = None) -> list[str]:
+        if codebook is None:
+            return list(self.answers)
+        return [q.id for q in codebook if q.id in self.answers]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What is known about a person: their answers to some questions (never the target)."""
+
+    items: tuple[tuple[Question, int], ...]
+
+    @classmethod
+    def from_respondent(
+        cls,
+        respondent: Respondent,
+        codebook: Codebook,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> "Profile":
+        excluded = set(exclude)
+        wanted = list(include) if include is not None else codebook.ids
+        items = tuple(
+            (codebook[q], respondent.answers[q])
+            for q in wanted
+            if q in respondent.answers and q not in excluded
+        )
+        return cls(items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [q.id for q, _ in self.items]
+
+    def answers(self) -> dict[str, int]:
+        return {q.id: code for q, code in self.items}
+
+    def restrict(self, qids: Iterable[str]) -> "Profile":
+        keep = set(qids)
+        return Profile(tuple((q, c) for q, c in self.items if q.id in keep))
+
+    def as_qa_list(self) -> str:
+        """The paper's profile layout: each question, its options, then the person's answer."""
+        blocks = []
+        for q, code in self.items:
+            answer = f"{code}. {q.label(code)}" if q.options else str(code)
+            blocks.append(f"{q.render()}\nAnswer: {answer}")
+        return "\n\n".join(blocks)
+
+    def as_statements(self) -> str:
+        """One second-person sentence per known answer."""
+        return "\n".join(q.statement(code) for q, code in self.items)
+
+
+def answers_from_codes(codes: Mapping[str, int]) -> tuple[dict[str, int], dict[str, MissingCode]]:
+    """Split raw coded answers into valid answers and missing codes."""
+    answers: dict[str, int] = {}
+    missing: dict[str, MissingCode] = {}
+    for qid, code in codes.items():
+        if code is None:
+            continue
+        code = int(code)
+        if code in MISSING_CODES:
+            missing[qid] = MissingCode(code)
+        else:
+            answers[qid] = code
+    return answers, missing

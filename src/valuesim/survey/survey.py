@@ -1,0 +1,72 @@
+"""A loaded survey: a codebook plus one row of raw codes per respondent.
+
+Raw codes are kept as they are in the file (negative WVS missing codes included) so that
+"don't know" and "not asked" stay distinguishable; ``valid()`` gives the analysis view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .model import MISSING_CODES, Codebook, Respondent, answers_from_codes
+
+ID, COUNTRY, WEIGHT = "respondent_id", "country", "weight"
+
+
+class UnknownRespondent(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown respondent"
+
+
+@dataclass
+class Survey:
+    """``data`` has index ``respondent_id`` (str), columns ``country``, ``weight`` and one
+    nullable-integer column per question in ``codebook`` holding the raw code."""
+
+    codebook: Codebook
+    data: pd.DataFrame
+    source: str = ""
+    synthetic: bool = False
+    absent: list[str] = field(default_factory=list)  # codebook items the file did not have
+
+    @property
+    def question_ids(self) -> list[str]:
+        return [q for q in self.codebook.ids if q in self.data.columns]
+
+    @property
+    def countries(self) -> list[str]:
+        return sorted(self.data[COUNTRY].dropna().unique().tolist())
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def valid(self, qids: list[str] | None = None) -> pd.DataFrame:
+        """Codes with every missing code turned into NA (float matrix, NaN = missing)."""
+        cols = qids if qids is not None else self.question_ids
+        raw = self.data[cols].astype("float64")
+        return raw.mask(raw.isin(list(MISSING_CODES)))
+
+    def codes_array(self, qids: list[str] | None = None) -> np.ndarray:
+        """Valid codes as a float array (NaN = missing), rows in ``data`` order."""
+        return self.valid(qids).to_numpy(dtype="float64")
+
+    def respondent(self, respondent_id: str) -> Respondent:
+        rid = str(respondent_id)
+        if rid not in self.data.index:
+            raise UnknownRespondent(
+                f"respondent {rid!r} is not in {self.source or 'this survey'} "
+                f"({len(self.data)} respondents; ids look like {', '.join(map(str, self.data.index[:3]))})"
+            )
+        row = self.data.loc[rid]
+        codes = {q: row[q] for q in self.question_ids if not pd.isna(row[q])}
+        answers, missing = answers_from_codes(codes)
+        return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing)
+
+    def respondents(self, ids: list[str] | None = None) -> list[Respondent]:
+        return [self.respondent(r) for r in (ids if ids is not None else self.data.index)]
+
+    def subset(self, ids) -> "Survey":
+        return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent))
