@@ -1,0 +1,128 @@
+"""Turning model output into a probability for every option code.
+
+Two ways, shared by all backends:
+
+* ``score_codes``: from next-token log-probabilities after the ``Answer: `` prefix. A code's
+  probability is the product of its tokens' probabilities, and a code that is a prefix of
+  another ("1" vs "10") only counts when the next token does not continue it into a longer
+  code. Tokenizers differ (Qwen writes "10" as "1","0"; GPT-style ones as "10"), so the walk
+  works on text, asking the backend for the next distribution whenever a branch is ambiguous.
+* ``vote_distribution``: from sampled answers parsed with ``parse_answer`` (the fallback when a
+  backend gives no log-probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Callable, Mapping, Sequence
+
+from ..errors import ModelError
+
+# A function giving the next-token distribution {token text: logprob} after an answer text
+# already written (e.g. "" right after "Answer: ", or "1"); None when it cannot be known.
+NextTokens = Callable[[str], "Mapping[str, float] | None"]
+
+MIN_BRANCH_PROB = 1e-6  # branches less likely than this are not expanded (saves calls)
+
+
+def _continues(ch: str) -> bool:
+    """Whether a character would make a code longer (letters/digits) rather than end it."""
+    return ch.isalnum()
+
+
+def score_codes(first: Mapping[str, float], next_tokens: NextTokens, codes: Sequence[str]) -> dict[str, float]:
+    """Probability of each code (normalised over the codes) from token log-probabilities.
+
+    ``first`` is the distribution right after the prefix; ``next_tokens(text)`` gives the one
+    after the answer text ``text``. Returns {} when no code received any probability."""
+    codes = [str(c) for c in codes]
+    mass = {c: 0.0 for c in codes}
+
+    def walk(dist: Mapping[str, float], written: str, p_written: float) -> None:
+        ending_mass = 0.0  # mass of tokens that end ``written`` (only matters if it is a code)
+        for token, logprob in dist.items():
+            p = p_written * math.exp(logprob)
+            if p <= 0.0:
+                continue
+            text = written + token
+            if not written:
+                text = text.lstrip()  # "Answer: " may be followed by " 3" in some tokenizers
+                if not text:
+                    continue  # a bare space: rare; its continuation is not followed
+            if text[: len(written)] != written:
+                continue
+            if written and not _continues(text[len(written)]):
+                ending_mass += p
+                continue
+            # the longest code that ``text`` starts with and then ends (non-continuing char)
+            done = [c for c in codes if text.startswith(c) and len(text) > len(c) and not _continues(text[len(c)])]
+            if done:
+                mass[max(done, key=len)] += p
+                continue
+            if text in mass or any(c.startswith(text) for c in codes):
+                longer = [c for c in codes if c.startswith(text) and c != text]
+                if not longer:
+                    mass[text] += p  # nothing can extend it: it is complete
+                    continue
+                if p < MIN_BRANCH_PROB:
+                    if text in mass:
+                        mass[text] += p
+                    continue
+                nxt = next_tokens(text)
+                if nxt is None:
+                    # The continuation is unknown (backend cannot be asked): a code counts as
+                    # complete. Exact for tokenizers that write multi-digit codes as one token.
+                    if text in mass:
+                        mass[text] += p
+                    continue
+                walk(nxt, text, p)
+            # otherwise: text is not (the start of) any code: its mass is discarded
+        if written in mass:
+            mass[written] += ending_mass
+
+    walk(first, "", 1.0)
+    total = sum(mass.values())
+    if total <= 0.0:
+        return {}
+    return {c: v / total for c, v in mass.items()}
+
+
+def _code_alternation(codes: Sequence[str]) -> str:
+    return "|".join(re.escape(str(c)) for c in sorted(codes, key=len, reverse=True))
+
+
+def parse_answer(text: str | None, codes: Sequence[str]) -> str | None:
+    """The option code a free-text reply gives, or None.
+
+    Looks, in order, for "Answer: N" (any case, markdown/brackets allowed, first valid one),
+    a reply that starts with a code, then a reply containing exactly one distinct code.
+    A longer code is never read as a shorter one ("10" is not "1")."""
+    if not text or not codes:
+        return None
+    alt = _code_alternation(codes)
+    code_re = rf"(?<![\w.])({alt})(?![\w]|\.\d)"
+    answer = re.search(rf"answer\W{{0,6}}?{code_re}", text, flags=re.IGNORECASE)
+    if answer:
+        return answer.group(1)
+    start = re.match(rf"[\s*#>\[(\"']*{code_re}", text)
+    if start:
+        return start.group(1)
+    found = set(m.group(1) for m in re.finditer(code_re, text))
+    if len(found) == 1:
+        return found.pop()
+    return None
+
+
+def vote_distribution(texts: Sequence[str], codes: Sequence[str]) -> dict[str, float]:
+    """Share of parsable sampled replies per code; raises ModelError when none parses."""
+    votes = Counter(a for a in (parse_answer(t, codes) for t in texts) if a is not None)
+    n = sum(votes.values())
+    if n == 0:
+        shown = (texts[0] if texts else "")[:120].replace("\n", " ")
+        raise ModelError(
+            f"no parsable answer among {len(texts)} sampled replies (expected one of "
+            f"{', '.join(map(str, codes))}); first reply: {shown!r}"
+        )
+    return {str(c): votes.get(str(c), 0) / n for c in codes}
