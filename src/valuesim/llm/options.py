@@ -53,7 +53,7 @@ def score_codes(first: Mapping[str, float], next_tokens: NextTokens, codes: Sequ
                     continue  # a bare space: rare; its continuation is not followed
             if text[: len(written)] != written:
                 continue
-            if written and not _continues(text[len(written)]):
+            if written and (not token or not _continues(token[0])):
                 ending_mass += p
                 continue
             # the longest code that ``text`` starts with and then ends (non-continuing char)

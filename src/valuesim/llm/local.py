@@ -1,0 +1,231 @@
+"""The embedded backend: llama.cpp in this process, through the ``xllamacpp`` wheel.
+
+One engine per model file per process (module-level registry), loaded on first use with as
+many threads as cores, a context sized for 8k-token prompts and llama.cpp's prompt cache on,
+so a second question about the same person re-uses the long shared prefix instead of
+re-reading it. Calls are serialised with a lock: on a CPU the engine is the bottleneck anyway,
+and it keeps per-call timings honest.
+
+Option distributions read next-token log-probabilities after an assistant turn pre-filled with
+``Answer: `` (llama.cpp continues a trailing assistant message rather than starting a new one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import ConfigError, ModelError
+from .base import ANSWER_PREFIX, Completion, Message, OptionDistribution, Usage, check_messages
+from .options import score_codes
+from .weights import INSTALL_HINT, default_model_path, prepare_default_model, sha256_file, smollm2_path
+
+N_CTX = 8192 + 2048  # an 8k-token prompt plus room for the answer
+TOP_LOGPROBS = 20
+NAMED_MODELS = {"smollm2-135m": smollm2_path}
+
+_registry: dict[str, "_Engine"] = {}
+_registry_lock = threading.Lock()
+
+
+def effective_seed(seed: int, sample_index: int) -> int:
+    """A distinct engine seed per sample, so repeated samples at temperature > 0 differ."""
+    return (int(seed) * 1_000_003 + int(sample_index)) % (2**31 - 1)
+
+
+class _Engine:
+    """A loaded llama.cpp server object plus the lock that serialises requests to it."""
+
+    def __init__(self, path: Path, n_ctx: int, threads: int):
+        try:
+            import xllamacpp
+        except ImportError:
+            raise ModelError(f"the embedded engine (xllamacpp) is not installed: {INSTALL_HINT}") from None
+        params = xllamacpp.CommonParams()
+        params.model.path = str(path)
+        params.n_ctx = n_ctx
+        params.n_parallel = 1
+        params.cache_prompt = True
+        params.verbosity = -1
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        start = time.perf_counter()
+        print(f"valuesim: loading {path.name} (llama.cpp, {threads} threads, context {n_ctx}) ...",
+              file=sys.stderr, flush=True)
+        try:
+            self.server = xllamacpp.Server(params)
+        except Exception as exc:  # the wheel raises plain exceptions on a bad file
+            raise ModelError(f"llama.cpp could not load {path}: {exc}") from None
+        self.load_seconds = time.perf_counter() - start
+        self.lock = threading.Lock()
+        self.path = path
+        self.n_ctx = n_ctx
+
+    def chat(self, request: dict) -> dict:
+        with self.lock:
+            try:
+                response = self.server.handle_chat_completions(request)
+            except Exception as exc:
+                raise ModelError(f"the embedded engine failed on a request: {exc}") from None
+        if not isinstance(response, dict):
+            raise ModelError(f"the embedded engine returned an unexpected response: {str(response)[:200]}")
+        if "error" in response:
+            err = response["error"]
+            message = err.get("message", err) if isinstance(err, dict) else err
+            raise ModelError(f"the embedded engine refused the request: {message}")
+        return response
+
+
+def engine_for(path: Path, n_ctx: int = N_CTX, threads: int | None = None) -> _Engine:
+    """The process-wide engine for a model file (loaded once)."""
+    key = str(path.resolve())
+    with _registry_lock:
+        engine = _registry.get(key)
+        if engine is None:
+            engine = _Engine(path, n_ctx, threads or os.cpu_count() or 1)
+            _registry[key] = engine
+        return engine
+
+
+def unload_all() -> None:
+    """Free every loaded engine (tests and benchmarks call this to release memory)."""
+    with _registry_lock:
+        _registry.clear()
+
+
+def _usage(response: dict) -> Usage:
+    u = response.get("usage") or {}
+    details = u.get("prompt_tokens_details") or {}
+    return Usage(int(u.get("prompt_tokens", 0)), int(details.get("cached_tokens", 0) or 0),
+                 int(u.get("completion_tokens", 0)))
+
+
+class LocalModel:
+    """ChatModel on a GGUF file run in-process by llama.cpp."""
+
+    supports_logprobs = True
+
+    def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None):
+        self.path = Path(path).expanduser()
+        if not self.path.is_file():
+            raise ModelError(f"model file not found: {self.path}")
+        self.spec = spec or f"local:{self.path}"
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self._identity: dict | None = None
+
+    @classmethod
+    def from_spec(cls, arg: str) -> "LocalModel":
+        """``""`` → the default Qwen2.5-Coder-1.5B, a known name, or a path to a .gguf file."""
+        if not arg:
+            if not default_model_path().is_file():
+                prepare_default_model()  # joins the installed pieces; clear error if missing
+            return cls(prepare_default_model(verbose=False), spec="local")
+        if arg in NAMED_MODELS:
+            return cls(NAMED_MODELS[arg](), spec=f"local:{arg}")
+        path = Path(arg).expanduser()
+        if path.suffix.lower() != ".gguf" and not path.is_file():
+            raise ConfigError(
+                f"unknown local model {arg!r}: use 'local', 'local:smollm2-135m' or 'local:/path/model.gguf'"
+            )
+        return cls(path)
+
+    @property
+    def engine(self) -> _Engine:
+        return engine_for(self.path, self.n_ctx, self.threads)
+
+    def cache_identity(self) -> dict[str, Any]:
+        """File name, size and modification time: a replaced file gets fresh cache entries
+        without hashing a gigabyte on every start."""
+        if self._identity is None:
+            st = self.path.stat()
+            self._identity = {"backend": "local", "file": self.path.name, "size": st.st_size,
+                              "mtime": int(st.st_mtime)}
+        return self._identity
+
+    def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] | None = None,
+        grammar: str | None = None,
+        sample_index: int = 0,
+    ) -> Completion:
+        msgs = check_messages(messages)
+        request: dict[str, Any] = {
+            "messages": msgs,
+            "max_tokens": int(max_tokens),
+            "temperature": float(temperature),
+            "seed": effective_seed(seed, sample_index),
+            "cache_prompt": True,
+        }
+        if stop:
+            request["stop"] = list(stop)
+        if grammar:
+            request["grammar"] = grammar
+        start = time.perf_counter()
+        response = self.engine.chat(request)
+        seconds = time.perf_counter() - start
+        choice = (response.get("choices") or [{}])[0]
+        text = (choice.get("message") or {}).get("content") or ""
+        if msgs[-1]["role"] == "assistant" and text.startswith(msgs[-1]["content"]):
+            text = text[len(msgs[-1]["content"]):]  # return only what the model added
+        return Completion(text, _usage(response), seconds, False, choice.get("finish_reason") or "")
+
+    # -- option distributions ------------------------------------------------------------
+    def _next_tokens(self, msgs: list[dict], prefill: str) -> tuple[dict[str, float], Usage]:
+        """Top next-token log-probabilities after an assistant turn pre-filled with ``prefill``."""
+        if msgs[-1]["role"] == "assistant":
+            convo = msgs[:-1] + [{"role": "assistant", "content": msgs[-1]["content"] + prefill}]
+        else:
+            convo = msgs + [{"role": "assistant", "content": prefill}]
+        response = self.engine.chat({
+            "messages": convo, "max_tokens": 1, "temperature": 0.0, "logprobs": True,
+            "top_logprobs": TOP_LOGPROBS, "cache_prompt": True,
+        })
+        try:
+            top = response["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
+        except (KeyError, IndexError, TypeError):
+            raise ModelError("the embedded engine returned no log-probabilities") from None
+        dist: dict[str, float] = {}
+        for item in top:
+            token = item.get("token", "")
+            dist[token] = max(dist.get(token, float("-inf")), float(item["logprob"]))
+        return dist, _usage(response)
+
+    def option_distribution(
+        self,
+        messages: Sequence[Message],
+        option_codes: Sequence[str],
+        *,
+        prefix: str = ANSWER_PREFIX,
+        samples: int = 10,
+    ) -> OptionDistribution:
+        msgs = check_messages(messages)
+        codes = [str(c) for c in option_codes]
+        usage = Usage()
+        start = time.perf_counter()
+
+        def ask(written: str) -> dict[str, float]:
+            nonlocal usage
+            dist, used = self._next_tokens(msgs, prefix + written)
+            usage = usage + used
+            return dist
+
+        probs = score_codes(ask(""), ask, codes)
+        if not probs:
+            raise ModelError(f"the model gave no probability to any of the codes {', '.join(codes)} after {prefix!r}")
+        return OptionDistribution(probs, "logprobs", usage, time.perf_counter() - start)
+
+    def __repr__(self) -> str:
+        return f"<LocalModel {self.spec}>"
+
+
+__all__ = ["LocalModel", "engine_for", "unload_all", "effective_seed", "sha256_file"]
