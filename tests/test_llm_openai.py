@@ -1,0 +1,286 @@
+"""The openai backend against a small fake OpenAI-compatible server on 127.0.0.1.
+
+The server plays a script of behaviours (429 with Retry-After, 500, slow, garbage, truncated,
+good answers with or without logprobs) and records what it received. It binds a random port,
+serves on a daemon thread, and is shut down after each test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from valuesim.errors import ModelError
+from valuesim.llm import get_model
+from valuesim.llm.openai_backend import OpenAIModel
+
+SECRET = "sk-test-THIS-IS-SECRET-123456"
+
+
+def chat_body(content: str, logprobs: list | None = None) -> dict:
+    choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+    if logprobs is not None:
+        choice["logprobs"] = {"content": logprobs}
+    return {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "fake",
+        "choices": [choice],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15,
+                  "prompt_tokens_details": {"cached_tokens": 8}},
+    }
+
+
+def token(tok: str, alternatives: dict[str, float]) -> dict:
+    """One written token with its top alternatives given as probabilities."""
+    top = [{"token": t, "logprob": math.log(p), "bytes": None} for t, p in alternatives.items()]
+    return {"token": tok, "logprob": math.log(alternatives.get(tok, 1e-9)), "bytes": None, "top_logprobs": top}
+
+
+class FakeServer:
+    """Answers each POST with the next scripted behaviour (the last one repeats)."""
+
+    def __init__(self, script: list):
+        self.script = list(script)
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.inflight = 0
+        self.max_inflight = 0
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with fake.lock:
+                    fake.requests.append(body)
+                    fake.headers.append(dict(self.headers))
+                    step = fake.script.pop(0) if len(fake.script) > 1 else fake.script[0]
+                    fake.inflight += 1
+                    fake.max_inflight = max(fake.max_inflight, fake.inflight)
+                try:
+                    fake.play(self, step, body)
+                finally:
+                    with fake.lock:
+                        fake.inflight -= 1
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def send(handler, status: int, payload: bytes, headers: dict | None = None, ctype="application/json"):
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(payload)))
+        for k, v in (headers or {}).items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def play(self, handler, step, body):
+        kind = step[0]
+        if kind == "good":
+            content = step[1] if callable(step[1]) is False else step[1](body)
+            logprobs = step[2] if len(step) > 2 and body.get("logprobs") else None
+            self.send(handler, 200, json.dumps(chat_body(content, logprobs)).encode())
+        elif kind == "429":
+            err = {"error": {"message": "slow down", "type": "rate_limit"}}
+            self.send(handler, 429, json.dumps(err).encode(), {"Retry-After": str(step[1])})
+        elif kind == "status":
+            err = {"error": {"message": step[2], "type": "x"}}
+            self.send(handler, step[1], json.dumps(err).encode())
+        elif kind == "slow":
+            time.sleep(step[1])
+            try:
+                self.send(handler, 200, json.dumps(chat_body("Answer: 2")).encode())
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        elif kind == "garbage":
+            self.send(handler, 200, b"<html>this is not json", ctype="text/html")
+        elif kind == "truncated":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", "5000")
+            handler.end_headers()
+            handler.wfile.write(b'{"id": "chatcmpl-1", "choi')
+            handler.wfile.flush()
+            handler.close_connection = True
+        else:  # pragma: no cover
+            raise AssertionError(kind)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    servers = []
+
+    def start(*script):
+        server = FakeServer(list(script))
+        servers.append(server)
+        return server
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def backend(server, **kw) -> OpenAIModel:
+    kw.setdefault("max_retries", 3)
+    kw.setdefault("timeout", 5.0)
+    model = OpenAIModel("fake-model", base_url=server.url, backoff_base=0.01, **kw)
+    model.waits = []
+    model.sleep = model.waits.append  # observe backoff without waiting
+    return model
+
+
+USER = [{"role": "user", "content": "How important is family? 1 very ... 4 not at all. Reply 'Answer: N'."}]
+
+
+def test_good_answer_usage_and_key_sent(serve):
+    server = serve(("good", "Answer: 3"))
+    c = backend(server).complete(USER, max_tokens=20)
+    assert c.text == "Answer: 3"
+    assert (c.usage.prompt_tokens, c.usage.cached_tokens, c.usage.completion_tokens) == (12, 8, 3)
+    assert server.requests[0]["model"] == "fake-model" and server.requests[0]["max_tokens"] == 20
+    headers = {k.lower(): v for k, v in server.headers[0].items()}
+    assert headers["authorization"] == f"Bearer {SECRET}"
+
+
+def test_429_honours_retry_after_then_succeeds(serve):
+    server = serve(("429", 7), ("good", "Answer: 1"))
+    model = backend(server)
+    assert model.complete(USER).text == "Answer: 1"
+    assert len(server.requests) == 2
+    assert model.waits and model.waits[0] >= 7.0
+
+
+def test_500_is_retried_with_growing_backoff(serve):
+    server = serve(("status", 500, "boom"), ("status", 502, "bad gateway"), ("good", "Answer: 4"))
+    model = backend(server)
+    assert model.complete(USER).text == "Answer: 4"
+    assert len(server.requests) == 3 and len(model.waits) == 2
+
+
+def test_persistent_500_gives_one_clear_error(serve):
+    server = serve(("status", 500, "boom"))
+    with pytest.raises(ModelError, match=r"HTTP 500.*after 4 attempts"):
+        backend(server).complete(USER)
+    assert len(server.requests) == 4
+
+
+def test_slow_answer_times_out_and_is_retried(serve):
+    server = serve(("slow", 1.5), ("good", "Answer: 2"))
+    model = backend(server, timeout=0.3)
+    assert model.complete(USER).text == "Answer: 2"
+    assert len(server.requests) == 2
+
+
+def test_garbage_and_truncated_replies_end_in_a_clear_error(serve):
+    server = serve(("garbage",), ("truncated",), ("garbage",))
+    with pytest.raises(ModelError, match="not a valid chat completion|cannot reach"):
+        backend(server, max_retries=2).complete(USER)
+    assert len(server.requests) == 3
+
+
+def test_truncated_reply_is_retried(serve):
+    server = serve(("truncated",), ("good", "Answer: 1"))
+    assert backend(server).complete(USER).text == "Answer: 1"
+
+
+def test_wrong_key_message_never_contains_the_key(serve):
+    server = serve(("status", 401, f"Incorrect API key provided: {SECRET}"))
+    with pytest.raises(ModelError) as info:
+        backend(server).complete(USER)
+    assert "401" in str(info.value) and SECRET not in str(info.value) and "sk-" not in str(info.value)
+    assert len(server.requests) == 1  # not retried
+
+
+def test_unknown_model_is_one_clear_error(serve):
+    server = serve(("status", 404, "The model `fake-model` does not exist"))
+    with pytest.raises(ModelError, match="no model 'fake-model'"):
+        backend(server).complete(USER)
+
+
+def test_unreachable_server(monkeypatch):
+    model = OpenAIModel("m", base_url="http://127.0.0.1:9/v1", max_retries=1, timeout=2, backoff_base=0.01)
+    model.sleep = lambda s: None
+    with pytest.raises(ModelError, match="cannot reach the model server at http://127.0.0.1:9/v1"):
+        model.complete(USER)
+
+
+def test_option_distribution_from_logprobs_multi_digit(serve):
+    # The model writes "Answer: 10"; at the answer position "1" is likely, and after "1"
+    # the next token decides between "10" (token "0") and "1" (end of answer).
+    lp = [
+        token("Answer", {"Answer": 1.0}),
+        token(":", {":": 1.0}),
+        token(" ", {" ": 1.0}),
+        token("1", {"1": 0.6, "2": 0.3, "7": 0.1}),
+        token("0", {"0": 0.5, "\n": 0.25, "<|end|>": 0.25}),
+    ]
+    server = serve(("good", "Answer: 10", lp))
+    model = get_model(backend(server), cache=False)
+    dist = model.option_distribution(USER, [str(i) for i in range(1, 11)])
+    assert dist.method == "logprobs"
+    assert dist.probs["10"] == pytest.approx(0.3)
+    assert dist.probs["1"] == pytest.approx(0.3)
+    assert dist.probs["2"] == pytest.approx(0.3)
+    assert dist.probs["7"] == pytest.approx(0.1)
+    assert sum(dist.probs.values()) == pytest.approx(1.0)
+    assert server.requests[0]["logprobs"] is True and server.requests[0]["top_logprobs"] == 20
+
+
+def test_without_logprobs_falls_back_to_sampling_and_says_so(serve):
+    replies = iter(["Answer: 2", "Answer: 2", "I think... Answer: 3", "Answer: 2"] * 3)
+    server = serve(("good", lambda body: "Answer: 2"), *[("good", r) for r in list(replies)[:4]])
+    model = backend(server)
+    dist = model.option_distribution(USER, ["1", "2", "3", "4"], samples=4)
+    assert dist.method == "sampling"
+    assert dist.probs == {"1": 0.0, "2": 0.75, "3": 0.25, "4": 0.0}
+    assert len(dist.samples) == 4 and not model.supports_logprobs
+    temps = [r["temperature"] for r in server.requests[1:]]
+    seeds = {r["seed"] for r in server.requests[1:]}
+    assert temps == [1.0] * 4 and len(seeds) == 4  # distinct seeds: samples are not collapsed
+
+
+def test_unparsable_sampled_answers_are_one_clear_error(serve):
+    server = serve(("good", "I would rather not say."))
+    with pytest.raises(ModelError, match="no parsable answer among 3 sampled replies"):
+        backend(server, logprobs=False).option_distribution(USER, ["1", "2"], samples=3)
+
+
+def test_concurrency_is_bounded(serve):
+    server = serve(("slow", 0.2))
+    model = backend(server, concurrency=2)
+    threads = [threading.Thread(target=model.complete, args=(USER,)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(server.requests) == 6 and server.max_inflight <= 2
+
+
+def test_cache_rows_and_identity_hold_no_key(serve, tmp_path):
+    server = serve(("good", "Answer: 3"))
+    model = get_model(backend(server), cache=tmp_path / "c.sqlite")
+    model.complete(USER)
+    model.complete(USER)
+    assert len(server.requests) == 1 and model.accounting.cache_hits == 1
+    raw = (tmp_path / "c.sqlite").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("c.sqlite*"))
+    assert SECRET.encode() not in raw
+    assert SECRET not in json.dumps(model.identity())
