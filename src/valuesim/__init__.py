@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from .survey.model import Codebook, Kind, MissingCode, Option, Profile, Question, Respondent  # noqa: E402
 from .survey.survey import Survey  # noqa: E402
+from .survey.io import load_survey  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -18,4 +19,5 @@ __all__ = [
     "Question",
     "Respondent",
     "Survey",
+    "load_survey",
 ]

@@ -1,0 +1,145 @@
+"""Open a survey file, and describe what was read (what `valuesim data inspect` prints).
+
+``load_survey`` is the user-facing entry point (``valuesim.load_survey``); today every file
+is read as WVS-7 (official or synthetic, any supported format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from .model import Codebook, MissingCode
+from .survey import COUNTRY, Survey
+
+
+def load_survey(path: str | Path, *, codebook: Codebook | None = None,
+                questions: Iterable[str] | None = None) -> Survey:
+    """Load a WVS-7 file (.csv, .sav, .dta or .parquet), official or synthetic.
+
+    >>> survey = load_survey("WVS_Cross-National_Wave_7_csv_v6_0.csv")  # doctest: +SKIP
+    """
+    from .wvs7.importer import load_wvs7
+
+    return load_wvs7(path, codebook=codebook, questions=questions)
+
+
+# Column order of the missing-rate table: each WVS missing code, then empty cells.
+MISSING_KINDS = [
+    ("don't know (-1)", int(MissingCode.DONT_KNOW)),
+    ("no answer (-2)", int(MissingCode.NO_ANSWER)),
+    ("n/a (-3)", int(MissingCode.NOT_APPLICABLE)),
+    ("not asked (-4)", int(MissingCode.NOT_ASKED)),
+    ("missing (-5)", int(MissingCode.MISSING)),
+    ("blank", None),
+]
+
+
+@dataclass
+class CategoryMissing:
+    category: str
+    items: int  # items of this category in the file
+    cells: int  # respondents x items
+    rates: dict[str, float] = field(default_factory=dict)  # kind label -> share of cells
+    total: float = 0.0
+
+
+@dataclass
+class SurveySummary:
+    source: str
+    synthetic: bool
+    respondents: int
+    countries: dict[str, int]
+    items_present: int
+    items_total: int
+    absent: str  # compact list, e.g. "Q1-Q45, Q260"
+    missing_by_category: list[CategoryMissing]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(survey: Survey) -> SurveySummary:
+    """Respondents, countries, items present, and missing rates by category and kind."""
+    from .wvs7.importer import compact_ids
+
+    counts = survey.data[COUNTRY].value_counts()
+    countries = {str(c): int(counts[c]) for c in sorted(counts.index)}
+    per_item = _missing_counts(survey)
+    qids = survey.question_ids
+    rows = []
+    for category, questions in survey.codebook.by_category().items():
+        in_file = [q.id for q in questions if q.id in per_item]
+        if in_file:
+            rows.append(_category_rates(category or "(none)", in_file, per_item, len(survey)))
+    if len(rows) > 1:
+        rows.append(_category_rates("All", qids, per_item, len(survey)))
+    return SurveySummary(
+        source=survey.source,
+        synthetic=survey.synthetic,
+        respondents=len(survey),
+        countries=countries,
+        items_present=len(qids),
+        items_total=len(qids) + len(survey.absent),
+        absent=compact_ids(survey.absent, survey.codebook.ids) if survey.absent else "",
+        missing_by_category=rows,
+    )
+
+
+def _missing_counts(survey: Survey) -> dict[str, dict[str, int]]:
+    """Per item: how many cells hold each missing code, and how many are blank."""
+    out = {}
+    for q in survey.question_ids:
+        column = survey.data[q]
+        values = column.to_numpy(dtype="int64", na_value=0)
+        counts = {label: int((values == code).sum()) for label, code in MISSING_KINDS if code is not None}
+        counts["blank"] = int(column.isna().sum())
+        out[q] = counts
+    return out
+
+
+def _category_rates(category: str, qids: list[str], per_item: dict, n: int) -> CategoryMissing:
+    cells = n * len(qids)
+    rates = {label: (sum(per_item[q][label] for q in qids) / cells if cells else 0.0) for label, _ in MISSING_KINDS}
+    return CategoryMissing(category, len(qids), cells, rates, float(sum(rates.values())))
+
+
+def format_summary(summary: SurveySummary) -> str:
+    """Plain-text report of a summary (what `valuesim data inspect` prints)."""
+    lines = [
+        f"file:         {summary.source}",
+        f"synthetic:    {'yes (generated demo data, not real WVS respondents)' if summary.synthetic else 'no'}",
+        f"respondents:  {summary.respondents:,}",
+        f"countries:    {len(summary.countries)}",
+    ]
+    lines += _wrap([f"{c} {n:,}" for c, n in summary.countries.items()], indent="  ")
+    absent = f"; absent: {summary.absent}" if summary.absent else ""
+    lines.append(f"items:        {summary.items_present} of {summary.items_total} present{absent}")
+    lines.append("")
+    lines.append("missing answers by category (share of cells):")
+    labels = [label for label, _ in MISSING_KINDS]
+    header = ["category", "items"] + labels + ["total"]
+    table = [header]
+    for row in summary.missing_by_category:
+        table.append([row.category, str(row.items)] + [f"{100 * row.rates[l]:.1f}%" for l in labels]
+                     + [f"{100 * row.total:.1f}%"])
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    return "\n".join(lines)
+
+
+def _wrap(parts: list[str], indent: str, width: int = 96) -> list[str]:
+    lines, current = [], indent
+    for p in parts:
+        piece = p + ", "
+        if len(current) + len(piece) > width and current.strip():
+            lines.append(current.rstrip())
+            current = indent
+        current += piece
+    if current.strip():
+        lines.append(current.rstrip().rstrip(","))
+    return lines
