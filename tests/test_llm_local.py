@@ -1,0 +1,62 @@
+"""The embedded llama.cpp backend with the tiny SmolLM2-135M model (real engine)."""
+
+import pytest
+
+from valuesim.errors import ConfigError, ModelError
+from valuesim.llm import get_model
+
+pytestmark = pytest.mark.engine
+
+QUESTION = [
+    {"role": "system", "content": "You answer survey questions about yourself."},
+    {"role": "user", "content": "On a scale from 1 (not at all satisfied) to 10 (completely satisfied), "
+                                "how satisfied are you with your life? Reply 'Answer: N'."},
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    pytest.importorskip("xllamacpp")
+    try:
+        return get_model("local:smollm2-135m", cache=False)
+    except ModelError as exc:
+        pytest.skip(str(exc))
+
+
+def test_full_option_distribution_sums_to_one(tiny):
+    codes = [str(i) for i in range(1, 11)]
+    dist = tiny.option_distribution(QUESTION, codes)
+    assert dist.method == "logprobs"
+    assert set(dist.probs) == set(codes)
+    assert sum(dist.probs.values()) == pytest.approx(1.0)
+    assert all(0.0 <= p <= 1.0 for p in dist.probs.values())
+    assert sum(p > 0 for p in dist.probs.values()) >= 3  # a real distribution, not a one-hot
+    assert dist.probs["10"] > 0 and dist.probs["1"] > 0  # "1" did not absorb "10"
+    assert dist.usage.prompt_tokens > 0
+
+
+def test_completion_usage_and_prefix_cache(tiny):
+    first = tiny.complete(QUESTION, max_tokens=8)
+    assert first.text.strip() and first.usage.completion_tokens >= 1
+    again = tiny.complete(QUESTION[:1] + [{"role": "user", "content": QUESTION[1]["content"] + " Be brief."}], max_tokens=4)
+    assert again.usage.cached_tokens > 0  # the shared system+question prefix was reused
+    assert first.finish_reason in ("stop", "length")
+
+
+def test_grammar_constrains_output(tiny):
+    c = tiny.complete(QUESTION, max_tokens=16, grammar='root ::= "Answer: " [1-9]')
+    assert c.text.startswith("Answer: ") and c.text[-1].isdigit() and len(c.text) == 9
+
+
+def test_samples_differ_by_index(tiny):
+    texts = {tiny.complete(QUESTION, max_tokens=6, temperature=1.5, sample_index=i).text for i in range(4)}
+    assert len(texts) > 1
+
+
+def test_overlong_prompt_and_bad_specs_are_clear_errors(tiny, tmp_path):
+    with pytest.raises(ModelError, match="context"):
+        tiny.complete([{"role": "user", "content": "word " * 12000}], max_tokens=1)
+    with pytest.raises(ModelError, match="not found"):
+        get_model(f"local:{tmp_path / 'missing.gguf'}", cache=False)
+    with pytest.raises(ConfigError):
+        get_model("local:no-such-model", cache=False)
