@@ -64,10 +64,11 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     missing_keys = [c for c in (ID_COLUMN, COUNTRY_COLUMN) if c not in by_upper]
     present = [q.id for q in wanted if q.id.upper() in by_upper]
     if missing_keys or not present:
-        what = " and ".join(missing_keys) if missing_keys else "no question columns (Q1 ... Q290)"
+        what = (f"no {' or '.join(missing_keys)} column" if missing_keys
+                else "no question columns (Q1 ... Q290)")
         shown = ", ".join(map(str, actual[:8])) + (" ..." if len(actual) > 8 else "")
         raise DataError(
-            f"{name} is not a WVS-7 file: it has {'no ' + what if missing_keys else what} "
+            f"{name} is not a WVS-7 file: it has {what} "
             f"(columns found: {shown or 'none'}). Pass the official WVS wave 7 file "
             f"(e.g. WVS_Cross-National_Wave_7_csv_v6_0.csv)."
         )
@@ -311,21 +312,29 @@ def _dta_read(path: Path, names: dict[str, str], questions: list[str]) -> pd.Dat
     try:
         frame = pd.read_stata(path, columns=cols, **options)
     except Exception as exc:
-        def read_rows(k: int):
-            with pd.read_stata(path, iterator=True, columns=cols[:1], **options) as reader:
-                return reader.read(nrows=k)
-
-        with pd.read_stata(path, iterator=True) as reader:
-            n_rows = reader._get_nobs() if hasattr(reader, "_get_nobs") else None
-        if n_rows:
-            try:
-                read_rows(n_rows)
-            except Exception:
-                row = _first_unreadable_row(read_rows, n_rows)
-                raise DataError(f"{path} is truncated: row {row} of the {n_rows} its header announces "
-                                f"cannot be read; download or copy the file again") from None
+        row = _first_unreadable_dta_row(path, cols[:1], options)
+        if row is not None:
+            raise DataError(f"{path} is truncated: its data end inside row {row}; "
+                            f"download or copy the file again") from None
         raise DataError(f"{path} is not a readable Stata .dta file ({_first_line(exc)})") from None
     return frame.rename(columns={v: k for k, v in names.items()})
+
+
+def _first_unreadable_dta_row(path: Path, cols: list[str], options: dict) -> int | None:
+    """The first row a damaged .dta cannot deliver, or None if every row reads (slow path)."""
+    def read_rows(k: int) -> int:
+        with pd.read_stata(path, iterator=True, columns=cols, **options) as reader:
+            return len(reader.read(nrows=k))
+
+    k = 1024
+    while True:
+        try:
+            if read_rows(k) < k:
+                return None  # all rows read: the problem is elsewhere
+        except Exception:
+            break
+        k *= 2
+    return _first_unreadable_row(read_rows, k)
 
 
 def _parquet_columns(path: Path) -> list[str]:
