@@ -1,0 +1,274 @@
+"""Prompt files, prompt layout, and reading an answer (and its distribution) from a model.
+
+Prompt files live in ``methods/prompts/*.txt`` and use ``string.Template`` placeholders
+(``${context}``, ``${question}``). A file may be split into sections by lines ``## NAME``; the
+section holding the long shared context is called ``context``. Two layouts:
+
+* ``context-first`` (default): the context section goes first, then the other sections in file
+  order. Every prompt about the same person then starts with the same tokens (their backstory
+  or profile), so the engine's prefix cache serves the three CAB modules and every further
+  question of that person from memory.
+* ``paper``: the sections in file order, which follows the paper's appendix.
+
+How an answer's distribution is read: the paper's modules reply "Answer: N" first and the
+analysis after it. The completion (greedy) gives the answer and analysis as in the paper; where
+the backend has log-probabilities, ``option_distribution`` on the same messages with the
+assistant prefix "Answer: " reads the probability of every option at exactly the position
+where the module writes its answer. Without log-probabilities the distribution is one-hot at
+the parsed answer. Questions with more than ``max_logprob_options`` codes (ages, years) use the
+one-hot too: walking ~100 multi-digit codes token by token costs more than it tells.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from string import Template
+from typing import Any
+
+from ..errors import ModelError
+from ..llm.base import ANSWER_PREFIX
+from ..llm.options import parse_answer
+from ..survey.model import Question
+
+LAYOUTS = ("context-first", "paper")
+CONTEXT_MARK = "<<{name}: see trace['context']>>"
+
+
+class UnparsableAnswer(ModelError):
+    """A model reply with no recognisable option: recorded as a failure for that item."""
+
+
+@lru_cache(maxsize=None)
+def load_prompt(name: str) -> str:
+    return resources.files(__package__).joinpath("prompts", f"{name}.txt").read_text(encoding="utf-8")
+
+
+def sections(name: str) -> list[tuple[str, str]]:
+    """The file's ``## NAME`` sections in order; a file without markers is one section "body"."""
+    text = load_prompt(name)
+    parts = re.split(r"^## (\w+)[ \t]*\n", text, flags=re.MULTILINE)
+    if len(parts) == 1:
+        return [("body", text.strip())]
+    return [(parts[i], parts[i + 1].strip()) for i in range(1, len(parts), 2)]
+
+
+def fill(template: str, **fields: Any) -> str:
+    return Template(template).substitute({k: str(v) for k, v in fields.items()})
+
+
+def render(name: str, layout: str = "context-first", **fields: Any) -> str:
+    """The prompt ``name`` with ``fields`` filled in, its sections in ``layout`` order."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"prompt layout must be one of {LAYOUTS}, got {layout!r}")
+    parts = sections(name)
+    if layout == "context-first":
+        parts = [p for p in parts if p[0] == "context"] + [p for p in parts if p[0] != "context"]
+    return "\n\n".join(fill(body, **fields) for _, body in parts)
+
+
+def user(text: str) -> list[dict]:
+    return [{"role": "user", "content": text}]
+
+
+# --- questions and answers -------------------------------------------------------------------------
+
+
+def options_text(question: Question) -> str:
+    if question.options:
+        return "\n".join(f"{o.code}. {o.label}" for o in question.options)
+    lo, hi = question.valid_range or (0, 0)
+    return f"a number from {lo} to {hi}"
+
+
+def answer_text(question: Question, code: int) -> str:
+    return f"{code}. {question.label(code)}" if question.options else str(code)
+
+
+def read_answer(text: str, question: Question) -> int | None:
+    """The option code in a reply: "Answer: 3", "**Answer:** 3. Very happy", "[3]", or the
+    option's label ("Answer: Very happy") when no number is given. None when unreadable."""
+    codes = [str(c) for c in question.codes]
+    found = parse_answer(text, codes)
+    if found is not None:
+        return int(found)
+    if question.options:
+        # a label instead of a number: the longest label that follows "Answer" (or opens the
+        # reply) wins, so "Not very happy" is not read as "Very happy"
+        match = re.search(r"answer\W{0,6}(.*)", text or "", flags=re.IGNORECASE)
+        candidates = [match.group(1)] if match else []
+        candidates.append((text or "").strip())
+        for segment in candidates:
+            seg = segment.strip(" *[]()\"'").lower()
+            hits = [o for o in question.options if o.label and seg.startswith(o.label.lower())]
+            if hits:
+                return max(hits, key=lambda o: len(o.label)).code
+    return None
+
+
+def read_analysis(text: str) -> str:
+    """The text after "Analysis:" (markdown allowed); the whole reply minus the answer line
+    when the label is missing."""
+    match = re.search(r"\**analysis\**\s*:\**\s*(.*)", text or "", flags=re.IGNORECASE | re.DOTALL)
+    if match:
+        return match.group(1).strip()
+    lines = [ln for ln in (text or "").splitlines() if not re.match(r"\W*answer\W", ln, flags=re.IGNORECASE)]
+    return "\n".join(lines).strip()
+
+
+# --- one model turn: completion + distribution ------------------------------------------------------
+
+
+@dataclass
+class Turn:
+    """One prompt sent, what came back, and what was read from it."""
+
+    name: str
+    messages: list[dict]
+    text: str = ""
+    answer: int | None = None
+    analysis: str = ""
+    distribution: dict[int, float] = field(default_factory=dict)
+    distribution_method: str = ""
+    usage: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    cached: bool = False
+    note: str = ""
+
+    def trace(self, context: str | None = None, context_name: str = "context") -> dict:
+        """This turn for a Prediction trace; the shared context is replaced by a marker so one
+        copy of the backstory/profile is kept per trace, not one per prompt."""
+        msgs = self.messages
+        if context:
+            mark = CONTEXT_MARK.format(name=context_name)
+            msgs = [{**m, "content": m["content"].replace(context, mark)} for m in msgs]
+        out = {
+            "messages": msgs,
+            "completion": self.text,
+            "answer": self.answer,
+            "analysis": self.analysis,
+            "distribution": {str(k): v for k, v in self.distribution.items()},
+            "distribution_method": self.distribution_method,
+            "usage": self.usage,
+            "seconds": round(self.seconds, 3),
+            "cached": self.cached,
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class Generation:
+    """How every answering turn is generated (temperature 0, as the paper)."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    use_logprobs: bool = True
+    max_logprob_options: int = 20
+
+
+def ask(model, name: str, messages: list[dict], question: Question, gen: Generation,
+        want_analysis: bool = True) -> Turn:
+    """Send ``messages``, read "Answer: N" (+ analysis) and the option distribution.
+
+    Raises ModelError (backend failure) or UnparsableAnswer (no option in the reply)."""
+    turn = Turn(name, messages)
+    completion = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed)
+    turn.text = completion.text
+    turn.usage = completion.usage.as_dict()
+    turn.seconds = completion.seconds
+    turn.cached = completion.cached
+    turn.answer = read_answer(completion.text, question)
+    if want_analysis:
+        turn.analysis = read_analysis(completion.text)
+    if turn.answer is None:
+        shown = completion.text[:160].replace("\n", " ")
+        raise UnparsableAnswer(f"{name}: no option of {question.id} in the reply: {shown!r}")
+    codes = [str(c) for c in question.codes]
+    if gen.use_logprobs and model.supports_logprobs and len(codes) <= gen.max_logprob_options:
+        dist = model.option_distribution(messages, codes, prefix=ANSWER_PREFIX)
+        turn.distribution = {int(c): float(p) for c, p in dist.probs.items()}
+        turn.distribution_method = dist.method
+        for key, value in dist.usage.as_dict().items():
+            turn.usage[f"distribution_{key}"] = value
+        turn.seconds += dist.seconds
+        if dist.answer and int(dist.answer) != turn.answer:
+            turn.note = f"the reply says {turn.answer}, the most probable option at the answer position is {dist.answer}"
+    else:
+        turn.distribution = {int(c): float(int(c) == turn.answer) for c in codes}
+        turn.distribution_method = "parsed"
+    return turn
+
+
+# --- context length ------------------------------------------------------------------------------
+
+
+def context_window(model) -> int | None:
+    """The model's context length in tokens when the backend tells it (None: unknown/large)."""
+    for obj in (model, getattr(model, "backend", None)):
+        if obj is None:
+            continue
+        for attr in ("context_tokens", "n_ctx", "context_length"):
+            value = getattr(obj, attr, None)
+            value = value() if callable(value) else value
+            if isinstance(value, int) and value > 0:
+                return value
+    return None
+
+
+def count_tokens(model, text: str) -> int:
+    """Tokens in ``text`` for this model: the backend's tokenizer when it has one, else an
+    estimate of one token per 3 characters (errs on the long side for English survey text)."""
+    for obj in (model, getattr(model, "backend", None)):
+        counter = getattr(obj, "count_tokens", None) if obj is not None else None
+        if callable(counter):
+            try:
+                return int(counter(text))
+            except Exception:  # a tokenizer hiccup must not stop a run: fall back to the estimate
+                break
+    return len(text) // 3 + 1
+
+
+class ContextOverflow(ModelError):
+    """The context does not fit the model's window (with overflow="fail")."""
+
+
+OVERFLOW = ("truncate", "fail")
+
+
+def fit_profile(model, profile, reserve_tokens: int, overflow: str = "truncate",
+                context_tokens: int | None = None) -> tuple[str, str]:
+    """The profile as the paper's Q/options/answer list, cut to fit the model's context.
+
+    ``reserve_tokens``: room kept for the rest of the prompt and the reply. Returns (text, note);
+    the note says how many items were kept when the list had to be cut (items are kept in
+    questionnaire order). With ``overflow="fail"`` a list that does not fit raises
+    ContextOverflow, which the simulator records as a failure for that item."""
+    if overflow not in OVERFLOW:
+        raise ValueError(f"overflow must be one of {OVERFLOW}, got {overflow!r}")
+    text = profile.as_qa_list()
+    window = context_tokens or context_window(model)
+    if not window:
+        return text, ""
+    budget = window - reserve_tokens
+    if count_tokens(model, text) <= budget:
+        return text, ""
+    if overflow == "fail":
+        raise ContextOverflow(f"the profile (~{count_tokens(model, text)} tokens, {len(profile)} items) does not "
+                              f"fit the model's {window}-token context; use a model with a longer context "
+                              "or overflow='truncate'")
+    blocks = text.split("\n\n")
+    lo, hi = 0, len(blocks)  # largest prefix of items that fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count_tokens(model, "\n\n".join(blocks[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    note = (f"profile cut to fit a {window}-token context: kept the first {lo} of {len(blocks)} items "
+            "in questionnaire order")
+    return "\n\n".join(blocks[:lo]), note

@@ -1,0 +1,52 @@
+"""The shared shape of the one-prompt baselines (Full Info, RAG, No profile): one context, one
+question, one "Answer: N" read with its distribution (see prompting.py)."""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import ModelError
+from ..survey.model import Question
+from .base import PersonContext, Prediction
+from .prompting import LAYOUTS, Generation, ask, render, user
+
+
+class SinglePromptSimulator:
+    """Subclasses set ``name`` and ``prompt`` and implement ``context(person, question, trace)``."""
+
+    name = "single-prompt"
+    prompt = ""
+    context_kind = "context"
+
+    def __init__(self, model, *, prompt_order: str = "context-first", max_tokens: int = 48,
+                 use_logprobs: bool = True, seed: int = 0):
+        if prompt_order not in LAYOUTS:
+            raise ValueError(f"prompt_order must be one of {LAYOUTS}, got {prompt_order!r}")
+        self.model = model
+        self.prompt_order = prompt_order
+        self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
+
+    def context(self, person: PersonContext, question: Question, trace: dict) -> str | None:
+        raise NotImplementedError
+
+    def predict(self, person: PersonContext, question: Question) -> Prediction:
+        trace: dict = {"config": {"method": self.name, "prompt_order": self.prompt_order,
+                                  "model": getattr(self.model, "spec", "")}, "question": question.id}
+        start = time.perf_counter()
+        context = None
+        try:
+            context = self.context(person, question, trace)
+            fields = {"question": question.render()}
+            if context is not None:
+                fields["context"] = context
+            messages = user(render(self.prompt, self.prompt_order, **fields))
+            turn = ask(self.model, self.name, messages, question, self.gen, want_analysis=False)
+        except ModelError as exc:
+            trace["seconds"] = round(time.perf_counter() - start, 3)
+            return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)
+        trace["modules"] = {self.name: turn.trace(context, self.context_kind)}
+        trace["decision"] = {"mode": "single", "answer": turn.answer}
+        trace["seconds"] = round(time.perf_counter() - start, 3)
+        prediction = Prediction.from_distribution(turn.distribution, trace)
+        prediction.answer = int(turn.answer)
+        return prediction

@@ -1,0 +1,159 @@
+"""ValueSim (seeds/002, sections 3-5): backstory -> Cognitive/Affective/Behavioral modules -> coordinator.
+
+    sim = ValueSim(model)                                  # the paper's method
+    sim = ValueSim(model, coordinator="on-disagreement")   # what the paper's code did
+    sim.predict(person, question)                          # -> Prediction with a full trace
+
+Ablations (section 5.2) are the same class with parts switched off: ``use_story=False`` gives the
+CAB modules the raw profile (Q/options/answer list) instead of the backstory; ``use_cab=False``
+asks one direct question of the backstory; ``modules=(...)`` drops single CAB units;
+``coordinator="average"`` replaces the coordinator with the rounded mean.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..errors import ModelError
+from ..survey.model import Question
+from .base import PersonContext, Prediction
+from .cab import MODULES, run_module
+from .coordinator import MODES, coordinate
+from .prompting import LAYOUTS, OVERFLOW, Generation, Turn, fit_profile
+from .story import StoryWriter
+
+# room kept in the context for a module's instructions, the question and the reply
+RESERVE_TOKENS = 900
+
+
+class ValueSim:
+    """The ValueSim simulator and its ablations. Thread-safe (see StoryWriter for the cache)."""
+
+    def __init__(
+        self,
+        model,
+        *,
+        name: str = "valuesim",
+        use_story: bool = True,
+        use_cab: bool = True,
+        modules: tuple[str, ...] = MODULES,
+        coordinator: str = "always",
+        prompt_order: str = "context-first",
+        overflow: str = "truncate",
+        max_tokens: int = 256,
+        story_max_tokens: int = 4096,
+        context_tokens: int | None = None,
+        use_logprobs: bool = True,
+        seed: int = 0,
+        story_writer: StoryWriter | None = None,
+    ):
+        if coordinator not in MODES:
+            raise ValueError(f"coordinator must be one of {MODES}, got {coordinator!r}")
+        if prompt_order not in LAYOUTS:
+            raise ValueError(f"prompt_order must be one of {LAYOUTS}, got {prompt_order!r}")
+        if overflow not in OVERFLOW:
+            raise ValueError(f"overflow must be one of {OVERFLOW}, got {overflow!r}")
+        unknown = [m for m in modules if m not in MODULES]
+        if unknown or (use_cab and not modules):
+            raise ValueError(f"modules must be a non-empty subset of {MODULES}, got {modules!r}")
+        self.model = model
+        self.name = name
+        self.use_story = use_story
+        self.use_cab = use_cab
+        self.modules = tuple(modules)
+        self.coordinator = coordinator
+        self.prompt_order = prompt_order
+        self.overflow = overflow
+        self.context_tokens = context_tokens
+        self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
+        self.story = story_writer or StoryWriter(model, max_tokens=story_max_tokens, context_tokens=context_tokens,
+                                                 seed=seed)
+
+    def describe(self) -> dict:
+        return {
+            "method": self.name, "story": self.use_story, "cab": self.use_cab, "modules": list(self.modules),
+            "coordinator": self.coordinator if self.use_cab else None, "prompt_order": self.prompt_order,
+            "model": getattr(self.model, "spec", ""),
+        }
+
+    # -- the person's context --------------------------------------------------------------
+    def context(self, person: PersonContext, trace: dict) -> str:
+        if self.use_story:
+            story = self.story.backstory(person)
+            trace["story"] = story.summary()
+            trace["context"] = {"kind": "backstory", "text": story.text}
+            return story.text
+        text, note = fit_profile(self.model, person.profile, RESERVE_TOKENS, self.overflow, self.context_tokens)
+        trace["context"] = {"kind": "profile", "text": text, "items": len(person.profile)}
+        if note:
+            trace["context"]["note"] = note
+        return text
+
+    # -- predict -----------------------------------------------------------------------------
+    def predict(self, person: PersonContext, question: Question) -> Prediction:
+        trace: dict = {"config": self.describe(), "question": question.id}
+        start = time.perf_counter()
+        turns: list[Turn] = []
+        context = ""
+        try:
+            context = self.context(person, trace)
+            if not self.use_cab:
+                turn = run_module(self.model, "direct", context, question, self.prompt_order, self.gen)
+                turns.append(turn)
+                answer, dist = turn.answer, turn.distribution
+                trace["decision"] = {"mode": "direct", "answer": answer}
+            else:
+                for module in self.modules:
+                    turns.append(run_module(self.model, module, context, question, self.prompt_order, self.gen))
+                answer, dist, decision, coord = coordinate(self.model, question, turns, self.coordinator, self.gen)
+                trace["decision"] = decision
+                if coord is not None:
+                    trace["coordinator"] = coord.trace()
+        except ModelError as exc:
+            self._record_turns(trace, turns, context)
+            trace["seconds"] = round(time.perf_counter() - start, 3)
+            return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)
+        self._record_turns(trace, turns, context)
+        trace["seconds"] = round(time.perf_counter() - start, 3)
+        prediction = Prediction.from_distribution(dist, trace)
+        prediction.answer = int(answer)  # the method's decision (may differ from the argmax when averaging)
+        return prediction
+
+    @staticmethod
+    def _record_turns(trace: dict, turns: list[Turn], context: str) -> None:
+        kind = trace.get("context", {}).get("kind", "context")
+        trace["modules"] = {t.name: t.trace(context, kind) for t in turns}
+
+
+# --- registry factories --------------------------------------------------------------------------
+
+
+def make_valuesim(model=None, **options) -> ValueSim:
+    return ValueSim(model, **options)
+
+
+def make_no_story(model=None, **options) -> ValueSim:
+    return ValueSim(model, name="valuesim-no-story", use_story=False, **options)
+
+
+def make_no_cab(model=None, **options) -> ValueSim:
+    return ValueSim(model, name="valuesim-no-cab", use_cab=False, **options)
+
+
+def make_average(model=None, **options) -> ValueSim:
+    options.setdefault("coordinator", "average")
+    return ValueSim(model, name="valuesim-average", **options)
+
+
+def _without(module: str):
+    def factory(model=None, **options) -> ValueSim:
+        kept = tuple(m for m in MODULES if m != module)
+        return ValueSim(model, name=f"valuesim-no-{module}", modules=kept, **options)
+
+    factory.__name__ = f"make_no_{module}"
+    return factory
+
+
+make_no_cognitive = _without("cognitive")
+make_no_affective = _without("affective")
+make_no_behavioral = _without("behavioral")
