@@ -1,0 +1,73 @@
+"""Wall time of `valuesim data synth` and `valuesim data inspect` at the real WVS-7 file's size.
+
+The official wave-7 file has 97,220 respondents. Done when synth < 60 s and inspect < 30 s on
+the project's 2-core machine. Each command runs as a subprocess (what a user waits for,
+interpreter start-up included).
+
+    python benchmarks/data_scale.py [--respondents 97220] [--seed 1] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CLI = [sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())"]
+
+
+def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    run = subprocess.run(CLI + args, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"`valuesim {' '.join(args)}` failed ({run.returncode}):\n{run.stderr}")
+    return took, run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--respondents", type=int, default=97220)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", metavar="DIR", help="keep the generated files in DIR")
+    args = parser.parse_args()
+
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="valuesim-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    big = workdir / "big.csv"
+    try:
+        rows = []
+        t, _ = timed(["data", "synth", "--respondents", str(args.respondents), "--seed", str(args.seed),
+                      "--out", str(big)])
+        size = big.stat().st_size / 1e6
+        rows.append(("data synth", t, 60.0))
+        t, run = timed(["data", "inspect", str(big)])
+        rows.append(("data inspect", t, 30.0))
+        # The Parquet copy shows the cost of the format rather than of the checks.
+        import pandas as pd
+
+        pq = workdir / "big.parquet"
+        pd.read_csv(big).to_parquet(pq, index=False)
+        t, _ = timed(["data", "inspect", str(pq)])
+        rows.append(("data inspect (parquet)", t, 30.0))
+
+        header = run.stdout.splitlines()[:4]
+        print(f"respondents {args.respondents:,}, seed {args.seed}, CSV {size:.0f} MB, "
+              f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print("\n".join("  " + line for line in header))
+        print()
+        print(f"{'command':<24} {'wall s':>8} {'target s':>9}  ok")
+        for name, took, target in rows:
+            print(f"{name:<24} {took:8.1f} {target:9.0f}  {'yes' if took < target else 'NO'}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
