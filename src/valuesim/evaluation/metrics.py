@@ -1,0 +1,200 @@
+"""Scores: per prediction, then per user, then averaged over users (as the paper did).
+
+Per prediction:
+- ``correct``: predicted code == true code (every item).
+- ``nmae``: |predicted − true| / (number of ordinal steps = max code − min code), ordinal items
+  only (nominal and binary items count for accuracy only).
+- ``logloss``: −ln p(true code) with p clipped at 1e-6 (every item; every method returns a
+  distribution).
+- ``rps``: ranked probability score, Σ_k (F_pred(k) − F_true(k))² / (K − 1) over the K codes,
+  ordinal items only.
+- ``chance_acc`` / ``chance_nmae``: what a uniform random guess scores on the same item and
+  truth (1/K; mean |c − true| / steps over the codes c).
+
+Aggregation: a user's score is the mean over their scored predictions (in a category, a
+country, ...), a method's score is the mean over users. Failed predictions are left out of
+every score and counted separately. Confidence intervals: seeded bootstrap over users.
+Significance: paired t-test over users (scipy.stats.ttest_rel) on the per-user scores.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+EPS = 1e-6
+METRICS = ("accuracy", "nmae", "logloss", "rps")
+HIGHER_IS_BETTER = {"accuracy": True, "nmae": False, "logloss": False, "rps": False,
+                    "chance_acc": True, "chance_nmae": False}
+COLUMN = {"accuracy": "correct", "nmae": "nmae", "logloss": "logloss", "rps": "rps",
+          "chance_acc": "chance_acc", "chance_nmae": "chance_nmae"}
+
+
+def normalized_abs_error(answer: float, truth: float, n_steps: int) -> float:
+    """|answer − truth| / n_steps; NaN when the item has no steps."""
+    return abs(float(answer) - float(truth)) / n_steps if n_steps else math.nan
+
+
+def ranked_probability_score(distribution: dict, truth: int, codes: list[int]) -> float:
+    """Σ_k (F_pred(k) − F_true(k))² / (K − 1): 0 is a certain correct answer, 1 the far end."""
+    if len(codes) < 2:
+        return math.nan
+    p = np.array([float(distribution.get(c, distribution.get(str(c), 0.0))) for c in codes])
+    total = p.sum()
+    p = p / total if total > 0 else np.full(len(codes), 1.0 / len(codes))
+    cdf_pred = np.cumsum(p)
+    cdf_true = (np.asarray(codes) >= truth).astype(float)
+    return float(((cdf_pred - cdf_true)[:-1] ** 2).sum() / (len(codes) - 1))
+
+
+def score_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """Add per-prediction scores to a predictions frame (from ``store.read_predictions``)."""
+    df = df.copy()
+    ok = ~df["failed"].astype(bool)
+    ordinal = df["kind"].eq("ordinal")
+    steps = df["n_steps"].astype(float).where(lambda s: s > 0)
+    answer = pd.to_numeric(df["answer"], errors="coerce")
+    truth = df["truth"].astype(float)
+    df["correct"] = (answer == truth).astype(float).where(ok)
+    df["nmae"] = ((answer - truth).abs() / steps).where(ok & ordinal)
+    logloss, rps, chance_acc, chance_nmae = [], [], [], []
+    for dist_json, codes_json, t, is_ord, fine in zip(df["distribution"], df["codes"], df["truth"], ordinal, ok):
+        dist = json.loads(dist_json) if isinstance(dist_json, str) else dict(dist_json)
+        codes = json.loads(codes_json) if isinstance(codes_json, str) else list(codes_json or [])
+        t = int(t)
+        p_true = float(dist.get(str(t), dist.get(t, 0.0)))
+        logloss.append(-math.log(max(p_true, EPS)) if fine else math.nan)
+        rps.append(ranked_probability_score(dist, t, codes) if fine and is_ord else math.nan)
+        k = len(codes)
+        chance_acc.append(1.0 / k if k else math.nan)
+        span = (max(codes) - min(codes)) if k else 0
+        chance_nmae.append(float(np.mean([abs(c - t) for c in codes])) / span if is_ord and span else math.nan)
+    df["logloss"] = logloss
+    df["rps"] = rps
+    df["chance_acc"] = chance_acc
+    df["chance_nmae"] = chance_nmae
+    return df
+
+
+def per_user(scored: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:
+    """One row per (method, [by...], user): the user's mean of ``metric`` over scored items."""
+    col = COLUMN[metric]
+    keys = ["method"] + list(by or []) + ["respondent_id"]
+    sub = scored.dropna(subset=[col])
+    return sub.groupby(keys, sort=False)[col].mean().rename(metric).reset_index()
+
+
+def user_average(scored: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:
+    """Mean over users of each user's mean (the paper's averaging), with the number of users."""
+    pu = per_user(scored, metric, by)
+    keys = ["method"] + list(by or [])
+    return pu.groupby(keys, sort=False)[metric].agg(["mean", "count"]).rename(columns={"count": "users"}).reset_index()
+
+
+def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean, resampling users (seeded)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return (math.nan, math.nan)
+    if len(v) == 1:
+        return (float(v[0]), float(v[0]))
+    rng = np.random.default_rng(seed)
+    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+@dataclass(frozen=True)
+class PairedTest:
+    method: str
+    reference: str
+    users: int
+    mean_diff: float  # method − reference
+    t: float
+    p: float
+
+    @property
+    def stars(self) -> str:
+        return significance_stars(self.p)
+
+
+def significance_stars(p: float) -> str:
+    if p is None or math.isnan(p):
+        return ""
+    return "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def paired_t(a, b) -> tuple[float, float, int]:
+    """Paired t-test of a vs b over the positions where both exist: (t, p, n).
+
+    Identical pairs give p = 1; a constant non-zero difference gives p = 0 (t is infinite)."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    keep = ~(np.isnan(a) | np.isnan(b))
+    a, b = a[keep], b[keep]
+    n = len(a)
+    if n < 2:
+        return (math.nan, math.nan, n)
+    d = a - b
+    if np.allclose(d, d[0]):
+        if abs(d[0]) < 1e-12:
+            return (0.0, 1.0, n)
+        return (math.copysign(math.inf, d[0]), 0.0, n)
+    res = stats.ttest_rel(a, b)
+    return (float(res.statistic), float(res.pvalue), n)
+
+
+def compare_methods(scored: pd.DataFrame, metric: str, reference: str, by: list[str] | None = None) -> list[PairedTest]:
+    """Paired t-test over users of every method vs ``reference`` (per group of ``by``)."""
+    pu = per_user(scored, metric, by)
+    out: list[PairedTest] = []
+    keys = list(by or [])
+    groups = pu.groupby(keys, sort=False) if keys else [((), pu)]
+    for _, g in groups:
+        wide = g.pivot_table(index="respondent_id", columns="method", values=metric)
+        if reference not in wide:
+            continue
+        for m in wide.columns:
+            if m == reference:
+                continue
+            t, p, n = paired_t(wide[m].to_numpy(), wide[reference].to_numpy())
+            diff = float(np.nanmean(wide[m] - wide[reference])) if n else math.nan
+            out.append(PairedTest(m, reference, n, diff, t, p))
+    return out
+
+
+def best_method(scored: pd.DataFrame, metric: str = "accuracy") -> str | None:
+    avg = user_average(scored, metric)
+    if avg.empty:
+        return None
+    avg = avg.sort_values("mean", ascending=not HIGHER_IS_BETTER[metric])
+    return str(avg.iloc[0]["method"])
+
+
+def chance_rows(scored: pd.DataFrame) -> pd.DataFrame:
+    """Uniform-guess scores on the distinct (user, fold, item, profile) targets of the run."""
+    uniq = scored.drop_duplicates(["fold", "respondent_id", "question_id", "profile_limit"]).copy()
+    uniq["method"] = "chance (uniform guess)"
+    return uniq
+
+
+def summary_table(scored: pd.DataFrame, metric: str, by: str | None = None, seed: int = 0,
+                  n_boot: int = 2000) -> pd.DataFrame:
+    """method × group (or overall) user-averaged ``metric`` with 95% bootstrap CI and user count."""
+    keys = [by] if by else []
+    pu = per_user(scored, metric, keys)
+    rows = []
+    for key, g in pu.groupby(["method"] + keys, sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        lo, hi = bootstrap_ci(g[metric].to_numpy(), n_boot=n_boot, seed=seed)
+        row = {"method": key[0], "mean": float(g[metric].mean()), "ci_low": lo, "ci_high": hi, "users": len(g)}
+        if by:
+            row[by] = key[1]
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,80 @@
+"""The report's charts as PNG bytes (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COLORS = plt.get_cmap("tab10").colors
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def radar(values: pd.DataFrame, categories: list[str], title: str, chance: pd.Series | None = None) -> bytes:
+    """Accuracy by category, one closed line per method (rows: methods, columns: categories)."""
+    angles = np.linspace(0, 2 * np.pi, len(categories), endpoint=False).tolist()
+    angles += angles[:1]
+    fig = plt.figure(figsize=(6.4, 6.0))
+    ax = fig.add_subplot(111, polar=True)
+    top = 0.0
+    for i, (method, row) in enumerate(values.iterrows()):
+        vals = [float(row.get(c, np.nan)) for c in categories]
+        vals = [0.0 if np.isnan(v) else v for v in vals]
+        top = max(top, *vals)
+        ax.plot(angles, vals + vals[:1], color=COLORS[i % 10], linewidth=2, label=str(method))
+        ax.fill(angles, vals + vals[:1], color=COLORS[i % 10], alpha=0.08)
+    if chance is not None:
+        vals = [float(chance.get(c, np.nan)) for c in categories]
+        vals = [0.0 if np.isnan(v) else v for v in vals]
+        ax.plot(angles, vals + vals[:1], color="grey", linestyle="--", linewidth=1.3, label="chance")
+    ax.set_xticks(angles[:-1])
+    ax.set_xticklabels(categories, fontsize=10)
+    ax.set_ylim(0, min(1.0, max(0.1, top * 1.1)))
+    ax.set_title(title, fontsize=11, pad=18)
+    ax.legend(loc="upper right", bbox_to_anchor=(1.35, 1.1), fontsize=8)
+    return _png(fig)
+
+
+def profile_curve(curve: pd.DataFrame, title: str) -> bytes:
+    """Accuracy and normalized MAE against profile size; columns method, size, accuracy, nmae."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for i, (method, g) in enumerate(curve.groupby("method", sort=False)):
+        g = g.sort_values("size")
+        for ax, metric in zip(axes, ("accuracy", "nmae")):
+            ax.plot(g["size"], g[metric], marker="o", color=COLORS[i % 10], label=str(method))
+    axes[0].set_ylabel("top-1 accuracy (higher is better)")
+    axes[1].set_ylabel("normalized MAE (lower is better)")
+    for ax in axes:
+        ax.set_xlabel("profile items shown")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def bars_with_ci(table: pd.DataFrame, metric_label: str, title: str) -> bytes:
+    """Overall score per method with its 95% CI; columns method, mean, ci_low, ci_high."""
+    fig, ax = plt.subplots(figsize=(7, 0.5 + 0.45 * max(2, len(table))))
+    y = np.arange(len(table))
+    err = np.vstack([table["mean"] - table["ci_low"], table["ci_high"] - table["mean"]])
+    ax.barh(y, table["mean"], xerr=err, color=[COLORS[i % 10] for i in range(len(table))], capsize=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(m) for m in table["method"]])
+    ax.invert_yaxis()
+    ax.set_xlabel(metric_label)
+    ax.set_title(title, fontsize=11)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)

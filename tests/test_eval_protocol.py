@@ -1,0 +1,113 @@
+"""Splits: folds disjoint and covering, no target in its own profile, unanswered items neither
+profile nor target, seeded and repeatable through split.json, the profile-size curve."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_eval_helpers import CODEBOOK, small_survey
+from valuesim.errors import ConfigError, DataError
+from valuesim.evaluation.protocol import (
+    ALL_PROFILE,
+    COUNTRY_SPECIFIC_ITEMS,
+    Split,
+    answered_items,
+    eligible_items,
+    make_split,
+    parse_items,
+    sample_users,
+)
+
+
+def test_default_eligible_items_leave_out_numeric_and_country_specific():
+    items = eligible_items(CODEBOOK)
+    assert len(items) == 281
+    assert not set(COUNTRY_SPECIFIC_ITEMS) & set(items)
+    assert all(CODEBOOK[q].kind.value != "numeric" for q in items)
+    assert items == [q for q in CODEBOOK.ids if q in set(items)]  # codebook order
+
+
+def test_items_override_and_ranges():
+    assert parse_items("Q1-Q3,Q10", CODEBOOK) == ["Q1", "Q2", "Q3", "Q10"]
+    assert eligible_items(CODEBOOK, "Q3,Q1") == ["Q1", "Q3"]
+    with pytest.raises(ConfigError, match="Q999"):
+        parse_items("Q1,Q999", CODEBOOK)
+    with pytest.raises(ConfigError, match="numeric"):
+        eligible_items(CODEBOOK, "Q262")
+
+
+def test_folds_disjoint_covering_and_targets_never_in_own_profile():
+    survey = small_survey()
+    split = make_split(survey, users=20, folds=5, seed=3)
+    flat = [q for f in split.folds for q in f]
+    assert len(flat) == len(set(flat)) == len(split.items)  # disjoint and covering
+    assert set(flat) == set(split.items)
+    assert max(map(len, split.folds)) - min(map(len, split.folds)) <= 1
+    assert "Q262" not in split.items and "Q223" not in split.items
+    assert set(split.profile_only) == {"Q262", "Q223"}
+    answered = answered_items(survey, split.users, split.items + split.profile_only)
+    units = list(split.units(answered))
+    assert {u.fold for u in units} == set(range(5))
+    for u in units:
+        assert not set(u.targets) & set(u.profile)
+        assert set(u.targets) <= set(split.folds[u.fold])
+        assert set(u.targets) | set(u.profile) <= answered[u.user]  # unanswered: neither
+    # every answered eligible item is a target exactly once per user
+    for user in split.users:
+        targets = [q for u in units if u.user == user for q in u.targets]
+        assert sorted(targets) == sorted(answered[user] & set(split.items))
+
+
+def test_unanswered_item_is_neither_profile_nor_target():
+    survey = small_survey(n=10, missing=0.0)
+    rid = survey.data.index[0]
+    qid = [q for q in survey.question_ids if q not in ("Q262", "Q223")][0]
+    survey.data.loc[rid, qid] = -2
+    split = make_split(survey, users=list(survey.data.index), folds=5)
+    units = [u for u in split.units(answered_items(survey, split.users, split.items + split.profile_only))
+             if u.user == rid]
+    assert all(qid not in u.targets and qid not in u.profile for u in units)
+
+
+def test_split_is_seeded_and_round_trips_through_json(tmp_path):
+    survey = small_survey()
+    a = make_split(survey, users=15, folds=4, seed=7, curve=True)
+    b = make_split(survey, users=15, folds=4, seed=7, curve=True)
+    c = make_split(survey, users=15, folds=4, seed=8, curve=True)
+    assert a == b
+    assert a.users != c.users or a.folds != c.folds
+    path = a.save(tmp_path / "split.json")
+    assert Split.load(path) == a
+
+
+def test_bad_split_file_is_one_clear_error(tmp_path):
+    p = tmp_path / "split.json"
+    p.write_text("{not json")
+    with pytest.raises(DataError, match="not valid JSON"):
+        Split.load(p)
+    p.write_text('{"users": []}')
+    with pytest.raises(DataError, match="malformed"):
+        Split.load(p)
+
+
+def test_stratified_sample_balances_countries():
+    survey = small_survey(n=90)
+    users = sample_users(survey, 30, seed=1, stratify="country")
+    counts = survey.data.loc[users, "country"].value_counts()
+    assert len(users) == len(set(users)) == 30
+    assert counts.max() - counts.min() <= 1
+    assert sample_users(survey, 30, seed=1) == sample_users(survey, 30, seed=1)
+
+
+def test_curve_units_share_targets_and_nest_profiles():
+    survey = small_survey(n=20)
+    split = make_split(survey, users=5, folds=5, seed=0, curve=True, curve_sizes=(0, 5, 10, 1000))
+    answered = answered_items(survey, split.users, split.items + split.profile_only)
+    units = [u for u in split.units(answered) if u.fold == split.curve_fold]
+    assert split.profile_limits() == [ALL_PROFILE, 0, 5, 10, 1000]
+    for user in split.users:
+        mine = {u.profile_limit: u for u in units if u.user == user}
+        assert len({tuple(u.targets) for u in mine.values()}) == 1  # the same targets
+        assert mine[0].profile == []
+        assert len(mine[5].profile) == 5 and mine[5].profile == mine[10].profile[:5]
+        assert set(mine[1000].profile) == set(mine[ALL_PROFILE].profile)
