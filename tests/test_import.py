@@ -246,6 +246,19 @@ def test_out_of_range_code_names_column_row_respondent_and_value(tmp_path, frame
     assert "3 invalid cells in 2 columns" in message
 
 
+def test_lenient_load_turns_unknown_codes_into_missing_with_one_warning(tmp_path, frame):
+    path = tmp_path / "bad.csv"
+    f = frame.copy()
+    f.loc[6, "Q12"] = 9
+    f.loc[8, "Q99"] = 42
+    f.to_csv(path, index=False)
+    with pytest.warns(WVSFileWarning, match="2 cells with codes unknown") as caught:
+        survey = load_wvs7(path, strict=False)
+    assert len(caught) == 1
+    assert survey.data.loc["20070007", "Q12"] == -5 and survey.data.loc["20070009", "Q99"] == -5
+    assert survey.data.loc["20070008", "Q12"] == frame.loc[7, "Q12"]
+
+
 def test_numeric_item_out_of_range(tmp_path, frame):
     path = tmp_path / "age.parquet"
     f = frame.copy()

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import DataError
-from ..model import MISSING_CODES, Codebook, Question
+from ..model import MISSING_CODES, Codebook, MissingCode, Question
 from ..survey import COUNTRY, ID, WEIGHT, Survey
 from .bank import load_codebook
 
@@ -42,12 +42,16 @@ class WVSFileWarning(UserWarning):
     """The file loads, but not all of it is what valuesim expects (absent items, no weight)."""
 
 
-def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str] | None = None) -> Survey:
+def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str] | None = None,
+              strict: bool = True) -> Survey:
     """Load an official WVS-7 file (or a synthetic one in the same layout).
 
     ``questions`` restricts which items are read (faster); by default every item of the
     codebook that the file has. Items of the codebook the file lacks are listed in
-    ``Survey.absent`` and reported in one warning.
+    ``Survey.absent`` and reported in one warning. A code that is neither an option of its
+    question nor a missing code is an error; with ``strict=False`` such cells are loaded as
+    missing (-5) instead, with one warning (an escape hatch for a file release whose codes
+    the question bank does not know yet).
     """
     path = Path(path)
     name = str(path)
@@ -92,7 +96,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
                       WVSFileWarning, stacklevel=2)
 
     codes = {q: _integer_codes(frame[q], name, q, ids) for q in present}
-    _validate_codes(codes, [wanted[q] for q in present], name, ids)
+    _validate_codes(codes, [wanted[q] for q in present], name, ids, strict)
 
     columns: dict[str, object] = {COUNTRY: countries, WEIGHT: weights}
     for q in present:
@@ -424,7 +428,7 @@ def _integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) -
 
 
 def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Question],
-                    name: str, ids: np.ndarray) -> None:
+                    name: str, ids: np.ndarray, strict: bool = True) -> None:
     """Every cell must be a code of its question, or a WVS missing code (-1 ... -5)."""
     first = None
     n_bad = 0
@@ -440,6 +444,9 @@ def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: 
         bad = ~ok & ~null
         count = int(bad.sum())
         if count:
+            if not strict:
+                values = np.where(bad, int(MissingCode.MISSING), values)
+                codes[q.id] = (values, null)
             n_bad += count
             bad_columns.append(q.id)
             if first is None:
@@ -448,6 +455,13 @@ def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: 
     if first is None:
         return
     q, row, value, count = first
+    if not strict:
+        shown = ", ".join(bad_columns[:8]) + (" ..." if len(bad_columns) > 8 else "")
+        warnings.warn(
+            f"{name}: {n_bad} cells with codes unknown to the question bank were loaded as missing "
+            f"(-5), in {shown}; the first is {q.id} row {row + 1} (respondent {ids[row]}): {value}",
+            WVSFileWarning, stacklevel=3)
+        return
     others = ""
     if len(bad_columns) > 1:
         shown = ", ".join(bad_columns[:5]) + (" ..." if len(bad_columns) > 5 else "")
@@ -455,7 +469,7 @@ def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: 
     raise DataError(
         f"{_where(name, q.id, row, ids)}: code {value} is out of range for {q.id} "
         f"(valid: {_describe_codes(q)}; missing: -1 to -5); {count} such cells in {q.id}{others}. "
-        f"Is this the WVS wave 7 file?"
+        f"Is this the WVS wave 7 file? (load_wvs7(..., strict=False) loads such cells as missing)"
     )
 
 
