@@ -1,0 +1,44 @@
+"""Population simulation with calibrated value personas (seeds/001), and its baselines.
+
+A country's answer distribution is simulated by drawing W_WEIGHT-weighted value profiles from
+half of its respondents, describing each as a short value persona (its position on the
+Inglehart-Welzel dimensions and the left-right scale), asking the model for each persona's
+option distribution, averaging them, and optionally calibrating the aggregate's dispersion
+towards human diversity while keeping its mean. The other half of the respondents gives the
+real distribution. See ``runner`` for the run layout, ``dimensions`` for the item recoding,
+``calibration`` for the calibration procedure and ``metrics`` for the distances.
+"""
+
+from .calibration import calibrate, fit_temperature
+from .dimensions import DESCRIPTOR_ITEMS, DIMENSIONS, DimensionScaler
+from .metrics import entropy, js_distance, total_variation, wasserstein_score
+from .personas import ALL_METHODS, LLM_METHODS
+from .runner import PopulationResult, run_population
+from .targets import DEFAULT_CALIBRATION, DEFAULT_TARGETS
+
+
+def write_population_report(run_dir, questions=None):
+    """Write report.md and report.html (self-contained) into ``run_dir``; returns their paths."""
+    from .report import write_population_report as _write
+
+    return _write(run_dir, questions=questions)
+
+
+__all__ = [
+    "ALL_METHODS",
+    "DEFAULT_CALIBRATION",
+    "DEFAULT_TARGETS",
+    "DESCRIPTOR_ITEMS",
+    "DIMENSIONS",
+    "DimensionScaler",
+    "LLM_METHODS",
+    "PopulationResult",
+    "calibrate",
+    "entropy",
+    "fit_temperature",
+    "js_distance",
+    "run_population",
+    "total_variation",
+    "wasserstein_score",
+    "write_population_report",
+]

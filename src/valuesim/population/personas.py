@@ -1,0 +1,126 @@
+"""Persona texts and the prompt each method sends for one (persona, question).
+
+Methods that ask the model:
+
+* ``value-persona``: the person's position on the value dimensions, as short second-person
+  descriptors (prompts/value_descriptors.txt), e.g. "You hold strongly traditional views: ...".
+* ``demographic``: the usual persona prompting: age, sex, education, income step and (when the
+  file has H_URBRURAL) urban/rural, from the same drawn person's answers.
+* ``no-persona``: only the country is named (one call per country and question).
+
+Every prompt names the country, so the methods differ only in what they say about the person.
+The persona comes first and the question last (prompts/persona_question.txt) so the engine's
+prefix cache serves all questions of one persona; the answer is read after "Answer: ".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..survey.model import Question
+from ..survey.survey import Survey
+from .countries import country_name
+from .dimensions import DimensionScaler
+from .prompts import sections, template
+
+VALUE, DEMOGRAPHIC, NO_PERSONA = "value-persona", "demographic", "no-persona"
+MARGINAL, UNIFORM = "country-marginal", "uniform"
+LLM_METHODS = (VALUE, DEMOGRAPHIC, NO_PERSONA)
+REFERENCE_METHODS = (MARGINAL, UNIFORM)
+ALL_METHODS = LLM_METHODS + REFERENCE_METHODS
+
+# Demographic items and the file columns that may hold urban/rural.
+DEMOGRAPHIC_ITEMS = ("Q260", "Q262", "Q275", "Q288")
+URBAN_COLUMNS = ("H_URBRURAL", "urban_rural")
+
+
+@dataclass
+class Persona:
+    index: int
+    respondent_id: str
+    country: str
+    scores: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, int | None] = field(default_factory=dict)
+    value_text: str = ""
+    demographic_text: str = ""
+
+    def text(self, method: str) -> str:
+        if method == VALUE:
+            return self.value_text
+        if method == DEMOGRAPHIC:
+            return self.demographic_text
+        raise ValueError(f"method {method!r} has no per-person text")
+
+
+def value_descriptors(levels: dict[str, int | None]) -> str:
+    """The descriptor sentences for a person's dimension levels (missing dimensions left out)."""
+    texts = sections("value_descriptors")
+    return "\n".join(texts[f"{dim} {lvl}"] for dim, lvl in levels.items() if lvl is not None)
+
+
+def value_persona_text(country: str, levels: dict[str, int | None]) -> str:
+    return template("value_persona").format(country=country_name(country), descriptors=value_descriptors(levels))
+
+
+def _label(question: Question, code) -> str | None:
+    if code is None or (isinstance(code, float) and math.isnan(code)) or pd.isna(code):
+        return None
+    code = int(code)
+    return question.label(code) if question.is_valid(code) else None
+
+
+def demographic_facts(row: pd.Series, survey: Survey) -> list[str]:
+    """The persona's demographic sentences from one data row (missing answers left out)."""
+    cb = survey.codebook
+    facts = sections("demographic_facts")
+    out = []
+
+    def get(col):
+        return row[col] if col in row.index else None
+
+    age = get("Q262")
+    if "Q262" in cb and _label(cb["Q262"], age) is not None:
+        out.append(facts["age"].format(value=int(age)))
+    if "Q260" in cb and (sex := _label(cb["Q260"], get("Q260"))):
+        out.append(facts["sex"].format(value=sex.lower()))
+    if "Q275" in cb and (edu := _label(cb["Q275"], get("Q275"))):
+        edu = re.sub(r"\s*\(ISCED \d\)", "", edu).strip()
+        out.append(facts["education"].format(value=edu[0].lower() + edu[1:]))
+    if "Q288" in cb and _label(cb["Q288"], get("Q288")) is not None:
+        out.append(facts["income"].format(value=int(get("Q288"))))
+    for col in URBAN_COLUMNS:
+        v = get(col)
+        if v is not None and not pd.isna(v) and int(v) in (1, 2):
+            out.append(facts["urban_rural"].format(value="an urban" if int(v) == 1 else "a rural"))
+            break
+    return out
+
+
+def demographic_persona_text(country: str, facts: list[str]) -> str:
+    return template("demographic_persona").format(country=country_name(country), facts="\n".join(facts))
+
+
+def no_persona_text(country: str) -> str:
+    return template("no_persona").format(country=country_name(country))
+
+
+def build_personas(survey: Survey, country: str, respondent_ids: list[str], scaler: DimensionScaler,
+                   scores: pd.DataFrame) -> list[Persona]:
+    out = []
+    for k, rid in enumerate(respondent_ids):
+        s = {d: float(scores.at[rid, d]) for d in scaler.dimensions}
+        levels = {d: scaler.level(d, s[d]) for d in scaler.dimensions}
+        row = survey.data.loc[rid]
+        out.append(Persona(k, rid, country, s, levels, value_persona_text(country, levels),
+                           demographic_persona_text(country, demographic_facts(row, survey))))
+    return out
+
+
+def question_messages(persona_text: str, question: Question) -> list[dict]:
+    """One user message: the persona first (shared prefix), then the question with its options."""
+    content = template("persona_question").format(persona=persona_text, question=question.render())
+    return [{"role": "user", "content": content}]
