@@ -51,7 +51,11 @@ def q(n: int, **fields) -> None:
 
 
 def lower_first(s: str) -> str:
-    return s[0].lower() + s[1:] if s and not s[:2].isupper() else s
+    """'A stable economy' -> 'a stable economy', but acronyms stay ('TV news')."""
+    first = s.split(" ", 1)[0] if s else ""
+    if not s or (len(first) > 1 and first.isupper()):
+        return s
+    return s[0].lower() + s[1:]
 
 
 def scale10(lo: str, hi: str, template: str, first: int = 1) -> tuple[dict, dict]:
@@ -70,13 +74,16 @@ for n, item in zip(range(1, 7), ["Family", "Friends", "Leisure time", "Politics"
       text=(f"For each of the following, indicate how important it is in your life: {item}. Would you say it is "
             "very important, rather important, not very important or not at all important?"),
       labels=IMPORTANCE,
-      statements={c: f"{item} is {lab.lower()} in your life." for c, lab in IMPORTANCE.items()})
+      statements={c: f"{item} {'are' if item == 'Friends' else 'is'} {lab.lower()} in your life."
+                  for c, lab in IMPORTANCE.items()})
 
 QUALITIES = ["Good manners", "Independence", "Hard work", "Feeling of responsibility", "Imagination",
              "Tolerance and respect for other people", "Thrift, saving money and things",
              "Determination, perseverance", "Religious faith", "Not being selfish (unselfishness)", "Obedience"]
-for n, item in zip(range(7, 18), QUALITIES):
-    low = lower_first(item)
+QUALITY_OBJECTS = ["good manners", "independence", "hard work", "a feeling of responsibility", "imagination",
+                   "tolerance and respect for other people", "thrift (saving money and things)",
+                   "determination and perseverance", "religious faith", "unselfishness (not being selfish)", "obedience"]
+for n, item, low in zip(range(7, 18), QUALITIES, QUALITY_OBJECTS):
     q(n, kind="binary",
       text=("Here is a list of qualities that children can be encouraged to learn at home. Which, if any, do you "
             f"consider to be especially important? Please choose up to five. Quality: {item}."),
@@ -163,7 +170,7 @@ for n, item, phrase in [
 
 # ---------------------------------------------------------------- Happiness (Q46-Q56)
 q(46, kind="ordinal", ordinal_high="less happy",
-  text="Taking all things together, would you say you are very happy, quite happy, not very happy or not at all happy?",
+  text="Taking all things together, would you say you are:",
   statements={1: "You feel very happy.", 2: "You feel quite happy.", 3: "You do not feel very happy.",
               4: "You do not feel happy at all."})
 q(47, kind="ordinal", ordinal_high="worse health",
@@ -413,7 +420,7 @@ for n, item, clause in [
     q(n, kind="ordinal", ordinal_high="more agreement (0 disagree, 1 hard to say, 2 agree)",
       text=("From your point of view, what have been the effects of immigration on the development of this country? "
             "Please tell me whether you agree or disagree with the following statement about the effects of "
-            f"immigration: \"{item}.\""),
+            f"immigration: immigration {lower_first(item)}."),
       labels={0: "Disagree", 1: "Hard to say", 2: "Agree"},
       statements={0: f"You disagree that immigration in your country {clause}.",
                   1: f"You find it hard to say whether immigration in your country {clause}.",
@@ -430,8 +437,8 @@ q(130, kind="ordinal", ordinal_high="more restrictive immigration policy",
 q(131, kind="ordinal", ordinal_high="less secure",
   text="Could you tell me how secure do you feel these days? Very secure, quite secure, not very secure or not at all secure?",
   labels={1: "Very secure", 2: "Quite secure", 3: "Not very secure", 4: "Not at all secure"},
-  statements={c: f"You feel {w} these days." for c, w in
-              {1: "very secure", 2: "quite secure", 3: "not very secure", 4: "not at all secure"}.items()})
+  statements={1: "You feel very secure these days.", 2: "You feel quite secure these days.",
+              3: "You do not feel very secure these days.", 4: "You do not feel secure at all these days."})
 FREQ4 = {1: "Very frequently", 2: "Quite frequently", 3: "Not frequently", 4: "Not at all frequently"}
 for n, item, subj in [
     (132, "Robberies", "robberies"), (133, "Alcohol consumption in the streets", "alcohol consumption in the streets"),
@@ -444,8 +451,12 @@ for n, item, subj in [
       text=("How frequently do the following things occur in your neighborhood? Very frequently, quite frequently, "
             f"not frequently or not at all frequently? {item}."),
       labels=FREQ4,
-      statements={c: f"You say that in your neighborhood, {subj} occur{'s' if n not in (132, 137) else ''} {w.lower()}."
-                  for c, w in FREQ4.items()})
+      statements=(lambda S, plural: {
+          1: f"{S} {'happen' if plural else 'happens'} very frequently in your neighborhood.",
+          2: f"{S} {'happen' if plural else 'happens'} quite frequently in your neighborhood.",
+          3: f"{S} {'do' if plural else 'does'} not happen frequently in your neighborhood.",
+          4: f"{S} {'do' if plural else 'does'} not happen at all frequently in your neighborhood.",
+      })(subj[0].upper() + subj[1:], n in (132, 136, 137)))
 for n, item, yes, no in [
     (139, "Didn't carry much money", "For reasons of security, you have avoided carrying much money.",
      "You have not avoided carrying much money for reasons of security."),
@@ -572,13 +583,15 @@ q(171, kind="ordinal", ordinal_high="less often",
   text="Apart from weddings and funerals, about how often do you attend religious services these days?",
   statements={c: f"Apart from weddings and funerals, you attend religious services {w}." for c, w in
               {1: "more than once a week", 2: "once a week", 3: "once a month", 4: "only on special holy days",
-               5: "once a year", 6: "less often than once a year", 7: "never or practically never"}.items()})
+               5: "once a year", 6: "less often than once a year"}.items()}
+  | {7: "Apart from weddings and funerals, you never or practically never attend religious services."})
 q(172, kind="ordinal", ordinal_high="less often",
   text="Apart from weddings and funerals, about how often do you pray?",
   statements={c: f"Apart from weddings and funerals, you pray {w}." for c, w in
               {1: "several times a day", 2: "once a day", 3: "several times each week",
                4: "only when attending religious services", 5: "only on special holy days", 6: "once a year",
-               7: "less often than once a year", 8: "never or practically never"}.items()})
+               7: "less often than once a year"}.items()}
+  | {8: "Apart from weddings and funerals, you never or practically never pray."})
 q(173, kind="ordinal", ordinal_high="less religious (1 religious, 2 not religious, 3 atheist)",
   text="Independently of whether you attend religious services or not, would you say you are a religious person, not a religious person or an atheist?",
   statements={1: "You are a religious person.", 2: "You are not a religious person.", 3: "You are an atheist."})
@@ -653,16 +666,16 @@ q(200, kind="ordinal", ordinal_high="less often",
         "occasionally or never?"),
   statements={c: f"When you get together with your friends, you {w} discuss political matters." for c, w in
               {1: "frequently", 2: "occasionally", 3: "never"}.items()})
-SOURCE_FREQ = {1: "daily", 2: "weekly", 3: "monthly", 4: "less than monthly"}
+SOURCE_FREQ = {1: "every day", 2: "every week", 3: "every month", 4: "less than once a month"}
 for n, item, obj in [
     (201, "Daily newspaper", "a daily newspaper"), (202, "TV news", "TV news"), (203, "Radio news", "radio news"),
     (204, "Mobile phone", "your mobile phone"), (205, "Email", "email"), (206, "Internet", "the Internet"),
     (207, "Social media (Facebook, Twitter, etc.)", "social media (Facebook, Twitter, etc.)"),
     (208, "Talk with friends or colleagues", "talking with friends or colleagues"),
 ]:
-    st = {c: f"You obtain information about what is going on in your country and the world from {obj} {w}."
+    st = {c: f"You get information about what is going on in your country and the world from {obj} {w}."
           for c, w in SOURCE_FREQ.items()}
-    st[5] = f"You never obtain information about what is going on in your country and the world from {obj}."
+    st[5] = f"You never get information about what is going on in your country and the world from {obj}."
     q(n, kind="ordinal", ordinal_high="less often",
       text=("People learn what is going on in this country and the world from various sources. For the following "
             "source, please indicate whether you use it to obtain information daily, weekly, monthly, less than monthly "
@@ -740,7 +753,7 @@ for n, item, clause in [
       text=("In your view, how often do the following things occur in this country's elections? Very often, fairly "
             f"often, not often or not at all often? {item}."),
       labels=ELECTION,
-      statements={c: f"You think that in your country's elections, {clause} {w.lower()}." for c, w in ELECTION.items()})
+      statements={c: f"You think it happens {w.lower()} in your country's elections that {clause}." for c, w in ELECTION.items()})
 q(234, kind="ordinal", ordinal_high="less important",
   text=("Some people think that having honest elections makes a lot of difference in their lives; other people think "
         "that it doesn't matter much. How important would you say is having honest elections for you - very "
