@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -21,13 +22,17 @@ from pathlib import Path
 CLI = [sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())"]
 
 
-def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+def timed(args: list[str]) -> tuple[tuple[float, float], subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds of the child), and the finished process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     run = subprocess.run(CLI + args, capture_output=True, text=True)
     took = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if run.returncode != 0:
         sys.exit(f"`valuesim {' '.join(args)}` failed ({run.returncode}):\n{run.stderr}")
-    return took, run
+    return (took, cpu), run
 
 
 def main() -> None:
@@ -61,9 +66,11 @@ def main() -> None:
               f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         print("\n".join("  " + line for line in header))
         print()
-        print(f"{'command':<24} {'wall s':>8} {'target s':>9}  ok")
-        for name, took, target in rows:
-            print(f"{name:<24} {took:8.1f} {target:9.0f}  {'yes' if took < target else 'NO'}")
+        # CPU time shows the cost when the machine is shared (wall time then includes waiting).
+        print(f"load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(f"{'command':<24} {'wall s':>8} {'CPU s':>7} {'target s':>9}  ok")
+        for name, (took, cpu), target in rows:
+            print(f"{name:<24} {took:8.1f} {cpu:7.1f} {target:9.0f}  {'yes' if took < target else 'NO'}")
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -91,12 +91,17 @@ def summarize(survey: Survey) -> SurveySummary:
 
 def _missing_counts(survey: Survey) -> dict[str, dict[str, int]]:
     """Per item: how many cells hold each missing code, and how many are blank."""
+    qids = survey.question_ids
+    if not qids:
+        return {}
+    block = survey.data[qids]
+    blank = block.isna().to_numpy().sum(axis=0)
+    codes = block.to_numpy(dtype="int32", na_value=0)  # 0 is never a missing code
+    per_code = {label: (codes == code).sum(axis=0) for label, code in MISSING_KINDS if code is not None}
     out = {}
-    for q in survey.question_ids:
-        column = survey.data[q]
-        values = column.to_numpy(dtype="int64", na_value=0)
-        counts = {label: int((values == code).sum()) for label, code in MISSING_KINDS if code is not None}
-        counts["blank"] = int(column.isna().sum())
+    for i, q in enumerate(qids):
+        counts = {label: int(column[i]) for label, column in per_code.items()}
+        counts["blank"] = int(blank[i])
         out[q] = counts
     return out
 
