@@ -331,3 +331,30 @@ def test_wrong_extension_content(tmp_path):
     path = tmp_path / "fake.sav"
     path.write_text("D_INTERVIEW,B_COUNTRY_ALPHA\n1,AND\n")
     assert "does not look like a sav file" in load_error(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv;", "sav", "dta", "parquet"])
+def test_synthetic_population_round_trips_in_every_format(tmp_path, fmt):
+    from valuesim.survey.synthetic import generate, write_synthetic
+
+    synth = generate(respondents=300, countries=3, seed=5)
+    if fmt == "csv":
+        path = write_synthetic(tmp_path / "synth.csv", respondents=300, countries=3, seed=5)
+    elif fmt == "csv;":
+        path = tmp_path / "synth_semicolon.csv"
+        synth.to_csv(path, index=False, sep=";")
+    elif fmt == "sav":
+        pyreadstat = pytest.importorskip("pyreadstat")
+        path = tmp_path / "synth.sav"
+        pyreadstat.write_sav(synth, str(path), missing_ranges={q: [{"lo": -5, "hi": -1}] for q in CODEBOOK.ids})
+    elif fmt == "dta":
+        path = tmp_path / "synth.dta"
+        synth.rename(columns=str.lower).to_stata(path, write_index=False, version=118)
+    else:
+        path = tmp_path / "synth.parquet"
+        synth.to_parquet(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        survey = valuesim.load_survey(path)
+    assert survey.synthetic is True and len(survey) == 300 and len(survey.countries) == 3
+    assert_same(survey, synth)
