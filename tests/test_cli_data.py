@@ -116,3 +116,22 @@ def test_synth_writes_a_synthetic_file_that_loads(tmp_path, capsys):
     assert main(["data", "synth", "--respondents", "150", "--countries", "3", "--seed", "7",
                  "--out", str(again)]) == 0
     assert again.read_bytes() == out.read_bytes()  # same seed, same file
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".sav", ".dta"])
+def test_synth_writes_other_formats_by_extension(tmp_path, suffix, capsys):
+    import valuesim
+
+    out = tmp_path / f"synth{suffix}"
+    assert main(["data", "synth", "--respondents", "60", "--countries", "2", "--seed", "1", "--out", str(out)]) == 0
+    survey = valuesim.load_survey(out)
+    assert len(survey) == 60 and survey.synthetic and len(survey.countries) == 2
+    csv = tmp_path / "synth.csv"
+    main(["data", "synth", "--respondents", "60", "--countries", "2", "--seed", "1", "--out", str(csv)])
+    same = valuesim.load_survey(csv)
+    assert survey.data.equals(same.data)
+
+
+def test_synth_rejects_unknown_extension(tmp_path, capsys):
+    assert main(["data", "synth", "--respondents", "10", "--out", str(tmp_path / "x.xlsx")]) == 2
+    assert ".csv, .sav, .dta or .parquet" in capsys.readouterr().err

@@ -40,7 +40,8 @@ def register(sub) -> None:
     s.add_argument("--respondents", type=int, default=1000, metavar="N", help="number of respondents (default 1000)")
     s.add_argument("--countries", type=int, default=None, metavar="K", help="number of countries (default: the generator's)")
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    s.add_argument("--out", required=True, metavar="FILE", help="where to write the file (.csv)")
+    s.add_argument("--out", required=True, metavar="FILE",
+                   help="where to write: .csv (the official CSV layout), or .sav, .dta, .parquet")
     s.set_defaults(func=synth)
 
     i = dsub.add_parser(
@@ -57,16 +58,24 @@ def register(sub) -> None:
 
 
 def synth(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from ..errors import ConfigError
-    from ..survey.synthetic import write_synthetic
+    from ..survey.io import write_frame
+    from ..survey.synthetic import generate, write_synthetic
 
     if args.respondents < 1:
         raise ConfigError(f"--respondents must be at least 1 (got {args.respondents})")
     if args.countries is not None and args.countries < 1:
         raise ConfigError(f"--countries must be at least 1 (got {args.countries})")
+    if Path(args.out).suffix.lower() not in (".csv", ".txt", ".sav", ".dta", ".parquet", ".pq"):
+        raise ConfigError(f"cannot write {args.out}: use a .csv, .sav, .dta or .parquet file name")
     extra = {} if args.countries is None else {"countries": args.countries}
     start = time.perf_counter()
-    path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, **extra)
+    if Path(args.out).suffix.lower() in (".csv", ".txt"):
+        path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, **extra)
+    else:
+        path = write_frame(generate(respondents=args.respondents, seed=args.seed, **extra), args.out)
     took = time.perf_counter() - start
     print(f"wrote {args.respondents:,} synthetic respondents to {path} (seed {args.seed}, {took:.1f} s)")
     return 0

@@ -27,6 +27,32 @@ def load_survey(path: str | Path, *, codebook: Codebook | None = None,
     return load_wvs7(path, codebook=codebook, questions=questions)
 
 
+def write_frame(frame, path: str | Path) -> Path:
+    """Write a frame in the official WVS-7 layout in the format its extension names
+    (.csv, .sav, .dta, .parquet/.pq): how synthetic data gets into every format WVS uses.
+    SPSS files declare -5 ... -1 as user-missing, as the official .sav does."""
+    from ..errors import ConfigError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.parent.exists():
+        raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
+    if suffix in (".csv", ".txt"):
+        frame.to_csv(path, index=False)
+    elif suffix in (".parquet", ".pq"):
+        frame.to_parquet(path, index=False)
+    elif suffix == ".dta":
+        frame.to_stata(path, write_index=False, version=118)
+    elif suffix == ".sav":
+        import pyreadstat
+
+        numeric = [c for c in frame.columns if str(c).startswith("Q") and frame[c].dtype.kind in "iuf"]
+        pyreadstat.write_sav(frame, str(path), missing_ranges={c: [{"lo": -5, "hi": -1}] for c in numeric})
+    else:
+        raise ConfigError(f"cannot write {path}: use a .csv, .sav, .dta or .parquet file name")
+    return path
+
+
 # Column order of the missing-rate table: each WVS missing code, then empty cells.
 MISSING_KINDS = [
     ("don't know (-1)", int(MissingCode.DONT_KNOW)),
