@@ -291,6 +291,15 @@ def test_non_integer_code(tmp_path, frame):
     assert "column Q6, row 3" in load_error(path2)
 
 
+def test_huge_number_is_reported_not_overflowed(tmp_path, frame):
+    path = tmp_path / "huge.csv"
+    f = frame.copy()
+    f.loc[1, "Q7"] = 99_999_999_999
+    f.to_csv(path, index=False)
+    message = load_error(path)
+    assert "column Q7, row 2" in message and "99999999999" in message
+
+
 def test_duplicate_respondent_ids(tmp_path, frame):
     path = tmp_path / "dup.csv"
     f = frame.copy()

@@ -101,8 +101,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     columns: dict[str, object] = {COUNTRY: countries, WEIGHT: weights}
     for q in present:
         values, null = codes[q]
-        columns[q] = pd.arrays.IntegerArray(values.astype(np.int32), null)
-    data = pd.DataFrame(columns, index=pd.Index(ids, name=ID, dtype=object))
+        columns[q] = pd.arrays.IntegerArray(values.astype(np.int32, copy=False), null)
+    data = pd.DataFrame(columns, index=pd.Index(ids, name=ID, dtype=object), copy=False)
 
     synthetic = False
     if SYNTHETIC_COLUMN in frame:
@@ -207,7 +207,7 @@ def _csv_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[s
     import pyarrow.csv as pacsv
 
     header, sep = _csv_header(path)
-    types = {names[q]: pa.int64() for q in questions}
+    types = {names[q]: pa.int32() for q in questions}  # the largest WVS code is 909039
     types[names[ID_COLUMN]] = pa.string()
     types[names[COUNTRY_COLUMN]] = pa.string()
     if WEIGHT_COLUMN in names:
@@ -246,8 +246,18 @@ def _csv_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[s
 
 
 def _arrow_columns(table, names: dict[str, str]) -> dict[str, pd.Series]:
-    # Column by column: no consolidation of ~300 columns into one block (slow at 97k rows).
-    return {canonical: table.column(actual).to_pandas() for canonical, actual in names.items()}
+    # Column by column, complete integer columns straight to numpy: no consolidation of ~300
+    # columns into one pandas block (slow at 97k rows).
+    import pyarrow as pa
+
+    out = {}
+    for canonical, actual in names.items():
+        column = table.column(actual)
+        if pa.types.is_integer(column.type) and column.null_count == 0:
+            out[canonical] = pd.Series(column.to_numpy(), copy=False)
+        else:
+            out[canonical] = column.to_pandas()
+    return out
 
 
 def _pandas_columns(frame: pd.DataFrame, names: dict[str, str]) -> dict[str, pd.Series]:
@@ -408,7 +418,9 @@ def _where(name: str, column: str, row: int, ids: np.ndarray | None = None) -> s
 def _integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(int64 codes, null mask) from whatever the reader produced; non-integers are an error."""
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
-        values = series.to_numpy(dtype=np.int64)
+        values = series.to_numpy()
+        if values.dtype.kind == "u" or values.dtype.itemsize > 4:
+            values = values.astype(np.int64)
         return values, np.zeros(len(values), dtype=bool)
     if pd.api.types.is_bool_dtype(series.dtype):
         series = series.astype("Int64")
@@ -430,8 +442,13 @@ def _integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) -
             f"({int(bad.sum())} such cells in {column}); WVS codes are whole numbers, "
             f"missing answers are -1 to -5"
         )
-    values = np.where(null, 0, numbers).astype(np.int64)
-    return values, null
+    values = np.where(null, 0, numbers)
+    too_big = np.abs(values) > np.iinfo(np.int32).max
+    if too_big.any():
+        row = int(np.argmax(too_big))
+        raise DataError(f"{_where(name, column, row, ids)}: {series.iloc[row]!r} is far outside every "
+                        f"WVS answer code ({int(too_big.sum())} such cells in {column})")
+    return values.astype(np.int64), null
 
 
 def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Question],
@@ -442,9 +459,14 @@ def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: 
     bad_columns = []
     for q in questions:
         values, null = codes[q.id]
-        if q.options:
-            allowed = np.union1d(np.array(q.codes, dtype=np.int64), _MISSING_SORTED)
+        codes_ = q.codes
+        contiguous = bool(codes_) and len(codes_) == max(codes_) - min(codes_) + 1
+        if q.options and not contiguous:
+            allowed = np.union1d(np.array(codes_, dtype=np.int64), _MISSING_SORTED)
             ok = np.isin(values, allowed, kind="table")  # a lookup table: codes are small ints
+        elif q.options:
+            lo, hi = min(codes_), max(codes_)
+            ok = ((values >= lo) & (values <= hi)) | ((values >= -5) & (values <= -1))
         else:
             lo, hi = q.valid_range or (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
             ok = ((values >= lo) & (values <= hi)) | ((values >= -5) & (values <= -1))
