@@ -53,6 +53,10 @@ class _Engine:
         params.verbosity = -1
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
+        # Idle threads yield instead of spinning: on a shared machine (other processes, our own
+        # Python threads) spinning workers steal the cores the busy ones need.
+        params.cpuparams.poll = 0
+        params.cpuparams_batch.poll = 0
         start = time.perf_counter()
         print(f"valuesim: loading {path.name} (llama.cpp, {threads} threads, context {n_ctx}) ...",
               file=sys.stderr, flush=True)
@@ -80,13 +84,21 @@ class _Engine:
         return response
 
 
+def default_threads() -> int:
+    """One thread per core, or $VALUESIM_THREADS."""
+    try:
+        return max(1, int(os.environ.get("VALUESIM_THREADS", "0"))) if os.environ.get("VALUESIM_THREADS") else (os.cpu_count() or 1)
+    except ValueError:
+        raise ConfigError(f"VALUESIM_THREADS must be a whole number, got {os.environ['VALUESIM_THREADS']!r}") from None
+
+
 def engine_for(path: Path, n_ctx: int = N_CTX, threads: int | None = None) -> _Engine:
     """The process-wide engine for a model file (loaded once)."""
     key = str(path.resolve())
     with _registry_lock:
         engine = _registry.get(key)
         if engine is None:
-            engine = _Engine(path, n_ctx, threads or os.cpu_count() or 1)
+            engine = _Engine(path, n_ctx, threads or default_threads())
             _registry[key] = engine
         return engine
 
