@@ -10,7 +10,7 @@ ALPHA3 = {
     "CZE": "Czechia", "DEU": "Germany", "DNK": "Denmark", "ECU": "Ecuador", "EGY": "Egypt", "ESP": "Spain",
     "EST": "Estonia", "ETH": "Ethiopia", "FIN": "Finland", "FRA": "France", "GBR": "Great Britain",
     "GEO": "Georgia", "GRC": "Greece", "GTM": "Guatemala", "HKG": "Hong Kong", "HRV": "Croatia",
-    "HUN": "Hungary", "IDN": "Indonesia", "IRN": "Iran", "IRQ": "Iraq", "ISL": "Iceland", "ITA": "Italy",
+    "HUN": "Hungary", "IDN": "Indonesia", "IND": "India", "IRN": "Iran", "IRQ": "Iraq", "ISL": "Iceland", "ITA": "Italy",
     "JOR": "Jordan", "JPN": "Japan", "KAZ": "Kazakhstan", "KEN": "Kenya", "KGZ": "Kyrgyzstan",
     "KOR": "South Korea", "LBN": "Lebanon", "LBY": "Libya", "LTU": "Lithuania", "LVA": "Latvia",
     "MAC": "Macao", "MDV": "Maldives", "MEX": "Mexico", "MKD": "North Macedonia", "MMR": "Myanmar",

@@ -26,7 +26,8 @@ Scaling. WVS computes the two dimensions as factor scores; valuesim uses a docum
 approximation: each oriented component is turned into a z-score with the weighted (W_WEIGHT) mean
 and standard deviation of the reference population (by default every respondent of the survey,
 all countries pooled, so positions are comparable across countries), and a dimension is the
-average of the available component z-scores. A dimension needs at least ``MIN_COMPONENTS`` of its
+average of the available component z-scores (a component nobody in the reference varies on
+counts as 0, the mean). A dimension needs at least ``MIN_COMPONENTS`` of its
 components (3 of 5 for the Inglehart-Welzel dimensions, 1 of 1 for left-right); otherwise it is
 missing for that person and the descriptor says nothing about it. WVS missing codes (negative)
 and code 5 of Q254 count as missing.
@@ -150,8 +151,10 @@ class DimensionScaler:
             z = []
             for c in comps:
                 m, sd = self.stats.get(c.name, (float("nan"), float("nan")))
-                if not np.isfinite(sd) or sd <= 0:
-                    z.append(pd.Series(np.nan, index=raw.index))  # no variation: carries no position
+                if not np.isfinite(m):
+                    z.append(pd.Series(np.nan, index=raw.index))  # nobody answered it
+                elif not np.isfinite(sd) or sd <= 0:
+                    z.append((raw[c.name] - m) * 0.0)  # no variation: everyone who answered is at the mean
                 else:
                     z.append((raw[c.name] - m) / sd)
             zf = pd.concat(z, axis=1)
@@ -165,7 +168,8 @@ class DimensionScaler:
 
     def level(self, dim: str, score: float) -> int | None:
         """1 (lowest quantile band) .. levels (highest); None for a missing score."""
-        if score is None or not np.isfinite(score):
+        cuts = self.cuts.get(dim, [])
+        if score is None or not np.isfinite(score) or not np.all(np.isfinite(cuts)):
             return None
         return 1 + int(np.searchsorted(self.cuts[dim], score, side="right"))
 

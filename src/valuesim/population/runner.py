@@ -62,6 +62,16 @@ class PopulationResult:
     new_predictions: int = 0
     accounting: dict = field(default_factory=dict)
 
+    def text_summary(self) -> str:
+        """A plain-text table of the summary (what the CLI prints)."""
+        cols = ["method", "calibrated", "wasserstein_score", "js_distance", "total_variation",
+                "entropy_deviation", "gap_js", "gap_wasserstein"]
+        table = self.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}") \
+            if not self.summary.empty else "(no results)"
+        temps = ", ".join(f"{m} T={t:.3f}" for m, t in self.temperatures.items())
+        return (f"model: {self.model}; {self.new_predictions} new persona distributions; "
+                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table)
+
 
 def _listify(value: "str | Iterable[str] | None") -> list[str]:
     if value is None:
@@ -99,10 +109,10 @@ def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[
     return list(dict.fromkeys(names))
 
 
-def _model(model: Any):
+def _model(model: Any, base_url: str | None = None):
     from ..llm import ManagedModel, get_model
 
-    return model if isinstance(model, ManagedModel) else get_model(model)
+    return model if isinstance(model, ManagedModel) else get_model(model, base_url=base_url)
 
 
 def _check_run_dir(run_dir: Path, settings: dict) -> dict:
@@ -135,7 +145,7 @@ class _Task:
 
 
 def run_population(
-    survey: Survey,
+    survey: "Survey | str | Path",
     countries: "str | Iterable[str]",
     personas: int = 100,
     questions: "str | Iterable[str] | None" = None,
@@ -148,9 +158,20 @@ def run_population(
     workers: int = 1,
     progress: bool = True,
     command: str = "",
+    base_url: str | None = None,
 ) -> PopulationResult:
-    """Simulate each country's answer distribution with every method and measure it (resumable)."""
+    """Simulate each country's answer distribution with every method and measure it (resumable).
+
+    ``survey``: a Survey or the path of a WVS-7 file (official or synthetic). ``countries``,
+    ``questions``, ``methods``: lists or comma-separated text; ``questions`` takes ids, category
+    names, "default" or "all" (see ``targets``). ``model``: a spec ("local", "openai:MODEL", ...)
+    or a ChatModel. ``workers``: persona distributions requested in parallel (1 suits the local
+    engine; use more for a server). Re-running with the same ``out`` continues the run."""
     started = time.perf_counter()
+    if not isinstance(survey, Survey):
+        from ..survey.io import load_survey
+
+        survey = load_survey(survey)
     if int(personas) < 1:
         raise ConfigError("--personas must be at least 1")
     country_list = resolve_countries(countries, survey)
@@ -158,7 +179,7 @@ def run_population(
     cb = survey.codebook
     targets = resolve_questions(questions, cb, survey.question_ids)
     calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []
-    llm = _model(model)
+    llm = _model(model, base_url)
     run_dir = Path(out)
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = {"seed": int(seed), "personas": int(personas), "source": survey.source or "<in-memory survey>",

@@ -1,0 +1,87 @@
+"""`valuesim population`: a thin call to valuesim.population.run_population + the report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "population",
+        help="simulate countries' answer distributions with value personas (calibrated) and baselines",
+        description=(
+            "Simulate each country's answer distribution (not one person): draw N value profiles per "
+            "country (W_WEIGHT-weighted, seeded) from one half of its respondents, describe each by its "
+            "position on the Inglehart-Welzel dimensions (traditional/secular-rational, survival/"
+            "self-expression) and the left-right scale, ask the model for each persona's option "
+            "distribution and average them. Compare with the real distribution of the other half: "
+            "1 - normalised Wasserstein-1 (ordinal items), Jensen-Shannon distance, total variation, "
+            "entropy deviation, and the gap between the best and worst country. Baselines: demographic "
+            "personas, no persona (country named only), the persona-source half's real marginal (upper "
+            "reference) and uniform. --calibrate fits a temperature on calibration questions (never "
+            "evaluated) and adjusts each aggregate's dispersion while keeping its mean on ordinal items. "
+            "Every persona distribution is stored in OUT/population.sqlite as soon as it exists: "
+            "interrupt at any time and re-run the same command to continue."
+        ),
+        epilog=(
+            "example: valuesim population WVS_Cross-National_Wave_7_csv_v6_0.csv --countries DEU,NGA,JPN "
+            "--personas 100 --method value-persona,demographic,no-persona --calibrate --model local "
+            "--out runs/pop"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE", help="WVS-7 file (official CSV/SPSS/Stata/Parquet, or a synthetic one)")
+    p.add_argument("--countries", required=True, metavar="A,B,...", help="country codes as in the file, e.g. DEU,NGA")
+    p.add_argument("--personas", type=int, default=100, metavar="N", help="personas per country (default 100)")
+    p.add_argument("--questions", default=None, metavar="IDS",
+                   help="target questions: ids and/or category names (Core, Hap., Trust, Econ.Int, Security, Tech, "
+                        "Mo.&Rel., Pol.Eng), 'default' (10 diverse items) or 'all'. Value-dimension items, the "
+                        "demographic persona items, numeric items and country code lists are never targets.")
+    p.add_argument("--method", "--methods", dest="methods", default="value-persona", metavar="A,B,...",
+                   help="value-persona, demographic, no-persona (default value-persona); country-marginal "
+                        "and uniform are always reported")
+    p.add_argument("--calibrate", action="store_true",
+                   help="also report each LLM method after calibration (T fitted on calibration questions)")
+    p.add_argument("--calibration-questions", default=None, metavar="IDS",
+                   help="questions to fit the calibration on (default Q2,Q71,Q131,Q199; never evaluated)")
+    p.add_argument("--model", default="local", metavar="SPEC",
+                   help="local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
+    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
+    p.add_argument("--seed", type=int, default=0, help="seed for the half split and the persona draw (default 0)")
+    p.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="persona distributions in flight (default 1 for the local engine, 8 for openai:)")
+    p.add_argument("--plot-questions", default=None, metavar="IDS",
+                   help="questions to plot real vs simulated (default: the first four targets)")
+    p.add_argument("--no-report", action="store_true", help="do not write report.md / report.html")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..population import run_population, write_population_report
+
+    workers = args.concurrency or (8 if args.model.startswith("openai") else 1)
+    result = run_population(
+        args.file,
+        countries=args.countries,
+        personas=args.personas,
+        questions=args.questions,
+        methods=args.methods,
+        model=args.model,
+        out=args.out,
+        calibrate=args.calibrate,
+        seed=args.seed,
+        calibration_questions=args.calibration_questions,
+        workers=workers,
+        progress=not args.no_progress,
+        command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
+        base_url=args.base_url,
+    )
+    print(result.text_summary())
+    if not args.no_report:
+        paths = write_population_report(result.run_dir, questions=args.plot_questions)
+        print(f"report: {paths['html']}\n        {paths['markdown']}")
+    return 0

@@ -1,0 +1,161 @@
+"""Population runs end to end with the scripted model: prompts, resume, failures, report, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from valuesim.errors import ConfigError
+from valuesim.llm import ScriptedModel, get_model
+from valuesim.population import run_population, write_population_report
+from valuesim.survey.survey import Survey
+from valuesim.survey.wvs7.bank import load_codebook
+
+ITEMS = ["Q8", "Q14", "Q15", "Q17", "Q164", "Q184", "Q254", "Q152", "Q153", "Q154", "Q155", "Q182", "Q209",
+         "Q57", "Q46", "Q240", "Q260", "Q262", "Q275", "Q288", "Q1", "Q2", "Q27", "Q49", "Q69", "Q71", "Q106",
+         "Q111", "Q121", "Q131", "Q158", "Q173", "Q199", "Q235"]
+
+
+def random_survey(n_per_country: int = 30, countries=("DEU", "NGA", "JPN"), seed: int = 0) -> Survey:
+    """Answers driven by a per-country latent 'traditionalism', so countries differ."""
+    cb = load_codebook()
+    rng = np.random.default_rng(seed)
+    rows, ids = [], []
+    for k, country in enumerate(countries):
+        for i in range(n_per_country):
+            trad = rng.normal(k - 1, 1.0)
+            row = {"country": country, "weight": float(rng.uniform(0.5, 1.5))}
+            for q in ITEMS:
+                codes = cb[q].codes
+                if cb[q].kind.value == "numeric":
+                    row[q] = int(rng.integers(18, 80))
+                    continue
+                sign = 1 if q in ("Q164", "Q173", "Q8") else -1
+                centre = (len(codes) - 1) / (1 + np.exp(-sign * trad))
+                row[q] = codes[int(np.clip(round(centre + rng.normal(0, 0.8)), 0, len(codes) - 1))]
+            rows.append(row)
+            ids.append(f"{country}-{i:03d}")
+    data = pd.DataFrame(rows, index=pd.Index(ids, name="respondent_id", dtype=object))
+    for q in ITEMS:
+        data[q] = data[q].astype("Int64")
+    return Survey(cb.subset(ITEMS), data, source="hand-made test survey", synthetic=True)
+
+
+def religious_model(**kw) -> ScriptedModel:
+    """Distributions that depend on the persona text, so methods give different answers."""
+
+    def options(messages, codes):
+        text = messages[-1]["content"]
+        top = codes[0] if "strongly traditional" in text or "Nigeria" in text else codes[-1]
+        return {c: (0.7 if c == top else 0.3 / (len(codes) - 1)) for c in codes}
+
+    return ScriptedModel(options=options, **kw)
+
+
+@pytest.fixture(scope="module")
+def survey():
+    return random_survey()
+
+
+def run(survey, out, model=None, **kw):
+    args = dict(countries="DEU,NGA,JPN", personas=6, questions="Q1,Q49,Q111,Q173",
+                methods="value-persona,demographic,no-persona", calibrate=True, seed=2, progress=False)
+    args.update(kw)
+    return run_population(survey, model=model or get_model(religious_model()), out=out, **args)
+
+
+def test_run_writes_every_method_and_resumes_without_calls(survey, tmp_path):
+    scripted = religious_model()
+    result = run(survey, tmp_path / "r", model=get_model(scripted))
+    m = result.metrics
+    variants = set(zip(m.method, m.calibrated))
+    assert {("value-persona", False), ("value-persona", True), ("demographic", True), ("no-persona", False),
+            ("country-marginal", False), ("uniform", False)} <= variants
+    assert len(m) == 8 * 3 * 4 and m.js_distance.notna().all()
+    assert m[m.kind == "nominal"].wasserstein_score.isna().all()
+    assert set(result.temperatures) == {"value-persona", "demographic", "no-persona"}
+    # calibration questions were asked but are never evaluated
+    asked = {re.search(r"\n(Q\d+): ", c.last_user).group(1) for c in scripted.calls}
+    assert {"Q2", "Q71", "Q131", "Q199"} <= asked and not {"Q2", "Q71"} & set(m.question)
+    # one call per (persona, question) for persona methods, one per (country, question) for no-persona
+    n_calls = len(scripted.calls)
+    assert n_calls == 3 * 8 * (6 + 6 + 1)
+    # the persona comes first, the question with its options last
+    prompt = scripted.calls[0].last_user
+    assert prompt.index("Here is what matters to you") < prompt.index("Q1: ")
+    assert prompt.rstrip().endswith("Reply with the number of the option you choose.")
+    assert scripted.calls[0].params["prefix"] == "Answer: "
+
+    scripted.reset()
+    again = run(survey, tmp_path / "r", model=get_model(scripted))
+    assert scripted.calls == [] and again.new_predictions == 0
+    pd.testing.assert_frame_equal(again.metrics, result.metrics)
+    info = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert len(info["sessions"]) == 2 and info["model"] == "scripted"
+
+
+def test_value_personas_follow_the_descriptor(survey, tmp_path):
+    result = run(survey, tmp_path / "r", calibrate=False, methods="value-persona")
+    with sqlite3.connect(tmp_path / "r" / "population.sqlite") as conn:
+        preds = pd.read_sql("select * from predictions", conn)
+        personas = pd.read_sql("select * from personas", conn)
+    assert len(personas) == 18 and personas.value_text.str.contains("You are a person living in").all()
+    assert (preds.persona >= 0).all() and preds.respondent_id.isin(survey.data.index).all()
+    # persona draws come from the persona-source half only: never from the evaluation half
+    assert len(result.metrics[result.metrics.method == "value-persona"]) == 12
+
+
+def test_failed_calls_are_recorded_and_left_out(survey, tmp_path):
+    model = get_model(religious_model(fail_on=re.compile(r"Q173: ")))
+    result = run(survey, tmp_path / "r", model=model, methods="value-persona", calibrate=False)
+    row = result.metrics[(result.metrics.method == "value-persona") & (result.metrics.question == "Q173")]
+    assert (row.n_failed == 6).all() and (row.n_personas == 0).all() and row.js_distance.isna().all()
+    with sqlite3.connect(tmp_path / "r" / "population.sqlite") as conn:
+        errors = pd.read_sql("select error from predictions where failed = 1", conn)
+    assert len(errors) == 18 and errors.error.str.contains("scripted failure").all()
+    assert result.metrics[result.metrics.question == "Q1"].js_distance.notna().all()
+
+
+def test_resume_with_other_settings_is_refused(survey, tmp_path):
+    run(survey, tmp_path / "r", methods="no-persona", calibrate=False)
+    with pytest.raises(ConfigError, match="personas"):
+        run(survey, tmp_path / "r", methods="no-persona", calibrate=False, personas=7)
+    with pytest.raises(ConfigError, match="unknown population method"):
+        run(survey, tmp_path / "x", methods="valuepersona")
+    with pytest.raises(ConfigError, match="not in"):
+        run(survey, tmp_path / "x", countries="DEU,XXX")
+
+
+def test_report_is_self_contained_and_escaped(survey, tmp_path):
+    model = get_model(religious_model(spec="<script>alert(1)</script>"))
+    run(survey, tmp_path / "r", model=model)
+    paths = write_population_report(tmp_path / "r", questions="Q1,Q111")
+    page = paths["html"].read_text()
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    assert page.count("data:image/png;base64,") == 2
+    md = paths["markdown"].read_text()
+    for text in ("value-persona + calibration", "country-marginal (reference)", "Wall time", "Country gap",
+                 "JPN (Japan)"):
+        assert text in md
+    assert (tmp_path / "r" / "figures" / "distribution_Q1.png").exists()
+
+
+def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
+    from valuesim.cli import main
+    from valuesim.survey.synthetic import write_synthetic
+
+    path = write_synthetic(tmp_path / "synth.csv", respondents=240, countries=["DEU", "NGA", "JPN"], seed=1)
+    code = main(["population", str(path), "--countries", "DEU,NGA,JPN", "--personas", "4", "--questions",
+                 "Q1,Q106", "--method", "value-persona,no-persona", "--calibrate", "--model", "scripted",
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    out = capsys.readouterr().out
+    assert code == 0 and "value-persona" in out and "report:" in out
+    assert (tmp_path / "run" / "report.html").exists() and (tmp_path / "run" / "metrics.csv").exists()
+    code = main(["population", str(path), "--countries", "DEU", "--questions", "Q164", "--model", "scripted",
+                 "--out", str(tmp_path / "bad")])
+    assert code == 2 and "describes the value personas" in capsys.readouterr().err
