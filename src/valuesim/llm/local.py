@@ -12,6 +12,7 @@ Option distributions read next-token log-probabilities after an assistant turn p
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import threading
@@ -122,6 +123,8 @@ class LocalModel:
     supports_logprobs = True
 
     def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None):
+        if importlib.util.find_spec("xllamacpp") is None:
+            raise ModelError(f"the embedded engine (xllamacpp) is not installed: {INSTALL_HINT}")
         self.path = Path(path).expanduser()
         if not self.path.is_file():
             raise ModelError(f"model file not found: {self.path}")
