@@ -82,7 +82,8 @@ def get_model(
     ``spec`` may also be a ChatModel object (e.g. a ScriptedModel) to give it accounting.
     ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite;
     scripted models are not cached by default so test rules never leak between tests).
-    ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices."""
+    ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices (default:
+    $VALUESIM_PRICES, else no cost is computed)."""
     if isinstance(spec, str):
         backend = make_backend(spec, base_url=base_url, concurrency=concurrency, timeout=timeout,
                                max_retries=max_retries)
@@ -94,6 +95,8 @@ def get_model(
         cache = None if isinstance(backend, ScriptedModel) else default_cache_path()
     store = ResponseCache(cache) if cache not in (None, False, True) else (
         ResponseCache(default_cache_path()) if cache is True else None)
+    if prices is None:
+        prices = os.environ.get("VALUESIM_PRICES") or None
     return ManagedModel(backend, store, Accounting(prices=Prices.parse(prices)))
 
 

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 from ..errors import ConfigError, ModelError
 from .base import ANSWER_PREFIX, Completion, Message, OptionDistribution, Usage, check_messages
 from .options import score_codes
-from .weights import INSTALL_HINT, default_model_path, prepare_default_model, sha256_file, smollm2_path
+from .weights import INSTALL_HINT, default_model_ready, prepare_default_model, sha256_file, smollm2_path
 
 N_CTX = 8192 + 2048  # an 8k-token prompt plus room for the answer
 TOP_LOGPROBS = 20
@@ -136,10 +136,8 @@ class LocalModel:
     @classmethod
     def from_spec(cls, arg: str) -> "LocalModel":
         """``""`` → the default Qwen2.5-Coder-1.5B, a known name, or a path to a .gguf file."""
-        if not arg:
-            if not default_model_path().is_file():
-                prepare_default_model()  # joins the installed pieces; clear error if missing
-            return cls(prepare_default_model(verbose=False), spec="local")
+        if not arg:  # joins the installed pieces on first use; a clear error if they are missing
+            return cls(prepare_default_model(verbose=not default_model_ready()), spec="local")
         if arg in NAMED_MODELS:
             return cls(NAMED_MODELS[arg](), spec=f"local:{arg}")
         path = Path(arg).expanduser()
