@@ -11,8 +11,8 @@ pick low codes). Keys:
                    answers are low codes, e.g. Q1 family "very important")
     bat=name[:x]   a battery factor shared by items of one battery (default loading 0.5):
                    answers within a battery hang together more than the dimensions explain
-    noise=x        idiosyncratic noise (default 1.0): the part no profile can predict
-    country=x      sd of the item's country-specific offset (default 0.3)
+    noise=x        idiosyncratic noise (default 0.5): the part no profile can predict
+    country=x      sd of the item's country-specific offset (default 0.2)
     dk=x na=x      base rates of "don't know" / "no answer" (defaults by category)
     order=a,b,c    latent order of the codes when it differs from code order (Q56)
 
@@ -314,8 +314,8 @@ class ItemSpec:
     loc: float = 0.0
     battery: str | None = None
     battery_loading: float = 0.5
-    noise: float = 1.0
-    country_sd: float = 0.3
+    noise: float = 0.5
+    country_sd: float = 0.2
     dk: float | None = None
     na: float | None = None
     order: tuple[int, ...] | None = None
