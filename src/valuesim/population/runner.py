@@ -37,7 +37,7 @@ from .calibration import CalibrationItem, calibrate as calibrate_dist, calibrati
 from .countries import country_name
 from .dimensions import DimensionScaler
 from .metrics import compare, normalise
-from .personas import (ALL_METHODS, DEMOGRAPHIC, LLM_METHODS, MARGINAL, NO_PERSONA, UNIFORM, VALUE, Persona,
+from .personas import (LLM_METHODS, MARGINAL, NO_PERSONA, UNIFORM, VALUE, Persona,
                        build_personas, no_persona_text, question_messages)
 from .sampling import CountrySplit, RealAnswers, draw_personas, split_country
 from .store import PopulationStore
