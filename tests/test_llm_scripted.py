@@ -82,3 +82,8 @@ def test_thread_safe_recording():
     for t in threads:
         t.join()
     assert len(model.backend.calls) == 200 and model.accounting.calls == 200
+
+
+def test_get_model_does_not_wrap_twice():
+    model = get_model(ScriptedModel())
+    assert get_model(model) is model

@@ -79,11 +79,14 @@ def get_model(
 ) -> ManagedModel:
     """A ready model: the backend for ``spec`` behind the response cache and run accounting.
 
-    ``spec`` may also be a ChatModel object (e.g. a ScriptedModel) to give it accounting.
+    ``spec`` may also be a ChatModel object (e.g. a ScriptedModel) to give it accounting; a
+    ManagedModel is returned unchanged.
     ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite;
     scripted models are not cached by default so test rules never leak between tests).
     ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices (default:
     $VALUESIM_PRICES, else no cost is computed)."""
+    if isinstance(spec, ManagedModel):
+        return spec  # already wrapped: keep its cache and accounting
     if isinstance(spec, str):
         backend = make_backend(spec, base_url=base_url, concurrency=concurrency, timeout=timeout,
                                max_retries=max_retries)
