@@ -1,0 +1,184 @@
+"""`valuesim ask` (one person, one question, one method, shown step by step) and `valuesim story`
+(a person's backstory, or its fidelity audit)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="WVS-7 file (official CSV/SPSS/Stata/Parquet, or a synthetic one)")
+    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id (D_INTERVIEW)")
+    p.add_argument("--model", default="local", metavar="SPEC",
+                   help="model: local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
+    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the LLM response cache")
+
+
+def register(sub) -> None:
+    a = sub.add_parser(
+        "ask",
+        help="simulate one respondent's answer to one question, showing every step",
+        description=(
+            "Predict how one respondent answers one question with one method. For ValueSim it prints "
+            "the backstory's first lines, each module's answer and analysis, the coordinator's decision "
+            "and the final distribution; then the respondent's real answer when the file has it (the "
+            "question is always held out of the profile). Statistical methods are fitted on the file "
+            "without this respondent."
+        ),
+    )
+    _common(a)
+    a.add_argument("--question", required=True, metavar="QID", help="question id, e.g. Q46")
+    a.add_argument("--method", default="valuesim", metavar="NAME", help="method name (default valuesim); "
+                   "see `valuesim eval --help` for the list")
+    a.add_argument("--coordinator", choices=["always", "on-disagreement", "average"], default=None,
+                   help="ValueSim coordinator mode (default always, the paper's text)")
+    a.add_argument("--prompt-order", choices=["context-first", "paper"], default=None,
+                   help="context-first (default: reuses the engine's prefix cache) or the paper's order")
+    a.add_argument("--embedder", default=None, metavar="SPEC", help="RAG embedder: minilm (default) or openai:MODEL")
+    a.add_argument("--backstory-lines", type=int, default=6, metavar="N", help="backstory lines to show (default 6)")
+    a.add_argument("--trace", default=None, metavar="FILE", help="also write the full trace as JSON to FILE")
+    a.set_defaults(func=run_ask)
+
+    s = sub.add_parser(
+        "story",
+        help="print a respondent's backstory (ValueSim's story module), or audit it",
+        description=(
+            "Write (or read from the cache) a respondent's second-person backstory from their profile and "
+            "print it. With --audit, answer a sample of the profile's own questions from the backstory "
+            "alone and report the share recovered (the paper's information-preservation claim)."
+        ),
+    )
+    _common(s)
+    s.add_argument("--exclude", default="", metavar="Q1,Q2", help="question ids to leave out of the profile")
+    s.add_argument("--audit", action="store_true", help="audit the backstory instead of printing it")
+    s.add_argument("--sample", type=int, default=20, metavar="N", help="questions the audit asks (default 20)")
+    s.add_argument("--seed", type=int, default=0, help="seed for the audit sample (default 0)")
+    s.set_defaults(func=run_story)
+
+
+def _model(args):
+    from ..llm import get_model
+
+    return get_model(args.model, base_url=args.base_url, cache=None if args.no_cache else True)
+
+
+def _person(survey, respondent_id: str, exclude: list[str]):
+    from ..methods.base import PersonContext
+    from ..survey.model import Profile
+
+    resp = survey.respondent(respondent_id)
+    profile = Profile.from_respondent(resp, survey.codebook, exclude=exclude)
+    return resp, PersonContext(resp.id, resp.country, profile, resp.weight)
+
+
+def _wrap(text: str, indent: str = "    ") -> str:
+    return "\n".join(textwrap.fill(line, 100, initial_indent=indent, subsequent_indent=indent) if line else ""
+                     for line in text.splitlines())
+
+
+def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesim", model=None, **options):
+    """The Python call behind `valuesim ask`: (prediction, respondent, question)."""
+    from ..methods.registry import get_method, method_info
+
+    question = survey.codebook[question_id]
+    resp, person = _person(survey, respondent_id, exclude=[question_id])
+    info = method_info(method)
+    sim = get_method(method, model if info.needs_llm else None, **options)
+    fit = getattr(sim, "fit", None)
+    if callable(fit) and not info.needs_llm:
+        others = [i for i in survey.data.index if i != resp.id]
+        fit(survey.subset(others))
+    return sim.predict(person, question), resp, question
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    from ..methods.registry import method_info
+    from .data import load_reporting_warnings
+
+    survey = load_reporting_warnings(args.file)
+    question = survey.codebook[args.question]
+    info = method_info(args.method)
+    options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
+                                 ("embedder", args.embedder)) if v is not None}
+    model = _model(args) if info.needs_llm else None
+    prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model, **options)
+    trace = prediction.trace
+
+    print(f"respondent {resp.id} ({resp.country}) · {question.id} · method {args.method}"
+          + (f" · model {model.spec}" if model is not None else ""))
+    ctx = trace.get("context") or {}
+    if ctx.get("kind") == "backstory":
+        lines = [ln for ln in ctx["text"].splitlines() if ln.strip()]
+        story = trace.get("story", {})
+        print(f"\nBackstory ({story.get('items', '?')} profile items, {len(ctx['text'])} characters"
+              + (", written theme by theme" if story.get("themed") else "") + "), first lines:")
+        print(_wrap("\n".join(lines[: args.backstory_lines])))
+    elif ctx:
+        print(f"\nContext: {ctx.get('kind')} ({len(ctx.get('text', ''))} characters)" +
+              (f"; {ctx['note']}" if ctx.get("note") else ""))
+    for r in trace.get("retrieved", []):
+        print(f"    retrieved {r['question']} (answer {r['answer']}, similarity {r['similarity']})")
+    print(f"\n{question.render()}")
+    for name, turn in (trace.get("modules") or {}).items():
+        answer = turn.get("answer")
+        label = f"{answer}. {question.label(answer)}" if answer is not None and question.is_valid(answer) else answer
+        print(f"\n[{name}] answer: {label}")
+        if turn.get("analysis"):
+            print(_wrap(turn["analysis"]))
+    decision = trace.get("decision")
+    if decision and decision.get("mode") not in ("single", "direct"):
+        print(f"\n[coordinator] mode {decision['mode']}: {decision.get('rule', '')} -> {decision.get('answer')}")
+        if decision.get("analysis"):
+            print(_wrap(decision["analysis"]))
+    if prediction.failed:
+        print(f"\nFAILED: {prediction.error}")
+    print("\nFinal distribution:")
+    for code in question.codes:
+        p = prediction.distribution.get(code, 0.0)
+        if p > 0.0005 or len(question.codes) <= 12:
+            mark = " <- prediction" if code == prediction.answer else ""
+            print(f"  {code:>4} {question.label(code)[:40]:<40} {p:6.1%} {'#' * int(round(p * 30))}{mark}")
+    real = resp.answers.get(question.id)
+    if real is not None:
+        verdict = "match" if real == prediction.answer else "no match"
+        print(f"\nReal answer: {real}. {question.label(real)} ({verdict}; the question was held out of the profile)")
+    elif question.id in resp.missing:
+        print(f"\nReal answer: missing ({resp.missing[question.id].label})")
+    if args.trace:
+        with open(args.trace, "w", encoding="utf-8") as fh:
+            json.dump({"answer": prediction.answer, "distribution": prediction.distribution,
+                       "failed": prediction.failed, "error": prediction.error, "trace": trace}, fh, indent=1, default=str)
+        print(f"trace written to {args.trace}", file=sys.stderr)
+    if model is not None:
+        print(f"\n{model.accounting.summary()}", file=sys.stderr)
+    return 1 if prediction.failed else 0
+
+
+def run_story(args: argparse.Namespace) -> int:
+    from ..methods.story import StoryWriter, audit_backstory
+    from .data import load_reporting_warnings
+
+    survey = load_reporting_warnings(args.file)
+    exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
+    for qid in exclude:
+        survey.codebook[qid]
+    resp, person = _person(survey, args.respondent, exclude)
+    model = _model(args)
+    story = StoryWriter(model).backstory(person)
+    if not args.audit:
+        print(story.text)
+        parts = f", written in {len(story.parts)} theme parts" if story.themed else ""
+        print(f"\n({story.n_items} profile items, {len(story.text)} characters{parts})", file=sys.stderr)
+        print(model.accounting.summary(), file=sys.stderr)
+        return 0
+    result = audit_backstory(model, story.text, person.profile, sample=args.sample, seed=args.seed)
+    for row in result.rows:
+        mark = "ok " if row["correct"] else "-- "
+        print(f"{mark} {row['question']:<6} {row['category']:<9} real {row['truth']:>4}  from backstory {row['answer']}")
+    print(result.summary())
+    print(model.accounting.summary(), file=sys.stderr)
+    return 0
