@@ -14,21 +14,33 @@ import numpy as np
 
 from ..model import Kind, MissingCode, Question
 from .countries import DIMS
-from .items import KNOWLEDGE, NOMINAL, SECOND_CHOICE, ItemSpec, item_rng, spec_for
+from .items import KNOWLEDGE, NOMINAL, SECOND_CHOICE, SPECS, ItemSpec, item_rng, spec_for
 from .people import People
 
 _NORMAL_QUANTILES: dict[int, np.ndarray] = {}
 # Options valid only in some countries, e.g. "SWI2: Applied, awaiting decision", "JP,KG,TJ: Other".
-_COUNTRY_ONLY = re.compile(r"^\s*[A-Z]{2,4}\d?(\s*,\s*[A-Z]{2,4}\d?)*\s*:")
+_COUNTRY_ONLY = re.compile(r"^\s*[A-Z]{2,4}\d?(\s*,\s*[A-Z]{2,4}\d?)*\s*:|\([^)]*\bonly\b[^)]*\)")
 
 
 def _quantiles(k: int) -> np.ndarray:
-    """Thresholds that split a standard normal into k equally likely categories."""
+    """Thresholds that split a standard normal into k categories, the middle ones a bit
+    more likely than the ends (as on most survey scales before item location shifts them)."""
     if k not in _NORMAL_QUANTILES:
         from scipy.stats import norm
 
-        _NORMAL_QUANTILES[k] = norm.ppf(np.arange(1, k) / k)
+        centers = (np.arange(k) + 0.5) / k
+        weights = np.sqrt(centers * (1 - centers))
+        _NORMAL_QUANTILES[k] = norm.ppf(np.cumsum(weights / weights.sum())[:-1])
     return _NORMAL_QUANTILES[k]
+
+
+def _cuts(qid: str, k: int) -> np.ndarray:
+    """Item-specific thresholds: the base ones, each moved by a fraction of its gap."""
+    base = _quantiles(k)
+    if k < 3:
+        return base
+    gap = np.diff(base).min()
+    return np.sort(base + item_rng("cuts", qid).normal(0, 0.2 * gap, k - 1))
 
 
 def _special(q: Question) -> dict[str, int]:
@@ -42,7 +54,7 @@ def _special(q: Question) -> dict[str, int]:
             out["not_allowed"] = o.code
         elif label.startswith("i am not"):
             out["not_national"] = o.code
-        elif _COUNTRY_ONLY.match(o.label):
+        elif _COUNTRY_ONLY.search(o.label):
             out.setdefault("country_only", o.code)
     return out
 
@@ -123,8 +135,11 @@ def scale_item(q: Question, spec: ItemSpec, people: People, rng: np.random.Gener
     direction = _agree_direction(q, order)
     if direction:
         y = y + direction * 0.2 * people.acquiescence
-    cuts = _quantiles(k) + item_rng("cuts", q.id).normal(0, 0.12, k - 1)
-    idx = np.searchsorted(np.sort(cuts), y)
+    idx = np.searchsorted(_cuts(q.id, k), y)
+    if k >= 10:  # long scales heap at the midpoint ("5") like real answers do
+        middle = (k - 1) // 2
+        heap = (np.abs(idx - middle) <= 2) & (rng.random(n) < 0.1)
+        idx = np.where(heap, middle, idx)
     codes = np.asarray(order)[idx]
 
     d = people.demo
@@ -140,7 +155,7 @@ def scale_item(q: Question, spec: ItemSpec, people: People, rng: np.random.Gener
 def nominal_item(q: Question, people: People, rng: np.random.Generator, utilities: dict) -> np.ndarray:
     """A nominal item: multinomial logit on values (codes and weights from NOMINAL)."""
     n = len(people)
-    codes = [c for c in q.codes if not _COUNTRY_ONLY.match(q.label(c))] or list(q.codes)
+    codes = [c for c in q.codes if not _COUNTRY_ONLY.search(q.label(c))] or list(q.codes)
     if q.id in SECOND_CHOICE and SECOND_CHOICE[q.id] in utilities:
         first_codes, util, first = utilities[SECOND_CHOICE[q.id]]
         if first_codes == codes:
@@ -341,6 +356,12 @@ def answer_item(q: Question, people: People, rng: np.random.Generator, utilities
         codes = DEMOGRAPHICS[q.id](q, people, rng)
     elif q.id in KNOWLEDGE and q.options:
         codes = knowledge_item(q, people, rng)
+    elif q.id in NOMINAL and q.options:
+        codes = nominal_item(q, people, rng, utilities)
+    elif q.id in SPECS and q.options:
+        # A scale by meaning even where the bank calls it nominal because of an extra
+        # option ("not allowed to vote", "hard to say"): those options are handled apart.
+        codes = scale_item(q, spec_for(q.id), people, rng)
     elif q.kind == Kind.NOMINAL and q.options:
         codes = nominal_item(q, people, rng, utilities)
     elif q.kind == Kind.NUMERIC or not q.options:
