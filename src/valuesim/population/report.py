@@ -50,6 +50,10 @@ def _order(df: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["_r", "_c"]).drop(columns=["_r", "_c"])
 
 
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def _country(code: str) -> str:
     name = country_name(code)
     return code if name == code else f"{code} ({name})"
@@ -188,7 +192,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     info, metrics, summary = data["info"], data["metrics"], data["summary"]
     model = info.get("model", "?")
     cb = load_codebook()
-    texts = {q.id: q.text for q in cb}
+    texts = {q.id: _shorten(q.short or q.text) for q in cb}
     targets = info.get("questions", [])
     countries = info.get("countries", [])
     sessions = info.get("sessions", [])
