@@ -156,6 +156,11 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "value-persona" in out and "report:" in out
     assert (tmp_path / "run" / "report.html").exists() and (tmp_path / "run" / "metrics.csv").exists()
+    with sqlite3.connect(tmp_path / "run" / "population.sqlite") as conn:
+        demo = pd.read_sql("select demographic_text from personas", conn).demographic_text
+    # urban/rural comes from the file's H_URBRURAL column (outside the question bank)
+    assert demo.str.contains(r"You live in an? (?:urban|rural) area\.").all()
+    assert demo.str.contains("years old").all()
     code = main(["population", str(path), "--countries", "DEU", "--questions", "Q164", "--model", "scripted",
                  "--out", str(tmp_path / "bad")])
     assert code == 2 and "describes the value personas" in capsys.readouterr().err

@@ -170,8 +170,11 @@ def run_population(
     started = time.perf_counter()
     if not isinstance(survey, Survey):
         from ..survey.io import load_survey
+        from .extra_columns import attach_urban_rural
 
-        survey = load_survey(survey)
+        path = survey
+        survey = load_survey(path)
+        attach_urban_rural(survey, path)  # urban/rural for the demographic personas, when the file has it
     if int(personas) < 1:
         raise ConfigError("--personas must be at least 1")
     country_list = resolve_countries(countries, survey)
