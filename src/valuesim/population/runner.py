@@ -185,8 +185,10 @@ def run_population(
     llm = _model(model, base_url)
     run_dir = Path(out)
     run_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"seed": int(seed), "personas": int(personas), "source": survey.source or "<in-memory survey>",
-                "model": llm.spec}
+    source = survey.source or "<in-memory survey>"
+    if Path(source).exists():
+        source = str(Path(source).resolve())  # the same file, however the path was written
+    settings = {"seed": int(seed), "personas": int(personas), "source": source, "model": llm.spec}
     record = _check_run_dir(run_dir, settings)
 
     scaler = DimensionScaler.fit(survey)
