@@ -42,48 +42,49 @@ def main() -> int:
                                                 "3 not very much, 4 not at all. Reply 'Answer: N'."}]
     story = context + [{"role": "user", "content": "Describe your daily life in about 120 words."}]
 
-    rows = []
+    print(f"\nmodel {model.spec}; {os.cpu_count()} cores; load average {load_before:.1f} before start")
+    print(f"{'measure':<48} {'time':>9}  detail")
+    print(f"{'load model':<48} {load_seconds:>7.2f} s", flush=True)
+
+    def show(name: str, value: str, detail: str) -> None:
+        print(f"{name:<48} {value:>9}  {detail}", flush=True)  # as measured: slow machines see progress
+
     t = time.perf_counter()
     first = model.complete(q1, max_tokens=1)
     s = time.perf_counter() - t
     fresh = first.usage.prompt_tokens - first.usage.cached_tokens
-    rows.append(("first question, fresh prompt (max_tokens=1)", f"{s:.2f} s",
-                 f"{first.usage.prompt_tokens} prompt tokens, {fresh / s:.1f} prompt tok/s"))
+    show("first question, fresh prompt (max_tokens=1)", f"{s:.2f} s",
+         f"{first.usage.prompt_tokens} prompt tokens, {fresh / s:.1f} prompt tok/s")
 
     t = time.perf_counter()
     second = model.complete(q2, max_tokens=1)
     s2 = time.perf_counter() - t
-    rows.append(("second question, same 2k prefix (max_tokens=1)", f"{s2:.2f} s",
-                 f"{second.usage.cached_tokens}/{second.usage.prompt_tokens} prompt tokens from prefix cache; "
-                 f"{s / s2:.0f}x faster"))
+    show("second question, same 2k prefix (max_tokens=1)", f"{s2:.2f} s",
+         f"{second.usage.cached_tokens}/{second.usage.prompt_tokens} prompt tokens from prefix cache; "
+         f"{s / s2:.0f}x faster")
 
     t = time.perf_counter()
     gen = model.complete(story, max_tokens=128)
     sg = time.perf_counter() - t
     unseen = gen.usage.prompt_tokens - gen.usage.cached_tokens
     gen_only = sg - unseen / (fresh / s)
-    rows.append(("generation (128 max, shared prefix)", f"{sg:.2f} s",
-                 f"{gen.usage.completion_tokens} tokens, {gen.usage.completion_tokens / gen_only:.1f} generated tok/s "
-                 f"({unseen} new prompt tokens)"))
+    show("generation (128 max, shared prefix)", f"{sg:.2f} s",
+         f"{gen.usage.completion_tokens} tokens, {gen.usage.completion_tokens / gen_only:.1f} generated tok/s "
+         f"({unseen} new prompt tokens)")
 
     t = time.perf_counter()
     d4 = model.option_distribution(q3, ["1", "2", "3", "4"])
     s4 = time.perf_counter() - t
-    rows.append(("option distribution, 4 options", f"{s4:.2f} s",
-                 f"{d4.method}; answer {d4.answer}; p={max(d4.probs.values()):.2f}"))
+    show("option distribution, 4 options", f"{s4:.2f} s",
+         f"{d4.method}; answer {d4.answer}; p={max(d4.probs.values()):.2f}")
 
     t = time.perf_counter()
     d10 = model.option_distribution(q2, [str(i) for i in range(1, 11)])
     s10 = time.perf_counter() - t
-    rows.append(("option distribution, 1-10 scale", f"{s10:.2f} s",
-                 f"{d10.method}; answer {d10.answer}; P(1)={d10.probs['1']:.3f} P(10)={d10.probs['10']:.3f}"))
+    show("option distribution, 1-10 scale", f"{s10:.2f} s",
+         f"{d10.method}; answer {d10.answer}; P(1)={d10.probs['1']:.3f} P(10)={d10.probs['10']:.3f}")
 
-    print(f"\nmodel {model.spec}; {os.cpu_count()} cores; load average {load_before:.1f} before start")
-    print(f"{'measure':<48} {'time':>9}  detail")
-    print(f"{'load model':<48} {load_seconds:>7.2f} s")
-    for name, value, detail in rows:
-        print(f"{name:<48} {value:>9}  {detail}")
-    print(f"\n{model.accounting.summary()}")
+    print(f"\n{model.accounting.summary()}; load average now {os.getloadavg()[0]:.1f}")
     return 0
 
 
