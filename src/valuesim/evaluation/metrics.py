@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 EPS = 1e-6
 METRICS = ("accuracy", "nmae", "logloss", "rps")
@@ -146,6 +145,8 @@ def paired_t(a, b) -> tuple[float, float, int]:
         if abs(d[0]) < 1e-12:
             return (0.0, 1.0, n)
         return (math.copysign(math.inf, d[0]), 0.0, n)
+    from scipy import stats  # imported here: scipy.stats costs seconds at import time
+
     res = stats.ttest_rel(a, b)
     return (float(res.statistic), float(res.pvalue), n)
 

@@ -37,7 +37,7 @@ def radar(values: pd.DataFrame, categories: list[str], title: str, chance: pd.Se
     if chance is not None:
         vals = [float(chance.get(c, np.nan)) for c in categories]
         vals = [0.0 if np.isnan(v) else v for v in vals]
-        ax.plot(angles, vals + vals[:1], color="grey", linestyle="--", linewidth=1.3, label="chance")
+        ax.plot(angles, vals + vals[:1], color="grey", linestyle="--", linewidth=1.3, label="uniform guess (chance)")
     ax.set_xticks(angles[:-1])
     ax.set_xticklabels(categories, fontsize=10)
     ax.set_ylim(0, min(1.0, max(0.1, top * 1.1)))

@@ -13,6 +13,7 @@ import base64
 import html
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def table_markdown(t: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+_NUMERIC = re.compile(r"^[\s\d.,%\[\]*–+\-e]*$")
+
+
 def table_html(t: Table) -> str:
     out = [f"<h3>{html.escape(t.title)}</h3>"]
     if t.caption:
@@ -67,7 +71,8 @@ def table_html(t: Table) -> str:
         cells = []
         for j, c in enumerate(row):
             text = html.escape(str(c))
-            cells.append(f"<td><b>{text}</b></td>" if (i, j) in t.bold else f"<td>{text}</td>")
+            cls = "" if _NUMERIC.match(str(c)) else ' class="t"'  # words: left-aligned, may wrap
+            cells.append(f"<td{cls}><b>{text}</b></td>" if (i, j) in t.bold else f"<td{cls}>{text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out)
@@ -297,10 +302,15 @@ def hardest_items_table(run: RunData, main: pd.DataFrame, method: str, n: int = 
                                        category=("category", "first")).reset_index()
     g = g[g["n"] >= 3].sort_values("accuracy").head(n)
     texts = _question_texts(run)
-    rows = [[r.question_id, r.category, texts.get(r.question_id, "")[:120], _fmt(r.accuracy), _fmt(r.nmae), str(r.n)]
+    rows = [[r.question_id, r.category, _shorten(texts.get(r.question_id, "")), _fmt(r.accuracy), _fmt(r.nmae), str(r.n)]
             for r in g.itertuples()]
     return Table(f"Hardest items for {method}", ["Item", "Category", "Question", "Accuracy", "Normalized MAE", "Predictions"],
                  rows, f"model: {run.method_model(method)}. Item-level accuracy over all users (items with ≥ 3 predictions).")
+
+
+def _shorten(text: str, n: int = 110) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " …"
 
 
 def failures_table(main: pd.DataFrame, n: int = 10) -> Table | None:
@@ -318,7 +328,8 @@ def _question_texts(run: RunData) -> dict[str, str]:
     import sqlite3
 
     with sqlite3.connect(run.run_dir / DB_FILE) as db:
-        return dict(db.execute("SELECT question_id, text FROM questions").fetchall())
+        return {q: (f"{short}: {text}" if short and short not in text else text)
+                for q, short, text in db.execute("SELECT question_id, short, text FROM questions")}
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -327,7 +338,7 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em au
 h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 h3{margin-bottom:.3em} table{border-collapse:collapse;font-size:13px;margin:.4em 0 1.2em}
 th,td{border:1px solid #d0d0d0;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#f3f3f3} td:first-child,th:first-child{text-align:left} tbody tr:nth-child(even){background:#fafafa}
+th{background:#f3f3f3} td:first-child,th:first-child,td.t{text-align:left} td.t{white-space:normal;min-width:6em} tbody tr:nth-child(even){background:#fafafa}
 .caption{color:#555;font-size:13px;max-width:1100px} .meta td{text-align:left;white-space:normal}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} .scroll{overflow-x:auto}
 """

@@ -181,6 +181,7 @@ def run_study(
     items: Iterable[str] | str | None = None,
     stratify: str | None = None,
     curve_sizes: Iterable[int] = DEFAULT_CURVE_SIZES,
+    curve_methods: Sequence[str] | None = None,
     split: "Split | str | Path | None" = None,
     method_options: dict | None = None,
     force: bool = False,
@@ -200,10 +201,10 @@ def run_study(
     out = Path(out)
     path: Path | None = None
     if not isinstance(survey, Survey):
-        from ..survey.wvs7.importer import load_wvs7
+        from ..survey.io import load_survey
 
         path = Path(survey)
-        survey = load_wvs7(path)
+        survey = load_survey(path)
     elif survey.source and Path(str(survey.source)).is_file():
         path = Path(str(survey.source))
 
@@ -234,6 +235,7 @@ def run_study(
         "stratify": stratify,
         "curve": bool(curve),
         "curve_sizes": sorted(int(s) for s in curve_sizes) if curve else None,
+        "curve_methods": list(curve_methods) if curve and curve_methods is not None else None,
         "model": getattr(model, "spec", None) if model is not None else None,
         "data": survey_fingerprint(survey, path),
         "split": hashlib.sha256(json.dumps(split.to_json(), sort_keys=True).encode()).hexdigest() if split else None,
@@ -270,7 +272,12 @@ def run_study(
     status = "failed"
     resumed = store.count()
     try:
-        runner = _Runner(survey, split, store, model, model_label, concurrency, progress)
+        if curve_methods is not None:
+            unknown = set(curve_methods) - {m.name for m in resolved}
+            if unknown:
+                raise ConfigError(f"curve methods {', '.join(sorted(unknown))} are not among the methods of this run")
+        runner = _Runner(survey, split, store, model, model_label, concurrency, progress,
+                         None if curve_methods is None else set(curve_methods))
         for m in resolved:
             n, f = runner.run_method(m)
             new += n
@@ -301,14 +308,17 @@ def _usage_delta(before: dict | None, model, wall: float) -> dict | None:
 
 
 class _Runner:
-    def __init__(self, survey: Survey, split: Split, store: PredictionStore, model, model_label, concurrency, progress):
+    def __init__(self, survey: Survey, split: Split, store: PredictionStore, model, model_label, concurrency, progress,
+                 curve_methods: set[str] | None = None):
         self.survey, self.split, self.store = survey, split, store
         self.model, self.model_label = model, model_label
         self.concurrency = max(1, int(concurrency))
         self.progress = progress
+        self.batch_items = 8  # target items per statistical batch (all users of a fold at once)
         shown = split.items + [q for q in split.profile_only if q not in set(split.items)]
         self.answered = answered_items(survey, split.users, shown)
-        self.units = list(split.units(self.answered))
+        self.all_units = list(split.units(self.answered))
+        self.curve_methods = curve_methods
         valid = survey.valid(split.items).loc[split.users]
         self.truth = {str(u): {q: int(v) for q, v in row.items() if pd.notna(v)} for u, row in valid.iterrows()}
         self.country = survey.data.loc[split.users, COUNTRY].astype(str).to_dict()
@@ -316,8 +326,13 @@ class _Runner:
         self._respondents: dict[str, Respondent] = {}
 
     # every (unit, target) of one method, in user order so a person's context is reused
+    def units(self, method: str) -> list[Unit]:
+        if self.curve_methods is None or method in self.curve_methods:
+            return self.all_units
+        return [u for u in self.all_units if u.profile_limit < 0]
+
     def tasks(self, done: set[tuple], method: str) -> list[tuple[Unit, str]]:
-        return [(u, q) for u in self.units for q in u.targets
+        return [(u, q) for u in self.units(method) for q in u.targets
                 if (method, u.fold, u.user, q, u.profile_limit) not in done]
 
     def context(self, unit: Unit) -> PersonContext:
@@ -337,7 +352,7 @@ class _Runner:
         )
 
     def run_method(self, method: _Method) -> tuple[int, int]:
-        total = sum(len(u.targets) for u in self.units)
+        total = sum(len(u.targets) for u in self.units(method.name))
         pending = self.tasks(self.store.done_keys(method.name), method.name)
         if not pending:
             return 0, 0
@@ -356,30 +371,34 @@ class _Runner:
             bar.close()
 
     def _run_batched(self, method: _Method, sim, pending, bar) -> tuple[int, int]:
-        """Statistical methods: one predict_batch per user, committed together."""
+        """Statistical methods: all users of one fold and profile size together (so a method
+        fits one model per target item and fold, not per person), a few target items per
+        batch; each batch is committed as one transaction."""
         new = failed = 0
-        by_user: dict[str, list[tuple[Unit, str]]] = {}
+        groups: dict[tuple[int, int], dict[str, list[tuple[Unit, str]]]] = {}
         for unit, q in pending:
-            by_user.setdefault(unit.user, []).append((unit, q))
+            groups.setdefault((unit.fold, unit.profile_limit), {}).setdefault(q, []).append((unit, q))
         codebook = self.survey.codebook
-        for user, tasks in by_user.items():
-            contexts: dict[tuple, PersonContext] = {}
-            pairs = []
-            for unit, q in tasks:
-                key = (unit.fold, unit.profile_limit)
-                if key not in contexts:
-                    contexts[key] = self.context(unit)
-                pairs.append((contexts[key], codebook[q]))
-            start = time.perf_counter()
-            preds = predict_many(sim, pairs)
-            each = (time.perf_counter() - start) / max(1, len(pairs))
-            if len(preds) != len(pairs):
-                raise ValuesimError(f"method {method.name} returned {len(preds)} predictions for {len(pairs)} questions")
-            rows = [self.row(method, unit, q, p, len(ctx.profile), each)
-                    for (unit, q), p, (ctx, _) in zip(tasks, preds, pairs)]
-            new += self.store.add(rows)
-            failed += sum(r.failed for r in rows)
-            bar.update(len(rows))
+        for (fold, limit), by_item in groups.items():
+            contexts: dict[str, PersonContext] = {}
+            items = list(by_item)
+            for s in range(0, len(items), self.batch_items):
+                tasks = [t for q in items[s : s + self.batch_items] for t in by_item[q]]
+                pairs = []
+                for unit, q in tasks:
+                    if unit.user not in contexts:
+                        contexts[unit.user] = self.context(unit)
+                    pairs.append((contexts[unit.user], codebook[q]))
+                start = time.perf_counter()
+                preds = predict_many(sim, pairs)
+                each = (time.perf_counter() - start) / max(1, len(pairs))
+                if len(preds) != len(pairs):
+                    raise ValuesimError(f"method {method.name} returned {len(preds)} predictions for {len(pairs)} questions")
+                rows = [self.row(method, unit, q, p, len(ctx.profile), each)
+                        for (unit, q), p, (ctx, _) in zip(tasks, preds, pairs)]
+                new += self.store.add(rows)
+                failed += sum(r.failed for r in rows)
+                bar.update(len(rows))
         return new, failed
 
     def _run_threaded(self, method: _Method, sim, pending, bar) -> tuple[int, int]:

@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS questions (
     kind TEXT,
     codes TEXT,                           -- JSON list of valid codes
     n_steps INTEGER,
-    text TEXT
+    text TEXT,
+    short TEXT
 );
 CREATE TABLE IF NOT EXISTS sessions (
     session INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -138,8 +139,9 @@ class PredictionStore:
     def add_questions(self, questions) -> None:
         with self.db:
             self.db.executemany(
-                "INSERT OR REPLACE INTO questions VALUES (?,?,?,?,?,?)",
-                [(q.id, q.category, q.kind.value, json.dumps(list(q.codes)), q.n_steps, q.text) for q in questions],
+                "INSERT OR REPLACE INTO questions VALUES (?,?,?,?,?,?,?)",
+                [(q.id, q.category, q.kind.value, json.dumps(list(q.codes)), q.n_steps, q.text, q.short)
+                 for q in questions],
             )
 
     # --- sessions ---------------------------------------------------------------------
