@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 from .survey.model import Codebook, Kind, MissingCode, Option, Profile, Question, Respondent  # noqa: E402
 from .survey.survey import Survey  # noqa: E402
 from .survey.io import load_survey  # noqa: E402
+from .evaluation import RunResult, run_study, write_report  # noqa: E402
 
 __all__ = [
     "__version__",
@@ -18,6 +19,9 @@ __all__ = [
     "Profile",
     "Question",
     "Respondent",
+    "RunResult",
     "Survey",
     "load_survey",
+    "run_study",
+    "write_report",
 ]
