@@ -147,7 +147,7 @@ def _family(rng, people: People, pc) -> None:
     partnered = (age >= union_age) & ~never
     cohabit = partnered & (rng.random(n) < _sigmoid(-1.6 - 1.3 * trad - 0.05 * (age - 35)))
     split = partnered & (rng.random(n) < np.clip(_sigmoid(-2.2 - 0.7 * trad) * np.minimum(1, (age - 20) / 30), 0, 1))
-    widowed = partnered & (rng.random(n) < _sigmoid((age - 76) / 6.0 + 0.6 * d["female"]))
+    widowed = partnered & (rng.random(n) < _sigmoid((age - 72) / 7.0 + 0.8 * d["female"]))
     marital = np.full(n, 6)  # single
     marital[partnered] = 1
     marital[cohabit] = 2
@@ -266,14 +266,28 @@ def _origin(rng, people: People, pc) -> None:
     d["language_draw"] = rng.random(n)
 
 
+def _calibrated(score: np.ndarray, share: float) -> np.ndarray:
+    """sigmoid(b + score) with the intercept b chosen so that the mean is ``share``."""
+    lo, hi = -20.0, 20.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if _sigmoid(mid + score).mean() < share:
+            lo = mid
+        else:
+            hi = mid
+    return _sigmoid((lo + hi) / 2 + score)
+
+
 def _religion(rng, people: People, pc) -> None:
     """Denomination (Q289) partly from the person's religiosity, partly from the country mix."""
     d = people.demo
     n = len(people)
     rel = people.dim("REL")
     country_rel = np.array([c.means[0] for c in people.countries])[people.country]
-    unaff = np.clip(pc("unaffiliated"), 1e-4, 1 - 1e-4)
-    p_none = _sigmoid(np.log(unaff / (1 - unaff)) - 1.8 * (rel - country_rel))
+    p_none = np.zeros(n)
+    for i, c in enumerate(people.countries):
+        rows = people.country == i
+        p_none[rows] = _calibrated(-1.6 * (rel[rows] - country_rel[rows]), c.unaffiliated)
     none = rng.random(n) < p_none
     pick = rng.random(n)
     denom = np.zeros(n, dtype=int)
