@@ -60,3 +60,18 @@ def test_overlong_prompt_and_bad_specs_are_clear_errors(tiny, tmp_path):
         get_model(f"local:{tmp_path / 'missing.gguf'}", cache=False)
     with pytest.raises(ConfigError):
         get_model("local:no-such-model", cache=False)
+
+
+def test_thread_count_follows_free_cores(monkeypatch):
+    from valuesim.llm import local
+
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(local.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert local.default_threads() == 2
+    monkeypatch.setattr(local.os, "getloadavg", lambda: (14.0, 14.0, 14.0))
+    assert local.default_threads() == 1
+    monkeypatch.setenv("VALUESIM_THREADS", "3")
+    assert local.default_threads() == 3
+    monkeypatch.setenv("VALUESIM_THREADS", "many")
+    with pytest.raises(ConfigError):
+        local.default_threads()

@@ -1,10 +1,10 @@
 """The embedded backend: llama.cpp in this process, through the ``xllamacpp`` wheel.
 
-One engine per model file per process (module-level registry), loaded on first use with as
-many threads as cores, a context sized for 8k-token prompts and llama.cpp's prompt cache on,
-so a second question about the same person re-uses the long shared prefix instead of
-re-reading it. Calls are serialised with a lock: on a CPU the engine is the bottleneck anyway,
-and it keeps per-call timings honest.
+One engine per model file per process (module-level registry), loaded on first use with one
+thread per free core (see ``default_threads``), a context sized for 8k-token prompts and
+llama.cpp's prompt cache on, so a second question about the same person re-uses the long
+shared prefix instead of re-reading it. Calls are serialised with a lock: on a CPU the engine
+is the bottleneck anyway, and it keeps per-call timings honest.
 
 Option distributions read next-token log-probabilities after an assistant turn pre-filled with
 ``Answer: `` (llama.cpp continues a trailing assistant message rather than starting a new one).
@@ -59,7 +59,7 @@ class _Engine:
         params.cpuparams.poll = 0
         params.cpuparams_batch.poll = 0
         start = time.perf_counter()
-        print(f"valuesim: loading {path.name} (llama.cpp, {threads} threads, context {n_ctx}) ...",
+        print(f"valuesim: loading {path.name} (llama.cpp, {threads} thread{'s' if threads > 1 else ''}, context {n_ctx}) ...",
               file=sys.stderr, flush=True)
         try:
             self.server = xllamacpp.Server(params)
@@ -86,11 +86,24 @@ class _Engine:
 
 
 def default_threads() -> int:
-    """One thread per core, or $VALUESIM_THREADS."""
+    """One thread per core that is free when the engine loads ($VALUESIM_THREADS overrides).
+
+    llama.cpp's threads meet at a barrier after every operation; when the machine is already
+    busy, a waiting thread loses its time slice at each barrier. Measured here on 2 cores with
+    a load average of ~15: 1 thread generated 22-26 tokens/s, 2 threads 0.6-3 (SmolLM2-135M).
+    On an idle machine every core is used."""
+    value = os.environ.get("VALUESIM_THREADS")
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ConfigError(f"VALUESIM_THREADS must be a whole number, got {value!r}") from None
+    cores = os.cpu_count() or 1
     try:
-        return max(1, int(os.environ.get("VALUESIM_THREADS", "0"))) if os.environ.get("VALUESIM_THREADS") else (os.cpu_count() or 1)
-    except ValueError:
-        raise ConfigError(f"VALUESIM_THREADS must be a whole number, got {os.environ['VALUESIM_THREADS']!r}") from None
+        busy = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy + 0.5)))
 
 
 def engine_for(path: Path, n_ctx: int = N_CTX, threads: int | None = None) -> _Engine:
