@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import textwrap
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "population",
         help="simulate countries' answer distributions with value personas (calibrated) and baselines",
-        description=(
+        description=textwrap.fill(
             "Simulate each country's answer distribution (not one person): draw N value profiles per "
             "country (W_WEIGHT-weighted, seeded) from one half of its respondents, describe each by its "
             "position on the Inglehart-Welzel dimensions (traditional/secular-rational, survival/"
@@ -23,12 +24,12 @@ def register(sub) -> None:
             "reference) and uniform. --calibrate fits a temperature on calibration questions (never "
             "evaluated) and adjusts each aggregate's dispersion while keeping its mean on ordinal items. "
             "Every persona distribution is stored in OUT/population.sqlite as soon as it exists: "
-            "interrupt at any time and re-run the same command to continue."
+            "interrupt at any time and re-run the same command to continue.", 88
         ),
-        epilog=(
+        epilog=textwrap.fill(
             "example: valuesim population WVS_Cross-National_Wave_7_csv_v6_0.csv --countries DEU,NGA,JPN "
             "--personas 100 --method value-persona,demographic,no-persona --calibrate --model local "
-            "--out runs/pop"
+            "--out runs/pop", 88, subsequent_indent="  "
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
