@@ -114,18 +114,23 @@ class StoryWriter:
                 self._cache[key] = story
             return story
 
-    def _output_budget(self, prompt: str) -> int:
+    def _output_budget(self, prompt: str, profile_text: str) -> int:
+        """Room for the story: at most ``max_tokens``, what the context has left, and about as
+        many tokens as the Q/options/answer list it retells (a story that needs more than its
+        own source is a model stuck in a loop, not completeness)."""
+        cap = min(self.max_tokens, max(512, count_tokens(self.model, profile_text)))
         if not self.context_tokens:
-            return self.max_tokens
+            return cap
         room = self.context_tokens - count_tokens(self.model, prompt) - 64
         if room < 256:
             raise ModelError(f"story prompt of ~{count_tokens(self.model, prompt)} tokens leaves no room "
                              f"for the story in a {self.context_tokens}-token context")
-        return min(self.max_tokens, room)
+        return min(cap, room)
 
-    def _call(self, prompt: str, theme: str, n_items: int) -> dict:
+    def _call(self, prompt: str, theme: str, n_items: int, profile_text: str) -> dict:
         messages = user(prompt)
-        completion = self.model.complete(messages, max_tokens=self._output_budget(prompt), temperature=0.0, seed=self.seed)
+        completion = self.model.complete(messages, max_tokens=self._output_budget(prompt, profile_text),
+                                         temperature=0.0, seed=self.seed)
         text = completion.text.strip()
         if not text:
             raise ModelError(f"the story module returned an empty backstory ({theme})")
@@ -138,14 +143,16 @@ class StoryWriter:
     def write(self, profile: Profile, key: str = "") -> Backstory:
         if len(profile) == 0:
             return Backstory("(No information about this person is available.)", key, 0, [])
-        prompt = render("story", profile=profile.as_qa_list())
+        text = profile.as_qa_list()
+        prompt = render("story", profile=text)
         window = self.context_tokens
         if not window or count_tokens(self.model, prompt) <= window * self.single_share:
-            part = self._call(prompt, "all", len(profile))
+            part = self._call(prompt, "all", len(profile), text)
             return Backstory(part["text"], key, len(profile), [part])
         template_tokens = count_tokens(self.model, load_prompt("story_theme"))
         budget = max(200, int(window * self.single_share) - template_tokens)
-        parts = [self._call(render("story_theme", theme=theme, profile=chunk.as_qa_list()), theme, len(chunk))
+        parts = [self._call(render("story_theme", theme=theme, profile=chunk.as_qa_list()), theme, len(chunk),
+                            chunk.as_qa_list())
                  for theme, chunk in theme_chunks(profile, budget, self.model)]
         return Backstory("\n\n".join(p["text"] for p in parts), key, len(profile), parts)
 
