@@ -47,6 +47,8 @@ def main() -> int:
     ap.add_argument("--methods", default=METHODS)
     ap.add_argument("--curve-methods", default="chance,country-marginal,knn",
                     help="methods that also run the profile-size curve ('' for no curve)")
+    ap.add_argument("--regression-max-train", type=int, default=3000,
+                    help="training respondents per regression model (the method's default is 20000)")
     ap.add_argument("--out", default="/tmp/valuesim-bench-eval")
     ap.add_argument("--fresh", action="store_true", help="delete the run directory first")
     args = ap.parse_args()
@@ -74,10 +76,11 @@ def main() -> int:
     run_dir = out / "run"
     methods = [m for m in args.methods.split(",") if m]
     curve_methods = [m for m in args.curve_methods.split(",") if m]
+    options = {"regression": {"max_train": args.regression_max_train}} if "regression" in methods else {}
     t = time.perf_counter()
     res = run_study(survey, methods=methods, users=args.users, folds=args.folds, out=run_dir,
                     curve=bool(curve_methods), curve_methods=curve_methods or None,
-                    command="benchmarks/eval_report.py", progress=True)
+                    command="benchmarks/eval_report.py", progress=True, method_options=options)
     timings.append(("eval (all methods)", time.perf_counter() - t,
                     f"{res.new} new / {res.predictions} predictions, {res.failures} failed"))
 
@@ -90,7 +93,7 @@ def main() -> int:
     t = time.perf_counter()
     res = run_study(survey, methods=methods, users=args.users, folds=args.folds, out=run_dir,
                     curve=bool(curve_methods), curve_methods=curve_methods or None,
-                    command="benchmarks/eval_report.py", progress=False)
+                    command="benchmarks/eval_report.py", progress=False, method_options=options)
     timings.append(("resume a finished run", time.perf_counter() - t, f"{res.new} new predictions"))
 
     t = time.perf_counter()

@@ -43,7 +43,7 @@ def test_report_has_every_section_and_escapes_everything(tmp_path):
                     "Paired t-tests"):
         assert heading.lower() in page.lower(), heading
     assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # radar, 2 bars, curve
-    assert "no LLM" in page and "Chance" in page or "chance" in page
+    assert "no LLM" in page and "chance (uniform guess)" in page
     for name in ("radar_accuracy.png", "profile_curve.png"):
         assert paths[name].read_bytes()[:4] == b"\x89PNG"
     df = pd.read_parquet(paths["parquet"])
@@ -59,7 +59,7 @@ def test_category_table_layout_matches_the_paper(tmp_path):
     md = write_report(out)["markdown"].read_text()
     header = next(line for line in md.splitlines() if line.startswith("| Method | Model | Core"))
     cats = [c.strip() for c in header.strip("|").split("|")]
-    assert cats[2:12] == ["Core", "Hap.", "Trust", "Econ.Int", "Security", "Tech", "Mo.&amp;Rel.", "Pol.Eng",
+    assert cats[2:12] == ["Core", "Hap.", "Trust", "Econ.Int", "Security", "Tech", "Mo.&Rel.", "Pol.Eng",
                           "Demo", "Overall"]
     assert "chance (uniform guess)" in md
 

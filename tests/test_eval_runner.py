@@ -177,3 +177,38 @@ def test_saved_split_repeats_a_study(tmp_path):
     assert Split.load(tmp_path / "b" / "split.json") == split
     a, b = rows(tmp_path / "a"), rows(tmp_path / "b")
     assert a[KEY + ["answer", "truth"]].equals(b[KEY + ["answer", "truth"]])
+
+
+def test_retried_failures_that_fail_again_do_not_stop_the_run(tmp_path):
+    items = [f"Q{i}" for i in range(1, 11)]
+    survey = small_survey(n=30, items=items, missing=0.0)
+    failing = {"Q1", "Q3", "Q5", "Q7", "Q9"}
+    out = tmp_path / "run"
+    first = run_study(survey, methods=[FakeLLM("m", fail_items=failing)], users=10, folds=2, out=out,
+                      model=object(), progress=False)
+    assert first.failures == 50
+    again = run_study(survey, methods=[FakeLLM("m", fail_items=failing)], users=10, folds=2, out=out,
+                      model=object(), progress=False)  # 50 retries in a row, all failing again
+    assert again.failures == 50 and again.predictions == first.predictions
+
+
+def test_curve_runs_only_for_the_curve_methods(tmp_path):
+    survey = small_survey(n=30)
+    run_study(survey, methods=[FirstCode("a"), FirstCode("b")], users=5, folds=5, out=tmp_path / "run",
+              curve=True, curve_sizes=(0, 10), curve_methods=["b"], progress=False)
+    df = rows(tmp_path / "run")
+    assert set(df.loc[df["profile_limit"] >= 0, "method"]) == {"b"}
+    assert set(df.loc[df["profile_limit"] >= 0, "profile_limit"]) == {0, 10}
+    assert (df.loc[df["profile_limit"] == 0, "profile_n"] == 0).all()
+    with pytest.raises(ConfigError, match="curve methods"):
+        run_study(survey, methods=[FirstCode("a")], users=5, folds=5, out=tmp_path / "r2", curve=True,
+                  curve_methods=["zzz"], progress=False)
+
+
+def test_cli_method_options_are_parsed():
+    from valuesim.cli.evaluate import parse_options
+
+    assert parse_options(["knn.k=30", "regression.C=0.5", "valuesim.coordinator=average", "x.flag=true"]) == {
+        "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}, "x": {"flag": True}}
+    with pytest.raises(ConfigError, match="METHOD.KEY=VALUE"):
+        parse_options(["k=30"])

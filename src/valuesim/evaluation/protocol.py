@@ -9,6 +9,13 @@ did not answer are neither profile nor target for them.
 The profile-size curve (paper section 5.3) keeps the targets of one fold and gives each person
 only the first N items of a seeded per-person random order of the other folds' items.
 
+What we do differently from the paper, and why: the paper scored all 290 items. By default we
+score 281: numeric items (age, year of birth, children) have no options for accuracy or ordinal
+MAE, and six items have country-specific code lists (party, country of birth ×3, language,
+ethnic group) whose codes mean nothing across countries. Those 9 items are still shown in every
+profile ("profile-only" items), so a person's profile is as rich as in the paper.
+``--items`` overrides the scored set (and then nothing is profile-only).
+
 A ``Split`` is saved as JSON (``split.json``) so a study can be repeated exactly.
 """
 

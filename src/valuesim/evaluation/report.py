@@ -44,7 +44,8 @@ def _fmt(x, digits: int = 3) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    """Markdown cell: no raw HTML tags (renderers pass them through), no table breaks."""
+    return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
 
 
 def table_markdown(t: Table) -> str:

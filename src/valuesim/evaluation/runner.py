@@ -51,8 +51,8 @@ class RunResult:
     def summary(self) -> str:
         lines = [
             f"run: {self.run_dir}",
-            f"predictions: {self.predictions} stored ({self.new} new, {self.resumed} from earlier sessions, "
-            f"{self.failures} failed) in {self.seconds:.1f} s",
+            f"predictions: {self.predictions} stored ({self.new} written by this session, {self.resumed} were "
+            f"stored before; {self.failures} failed, retried on the next run) in {self.seconds:.1f} s",
         ]
         if self.usage is not None:
             u = self.usage
@@ -209,6 +209,10 @@ def run_study(
         path = Path(str(survey.source))
 
     resolved = _resolve_methods(methods, method_options)
+    if curve_methods is not None:
+        unknown = set(curve_methods) - {m.name for m in resolved}
+        if unknown:
+            raise ConfigError(f"curve methods {', '.join(sorted(unknown))} are not among the methods of this run")
     any_llm = any(m.needs_llm for m in resolved)
     if any_llm:
         if model is None:
@@ -272,10 +276,6 @@ def run_study(
     status = "failed"
     resumed = store.count()
     try:
-        if curve_methods is not None:
-            unknown = set(curve_methods) - {m.name for m in resolved}
-            if unknown:
-                raise ConfigError(f"curve methods {', '.join(sorted(unknown))} are not among the methods of this run")
         runner = _Runner(survey, split, store, model, model_label, concurrency, progress,
                          None if curve_methods is None else set(curve_methods))
         for m in resolved:
@@ -417,6 +417,8 @@ class _Runner:
 
         new = failed = in_a_row = 0
         last_error = ""
+        # a retried failure that fails again says nothing new about the model: not in the streak
+        retries = self.store.failed_keys(method.name)
         todo: Iterator[tuple[Unit, str]] = iter(pending)
         pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=f"eval-{method.name}")
         running: dict = {}
@@ -443,7 +445,8 @@ class _Runner:
                     bar.update(1)
                     if pred.failed:
                         failed += 1
-                        in_a_row += 1
+                        retried = (method.name, unit.fold, unit.user, q, unit.profile_limit) in retries
+                        in_a_row += 0 if retried else 1
                         last_error = pred.error
                         if in_a_row >= MAX_FAILURES_IN_A_ROW:
                             raise ModelError(

@@ -167,6 +167,11 @@ class PredictionStore:
             args = (method,)
         return {tuple(r) for r in self.db.execute(sql, args)}
 
+    def failed_keys(self, method: str) -> set[tuple]:
+        sql = ("SELECT method, fold, respondent_id, question_id, profile_limit FROM predictions "
+               "WHERE failed = 1 AND method = ?")
+        return {tuple(r) for r in self.db.execute(sql, (method,))}
+
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
 
