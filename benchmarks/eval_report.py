@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -77,24 +76,21 @@ def main() -> int:
     methods = [m for m in args.methods.split(",") if m]
     curve_methods = [m for m in args.curve_methods.split(",") if m]
     options = {"regression": {"max_train": args.regression_max_train}} if "regression" in methods else {}
-    t = time.perf_counter()
-    res = run_study(survey, methods=methods, users=args.users, folds=args.folds, out=run_dir,
-                    curve=bool(curve_methods), curve_methods=curve_methods or None,
-                    command="benchmarks/eval_report.py", progress=True, method_options=options)
-    timings.append(("eval (all methods)", time.perf_counter() - t,
-                    f"{res.new} new / {res.predictions} predictions, {res.failures} failed"))
-
-    with sqlite3.connect(run_dir / "predictions.sqlite") as db:
-        spans = db.execute("SELECT method, COUNT(*), MAX(created) - MIN(created) FROM predictions "
-                           "GROUP BY method ORDER BY MIN(created)").fetchall()
-    for method, n, span in spans:
-        timings.append((f"  {method}", float(span or 0.0), f"{n} predictions (first to last write; fit excluded)"))
+    # one call per method (a run accepts added methods), so each method is timed on its own
+    for m in methods:
+        t = time.perf_counter()
+        res = run_study(survey, methods=[m], users=args.users, folds=args.folds, out=run_dir,
+                        curve=bool(curve_methods), curve_methods=[m] if m in curve_methods else [],
+                        command="benchmarks/eval_report.py", progress=True, method_options=options)
+        curve_note = " incl. curve" if m in curve_methods else ""
+        timings.append((f"eval {m} (fit + predict)", time.perf_counter() - t,
+                        f"{res.new} new predictions{curve_note}, {res.failures} failed in run"))
 
     t = time.perf_counter()
     res = run_study(survey, methods=methods, users=args.users, folds=args.folds, out=run_dir,
-                    curve=bool(curve_methods), curve_methods=curve_methods or None,
+                    curve=bool(curve_methods), curve_methods=[m for m in methods if m in curve_methods],
                     command="benchmarks/eval_report.py", progress=False, method_options=options)
-    timings.append(("resume a finished run", time.perf_counter() - t, f"{res.new} new predictions"))
+    timings.append(("resume the finished run (all methods)", time.perf_counter() - t, f"{res.new} new predictions"))
 
     t = time.perf_counter()
     paths = write_report(run_dir)

@@ -212,3 +212,31 @@ def test_cli_method_options_are_parsed():
         "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}, "x": {"flag": True}}
     with pytest.raises(ConfigError, match="METHOD.KEY=VALUE"):
         parse_options(["k=30"])
+
+
+def test_moved_file_resumes_but_other_data_refuses(tmp_path):
+    survey = small_survey(n=30)
+    path = tmp_path / "a.parquet"
+    survey.data.to_parquet(path)
+    out = tmp_path / "run"
+    s1 = small_survey(n=30)
+    s1.source = str(path)
+    run_study(s1, methods=[FirstCode()], users=4, folds=5, out=out, progress=False)
+    moved = tmp_path / "b.parquet"
+    path.rename(moved)
+    s1.source = str(moved)
+    assert run_study(s1, methods=[FirstCode()], users=4, folds=5, out=out, progress=False).new == 0
+    with pytest.raises(ConfigError, match="data"):
+        run_study(small_survey(n=30, seed=5), methods=[FirstCode()], users=4, folds=5, out=out, progress=False)
+
+
+def test_adding_a_method_to_a_run_keeps_the_rest(tmp_path):
+    survey = small_survey(n=30)
+    out = tmp_path / "run"
+    first = run_study(survey, methods=[FirstCode("a")], users=4, folds=5, out=out, progress=False)
+    res = run_study(survey, methods=[FirstCode("b")], users=4, folds=5, out=out, progress=False)
+    assert res.new == first.predictions and res.predictions == 2 * first.predictions
+    info = json.loads((out / "run.json").read_text())
+    assert info["settings"]["methods"] == ["a", "b"]
+    df = rows(out)
+    assert set(df["method"]) == {"a", "b"} and not df.duplicated(KEY).any()

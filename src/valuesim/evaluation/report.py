@@ -67,7 +67,10 @@ def table_html(t: Table) -> str:
     out = [f"<h3>{html.escape(t.title)}</h3>"]
     if t.caption:
         out.append(f'<p class="caption">{html.escape(t.caption)}</p>')
-    out.append("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in t.header) + "</tr></thead><tbody>")
+    first = t.rows[0] if t.rows else []
+    text_col = [j < len(first) and not _NUMERIC.match(str(first[j])) for j in range(len(t.header))]
+    heads = [(' class="t"' if text_col[j] else "", html.escape(h)) for j, h in enumerate(t.header)]
+    out.append("<table><thead><tr>" + "".join(f"<th{cls}>{h}</th>" for cls, h in heads) + "</tr></thead><tbody>")
     for i, row in enumerate(t.rows):
         cells = []
         for j, c in enumerate(row):
@@ -339,7 +342,7 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em au
 h1{font-size:1.6em;margin-bottom:.2em} h2{margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 h3{margin-bottom:.3em} table{border-collapse:collapse;font-size:13px;margin:.4em 0 1.2em}
 th,td{border:1px solid #d0d0d0;padding:3px 7px;text-align:right;white-space:nowrap}
-th{background:#f3f3f3} td:first-child,th:first-child,td.t{text-align:left} td.t{white-space:normal;min-width:6em} tbody tr:nth-child(even){background:#fafafa}
+th{background:#f3f3f3} td:first-child,th:first-child,td.t,th.t{text-align:left} td.t{white-space:normal;min-width:6em} tbody tr:nth-child(even){background:#fafafa}
 .caption{color:#555;font-size:13px;max-width:1100px} .meta td{text-align:left;white-space:normal}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0} .scroll{overflow-x:auto}
 """
@@ -400,7 +403,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Results by country", [country_table(run, main)]))
     if reference:
         sections.append(("Items", [hardest_items_table(run, main, reference)]))
-    ft = failures_table(main)
+    ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))
     sections.append(("LLM usage", [usage_table(run)]))

@@ -59,7 +59,8 @@ class RunResult:
             lines.append(
                 f"LLM usage: {u['calls']} calls, {u['cache_hits']} cache hits, {u['failures']} failed calls; "
                 f"tokens {u['prompt_tokens']} prompt ({u['cached_tokens']} prefix-cached), "
-                f"{u['completion_tokens']} completion; {u['model_seconds']:.1f} s in model calls"
+                f"{u['completion_tokens']} completion; {u['wall_seconds']:.1f} s wall, "
+                f"{u['model_seconds']:.1f} s in model calls"
                 + (f"; cost ${u['cost_usd']:.4f}" if u.get("cost_usd") is not None else "")
             )
         else:
@@ -139,9 +140,47 @@ def _model_label(model) -> str | None:
     return f"{spec} ({name})" if name and str(name) not in str(spec) else str(spec)
 
 
+def _comparable(settings: dict) -> dict:
+    """Settings without where the file lives: a moved or renamed file is still the same data."""
+    out = dict(settings)
+    out["data"] = {k: v for k, v in settings.get("data", {}).items() if k not in ("path", "source")}
+    return out
+
+
 def _compare(old: dict, new: dict) -> list[str]:
+    old, new = _comparable(old), _comparable(new)
     keys = sorted(set(old) | set(new))
     return [f"{k}: was {old.get(k)!r}, now {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+
+
+METHOD_KEYS = ("methods", "method_options", "curve_methods")
+
+
+def _merge(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
+    """Problems that forbid resuming, or the merged run.json when only methods were added.
+
+    Predictions are keyed by method, so adding a method to a run (same data, split, model)
+    is safe; changing the options of a method that is already there is not."""
+    o, n = old.get("settings", {}), settings
+    problems = _compare({k: v for k, v in o.items() if k not in METHOD_KEYS + ("model",)},
+                        {k: v for k, v in n.items() if k not in METHOD_KEYS + ("model",)})
+    if o.get("model") and n.get("model") and o["model"] != n["model"]:
+        problems.append(f"model: was {o['model']!r}, now {n['model']!r}")
+    o_opts, n_opts = o.get("method_options", {}) or {}, n.get("method_options", {}) or {}
+    for m in set(o.get("methods", [])) & set(n.get("methods", [])):
+        if o_opts.get(m, {}) != n_opts.get(m, {}):
+            problems.append(f"options of {m}: were {o_opts.get(m, {})!r}, now {n_opts.get(m, {})!r}")
+    if problems:
+        return problems, None
+    methods = list(o.get("methods", [])) + [m for m in n.get("methods", []) if m not in o.get("methods", [])]
+    oc, nc = o.get("curve_methods"), n.get("curve_methods")
+    merged_settings = {**o, "methods": methods, "method_options": {**o_opts, **n_opts},
+                       "curve_methods": None if oc is None or nc is None else sorted(set(oc) | set(nc)),
+                       "model": o.get("model") or n.get("model")}
+    merged = {**old, "settings": merged_settings,
+              "methods": {**old.get("methods", {}), **info.get("methods", {})},
+              "model_label": old.get("model_label") or info.get("model_label")}
+    return [], merged
 
 
 def _prepare_run_dir(out: Path, settings: dict, info: dict, force: bool) -> None:
@@ -151,18 +190,20 @@ def _prepare_run_dir(out: Path, settings: dict, info: dict, force: bool) -> None
             old = json.loads(run_file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{run_file} is not valid JSON ({exc}); use --force to start the run over") from None
-        diffs = _compare(old.get("settings", {}), settings)
-        if diffs and not force:
-            raise ConfigError(
-                f"{out} holds a run with different settings ({'; '.join(diffs)}). "
-                "Use another --out, repeat the original settings to resume, or --force to discard it and start over"
-            )
-        if diffs and force:
-            for name in (RUN_FILE, SPLIT_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
-                (out / name).unlink(missing_ok=True)
-            shutil.rmtree(out / "report", ignore_errors=True)
-        else:
+        problems, merged = _merge(old, settings, info)
+        if not problems:
+            if merged != old:  # methods were added: record them
+                run_file.write_text(json.dumps(merged, indent=1), encoding="utf-8")
             return
+        if not force:
+            raise ConfigError(
+                f"{out} holds a run with different settings ({'; '.join(problems)}). "
+                "Use another --out, repeat the original settings to resume (adding methods is fine), "
+                "or --force to discard it and start over"
+            )
+        for name in (RUN_FILE, SPLIT_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "report", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     run_file.write_text(json.dumps({**info, "settings": settings}, indent=1), encoding="utf-8")
 
