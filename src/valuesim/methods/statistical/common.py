@@ -12,6 +12,7 @@ from collections import defaultdict
 from typing import Iterable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ...errors import ConfigError
 from ...survey.model import Question
@@ -116,15 +117,48 @@ class TrainingData:
 
 
 def person_matrix(persons: list[PersonContext], qids: list[str]) -> np.ndarray:
-    """Profile answers of ``persons`` on ``qids`` (NaN where the person's profile has none)."""
+    """Profile answers of ``persons`` on ``qids`` (NaN where the person's profile has none, or
+    where the code is not one of the question's valid codes)."""
     col = {q: i for i, q in enumerate(qids)}
     out = np.full((len(persons), len(qids)), np.nan, dtype=np.float64)
+    valid: dict[str, frozenset[int]] = {}
+    rows, cols, vals = [], [], []
     for r, person in enumerate(persons):
         for question, code in person.profile.items:
             c = col.get(question.id)
-            if c is not None and question.is_valid(int(code)):
-                out[r, c] = code
+            if c is None:
+                continue
+            ok = valid.get(question.id)
+            if ok is None:
+                ok = valid[question.id] = frozenset(question.codes)
+            if code in ok:
+                rows.append(r)
+                cols.append(c)
+                vals.append(code)
+    out[rows, cols] = vals
     return out
+
+
+class PersonRows:
+    """Distinct persons of a batch (by profile object) and their profile answers as one matrix,
+    built once per batch and shared by every target item."""
+
+    def __init__(self, persons: list[PersonContext], qids: list[str]):
+        self.index: dict[int, int] = {}
+        self.persons: list[PersonContext] = []
+        for p in persons:
+            if id(p.profile) not in self.index:
+                self.index[id(p.profile)] = len(self.persons)
+                self.persons.append(p)
+        self.qids = qids
+        self.column = {q: i for i, q in enumerate(qids)}
+        self.values = person_matrix(self.persons, qids)
+
+    def rows(self, persons: list[PersonContext]) -> np.ndarray:
+        return np.asarray([self.index[id(p.profile)] for p in persons], dtype=np.int64)
+
+    def matrix(self, persons: list[PersonContext], qids) -> np.ndarray:
+        return self.values[np.ix_(self.rows(persons), [self.column[q] for q in qids])]
 
 
 def group_by_target(pairs: list[Pair]) -> dict[str, list[int]]:
@@ -151,6 +185,13 @@ def without_item(person: PersonContext, qid: str) -> PersonContext:
     return PersonContext(person.respondent_id, person.country, Profile(items), person.weight)
 
 
+def single_threaded():
+    """Run numpy/scikit-learn single-threaded. Measured here: on a busy 2-core machine a
+    multinomial fit ran 50x slower with the default BLAS/OpenMP thread pools (threads spinning
+    against each other and against other processes) than with one thread."""
+    return threadpool_limits(1)
+
+
 def strip_targets(pairs: list[Pair]) -> list[Pair]:
     """Pairs whose person profile never contains the target item itself."""
     known: dict[int, frozenset[str]] = {}
@@ -170,6 +211,7 @@ class StatisticalSimulator:
 
     def __init__(self) -> None:
         self.data: TrainingData | None = None
+        self._batch: PersonRows | None = None
 
     def fit(self, train: Survey) -> "StatisticalSimulator":
         self.data = TrainingData(train)
@@ -188,14 +230,16 @@ class StatisticalSimulator:
         return self.predict_batch([(person, question)])[0]
 
     def predict_batch(self, pairs: list[Pair]) -> list[Prediction]:
-        self._require_fit()
+        data = self._require_fit()
         pairs = strip_targets(pairs)
         out: list[Prediction | None] = [None] * len(pairs)
+        self._batch = PersonRows([p for p, _ in pairs], data.qids if data is not None else [])
         for qid, idx in group_by_target(pairs).items():
             question = pairs[idx[0]][1]
             persons = [pairs[i][0] for i in idx]
             try:
-                probs = self._predict_target(question, persons)
+                with single_threaded():
+                    probs = self._predict_target(question, persons)
             except ValueError as exc:  # numerical failure: record, do not abort the run
                 for i in idx:
                     out[i] = Prediction.failure(question, f"{self.name}: {exc}")
@@ -203,6 +247,7 @@ class StatisticalSimulator:
             traces = [{"method": self.name} for _ in idx]
             for i, pred in zip(idx, make_predictions(question, probs, traces)):
                 out[i] = pred
+        self._batch = None
         return out  # type: ignore[return-value]
 
     def _predict_target(self, question: Question, persons: list[PersonContext]) -> np.ndarray:

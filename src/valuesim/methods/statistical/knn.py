@@ -17,7 +17,8 @@ import numpy as np
 
 from ...survey.model import Question
 from ..base import PersonContext, Prediction
-from .common import Pair, StatisticalSimulator, make_predictions, person_matrix, strip_targets
+from .common import (Pair, PersonRows, StatisticalSimulator, make_predictions, person_matrix, single_threaded,
+                     strip_targets)
 from .encoding import FeatureSpec
 from .marginal import country_marginals
 
@@ -64,10 +65,12 @@ class KNNSimulator(StatisticalSimulator):
             self._base_cache[qids] = (spec, right, mask)
         return self._base_cache[qids]
 
-    def similarities(self, persons: list[PersonContext], qids: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+    def similarities(self, persons: list[PersonContext], qids: tuple[str, ...], rows: np.ndarray,
+                     values: np.ndarray | None = None) -> np.ndarray:
         """(len(persons), len(rows)) similarity to the training respondents ``rows``."""
         spec, right, mask = self._base(qids)
-        values = person_matrix(persons, list(qids))
+        if values is None:
+            values = person_matrix(persons, list(qids))
         left, lmask = _left_side(spec, values)
         if rows is not self._all_rows:
             right, mask = right[rows], mask[rows]
@@ -85,21 +88,22 @@ class KNNSimulator(StatisticalSimulator):
         return by_country.get(country, glob)
 
     def predict_batch(self, pairs: list[Pair]) -> list[Prediction]:
+        with single_threaded():
+            return self._predict_batch(pairs)
+
+    def _predict_batch(self, pairs: list[Pair]) -> list[Prediction]:
         data = self._require_fit()
         pairs = strip_targets(pairs)
         out: list[Prediction | None] = [None] * len(pairs)
         # Distinct persons (by profile object) and, per person, the pairs asking about them.
-        person_of: dict[int, int] = {}
-        persons: list[PersonContext] = []
+        batch = PersonRows([p for p, _ in pairs], data.qids)
+        persons = batch.persons
         asks: dict[int, list[int]] = defaultdict(list)
-        for i, (p, _) in enumerate(pairs):
-            key = id(p.profile)
-            if key not in person_of:
-                person_of[key] = len(persons)
-                persons.append(p)
-            asks[person_of[key]].append(i)
-        seen = {q.id for p in persons for q, _ in p.profile.items}
-        qids = tuple(q for q in data.qids if q in seen)
+        for i, r in enumerate(batch.rows([p for p, _ in pairs])):
+            asks[int(r)].append(i)
+        answered = ~np.isnan(batch.values).all(axis=0)
+        qids = tuple(q for q, a in zip(data.qids, answered) if a)
+        cols = [batch.column[q] for q in qids]
 
         blocks: list[tuple[np.ndarray, list[int]]] = []  # (candidate rows, person indices)
         if self.scope == "country":
@@ -117,7 +121,8 @@ class KNNSimulator(StatisticalSimulator):
 
         for rows, members in blocks:
             chunk_persons = [persons[j] for j in members]
-            sim = self.similarities(chunk_persons, qids, rows) if qids else np.zeros((len(members), len(rows)))
+            values = batch.values[np.ix_(members, cols)]
+            sim = self.similarities(chunk_persons, qids, rows, values) if qids else np.zeros((len(members), len(rows)))
             by_target: dict[str, list[tuple[int, int]]] = defaultdict(list)  # qid -> (row in chunk, pair)
             for r, j in enumerate(members):
                 for i in asks[j]:

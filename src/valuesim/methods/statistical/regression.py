@@ -196,6 +196,6 @@ class RegressionSimulator(StatisticalSimulator):
         if fitted is None:
             by_country, glob = country_marginals(data, question, self.shrinkage)
             return np.stack([by_country.get(p.country, glob) for p in persons])
-        values = person_matrix(persons, list(qids))
+        values = self._batch.matrix(persons, qids) if self._batch is not None else person_matrix(persons, list(qids))
         countries = np.asarray([p.country for p in persons])
         return fitted.proba(self._design(qids).matrix(values, countries))
