@@ -95,7 +95,11 @@ class MiniLMEmbedder:
         self.eps = float(config.get("layer_norm_eps", 1e-12))
         self.max_length = int(st_config.get("max_seq_length", 256))
         self.batch_size = batch_size
-        self.w = load_file(str(self.model_dir / "model.safetensors"))
+        weights = load_file(str(self.model_dir / "model.safetensors"))
+        # dense layers as contiguous (in, out) matrices: numpy only uses BLAS on them, and a
+        # transposed view inside a batched matmul falls back to a loop hundreds of times slower
+        self.w = {k: (np.ascontiguousarray(v.T) if k.endswith("dense.weight") or k.endswith(("query.weight",
+                  "key.weight", "value.weight")) else v) for k, v in weights.items()}
         self.tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.max_length)
         self.tokenizer.enable_padding(pad_id=int(config.get("pad_token_id", 0)))
@@ -120,21 +124,22 @@ class MiniLMEmbedder:
         bias = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # masked keys get no attention
 
         def dense(t: np.ndarray, name: str) -> np.ndarray:
-            return t @ w[f"{name}.weight"].T + w[f"{name}.bias"]
+            flat = np.ascontiguousarray(t).reshape(n * length, -1) @ w[f"{name}.weight"] + w[f"{name}.bias"]
+            return flat.reshape(n, length, -1)
 
         def split(t: np.ndarray) -> np.ndarray:  # (n, L, H) -> (n, heads, L, head_dim)
-            return t.reshape(n, length, self.heads, head_dim).transpose(0, 2, 1, 3)
+            return np.ascontiguousarray(t.reshape(n, length, self.heads, head_dim).transpose(0, 2, 1, 3))
 
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
             q = split(dense(x, f"{p}.attention.self.query"))
             k = split(dense(x, f"{p}.attention.self.key"))
             v = split(dense(x, f"{p}.attention.self.value"))
-            scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(head_dim) + bias
+            scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(head_dim)) + bias
             scores = scores - scores.max(-1, keepdims=True)
             probs = np.exp(scores)
             probs /= probs.sum(-1, keepdims=True)
-            context = (probs @ v).transpose(0, 2, 1, 3).reshape(n, length, hidden)
+            context = np.ascontiguousarray((probs @ v).transpose(0, 2, 1, 3)).reshape(n, length, hidden)
             attn = dense(context, f"{p}.attention.output.dense")
             x = _layer_norm(attn + x, w[f"{p}.attention.output.LayerNorm.weight"],
                             w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
