@@ -61,9 +61,9 @@ def register(sub) -> None:
 
 
 def _model(args):
-    from ..llm import get_model
+    from ..llm import DEFAULT_CACHE, get_model
 
-    return get_model(args.model, base_url=args.base_url, cache=None if args.no_cache else True)
+    return get_model(args.model, base_url=args.base_url, cache=None if args.no_cache else DEFAULT_CACHE)
 
 
 def _person(survey, respondent_id: str, exclude: list[str]):
