@@ -4,16 +4,18 @@
 
 The weight ``w`` is fitted on *training* respondents, never on the people being predicted:
 ``fit(train)`` sets aside ``validation_respondents`` training respondents (the statistical
-method is fitted on the rest, so its validation predictions are honest), and the first time a
-profile item set is seen (in the paper's protocol: once per fold) those respondents are asked
-the batch's target items from their answers on exactly that profile item set, by both methods.
-``w`` maximises the pooled log-likelihood of their true answers over a grid of 0..1, optionally
-per value category (categories with too few validation answers use the overall ``w``).
+method is fitted on the rest, so its validation predictions are honest). On the first
+prediction, those respondents' items are split 4:1 the way the paper splits questions (seeded),
+``validation_items`` of the held-out fifth are asked from their answers on the other four
+fifths, by both methods, and ``w`` maximises the pooled log-likelihood of their true answers
+over a grid of 0..1 — optionally per value category (categories with fewer than
+``min_category_answers`` validation answers use the overall ``w``). One weight set per fit,
+whether predictions come one at a time (threaded LLM runs, ``ask``) or in batches.
 
 Why training respondents rather than the target person's own profile (leave-some-profile-out)?
 It keeps the target person completely out of the fit — the weights cannot depend on anything
-about them — and it costs a fixed number of LLM calls per fold instead of extra calls for every
-person. Pass ``weight=`` to skip fitting (no validation LLM calls at all).
+about them — and it costs a fixed number of LLM calls (respondents x items) per fit instead of
+extra calls for every person. Pass ``weight=`` to skip fitting (no validation LLM calls at all).
 
 The LLM distribution is mixed with ``llm_floor`` of uniform before pooling, so a one-hot LLM
 answer (logprob-free backends) cannot veto every other code. A failed LLM prediction falls back
@@ -21,6 +23,8 @@ to the statistical distribution (and vice versa); the trace records it.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -79,7 +83,8 @@ class HybridSimulator:
         self.llm_floor = float(llm_floor)
         self.seed = int(seed)
         self.validation: Survey | None = None
-        self.weights: dict[frozenset, dict[str, float]] = {}  # profile item set -> {category|"*": w}
+        self.weights: dict[str, float] | None = None  # {"*": w, category: w}; fitted on first use
+        self._lock = threading.Lock()
         self.fits: list[dict] = []  # one record per fitted weight set (what it saw, what it chose)
 
     # -- fitting ---------------------------------------------------------------------
@@ -94,39 +99,41 @@ class HybridSimulator:
             fit = getattr(method, "fit", None)
             if callable(fit):
                 fit(rest)
-        self.weights.clear()
+        self.weights = None
         return self
 
-    def _validation_pairs(self, profile_ids: list[str], targets: list[Question]):
+    def _validation_pairs(self):
+        """Validation respondents x up to ``validation_items`` held-out items, profile = the other
+        four fifths of the items (a seeded 4:1 question split, as in the paper's protocol)."""
         survey = self.validation
         cb = survey.codebook
-        rng = np.random.default_rng([self.seed, len(profile_ids), len(targets)])
-        targets = list(targets)
-        if len(targets) > self.validation_items:
-            targets = [targets[i] for i in sorted(rng.choice(len(targets), self.validation_items, replace=False))]
-        cols = [q for q in profile_ids if q in survey.data.columns]
-        prof = survey.valid(cols)
-        targ = survey.valid([q.id for q in targets if q.id in survey.data.columns])
+        rng = np.random.default_rng([self.seed, 5])
+        qids = list(survey.question_ids)
+        order = rng.permutation(len(qids))
+        n_target = max(1, len(qids) // 5)
+        held = [qids[i] for i in sorted(order[:n_target])]
+        if len(held) > self.validation_items:
+            held = [held[i] for i in sorted(rng.choice(len(held), self.validation_items, replace=False))]
+        profile_ids = [qids[i] for i in sorted(order[n_target:])]
+        prof, targ = survey.valid(profile_ids), survey.valid(held)
         pairs, truth = [], []
         for rid in survey.data.index:
-            row = prof.loc[rid]
-            items = tuple((cb[q], int(v)) for q, v in row.items() if not np.isnan(v) and cb[q].is_valid(int(v)))
+            items = tuple((cb[q], int(v)) for q, v in prof.loc[rid].items() if not np.isnan(v) and cb[q].is_valid(int(v)))
             person = PersonContext(str(rid), str(survey.data.at[rid, COUNTRY]), Profile(items),
                                    float(survey.data.at[rid, WEIGHT]))
-            for q in targets:
-                v = targ.at[rid, q.id] if q.id in targ.columns else np.nan
-                if not np.isnan(v) and q.is_valid(int(v)):
-                    pairs.append((person, q))
+            for qid in held:
+                v = targ.at[rid, qid]
+                if not np.isnan(v) and cb[qid].is_valid(int(v)):
+                    pairs.append((person, cb[qid]))
                     truth.append(int(v))
         return pairs, truth
 
-    def _fit_weights(self, profile_ids: frozenset, targets: list[Question]) -> dict[str, float]:
+    def _fit_weights(self) -> dict[str, float]:
         if self.weight is not None:
             return {"*": self.weight}
         if self.validation is None:
             raise ConfigError("the hybrid method must be fitted on training respondents first (call fit(train))")
-        order = [q for q in self.validation.codebook.ids if q in profile_ids]
-        pairs, truth = self._validation_pairs(order, targets)
+        pairs, truth = self._validation_pairs()
         llm_preds = predict_many(self.llm, pairs)
         stat_preds = predict_many(self.stat, pairs)
         loglik: dict[str, np.ndarray] = {}
@@ -144,15 +151,17 @@ class HybridSimulator:
         for key, ll in loglik.items():
             if key != "*" and counts[key] >= self.min_category_answers:
                 weights[key] = float(self.grid[int(np.argmax(ll))])
-        self.fits.append(dict(profile_items=len(order), targets=[q.id for q in targets],
+        self.fits.append(dict(targets=sorted({q.id for _, q in pairs}),
                               validation_ids=[str(i) for i in self.validation.data.index],
                               answers=counts.get("*", 0), weights=dict(weights)))
         return weights
 
-    def weights_for(self, profile_ids: frozenset, targets: list[Question]) -> dict[str, float]:
-        if profile_ids not in self.weights:
-            self.weights[profile_ids] = self._fit_weights(profile_ids, targets)
-        return self.weights[profile_ids]
+    def fitted_weights(self) -> dict[str, float]:
+        """{"*": overall w, category: w, ...}; fitted on first use (thread-safe)."""
+        with self._lock:
+            if self.weights is None:
+                self.weights = self._fit_weights()
+            return self.weights
 
     # -- prediction ------------------------------------------------------------------
     def predict(self, person: PersonContext, question: Question) -> Prediction:
@@ -162,9 +171,7 @@ class HybridSimulator:
         pairs = list(pairs)
         if not pairs:
             return []
-        profile_ids = frozenset(q.id for p, _ in pairs for q, _ in p.profile.items)
-        targets = list({q.id: q for _, q in pairs}.values())
-        weights = self.weights_for(profile_ids, targets)
+        weights = self.fitted_weights()
         llm_preds = predict_many(self.llm, pairs)
         stat_preds = predict_many(self.stat, pairs)
         out = []

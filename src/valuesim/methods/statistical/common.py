@@ -100,6 +100,12 @@ class TrainingData:
     def __len__(self) -> int:
         return len(self.country)
 
+    def countries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Distinct countries and each respondent's index into them."""
+        if not hasattr(self, "_countries"):
+            self._countries = np.unique(self.country, return_inverse=True)
+        return self._countries
+
     def has(self, qid: str) -> bool:
         return qid in self.column
 

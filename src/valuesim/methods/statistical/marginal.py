@@ -45,12 +45,12 @@ def country_marginals(
     k = len(question.codes)
     glob = global_marginal(data, question, smoothing)
     pos = data.positions(question)
-    out: dict[str, np.ndarray] = {}
-    for country in np.unique(data.country):
-        rows = data.country == country
-        counts = weighted_counts(pos[rows], data.weight[rows], k)
-        out[str(country)] = (counts + shrinkage * glob) / (counts.sum() + shrinkage)
-    return out, glob
+    ok = pos >= 0
+    names, index = data.countries()
+    counts = np.bincount(index[ok] * k + pos[ok], weights=data.weight[ok], minlength=len(names) * k)
+    counts = counts.reshape(len(names), k)
+    shares = (counts + shrinkage * glob) / (counts.sum(axis=1, keepdims=True) + shrinkage)
+    return {str(c): shares[i] for i, c in enumerate(names)}, glob
 
 
 class GlobalMarginalSimulator(StatisticalSimulator):
