@@ -145,7 +145,9 @@ def calibration_table(cal: dict, model: str) -> Table | None:
                  "T is fitted on the calibration questions " + ", ".join(cal.get("questions", [])) +
                  " (never evaluated) to match the entropy of the persona-source half's real answers. "
                  "Aggregate p is tempered (p^(1/T)) and, on ordinal items, exponentially tilted back to p's "
-                 "exact mean; nominal/binary items are tempered only.")
+                 "exact mean; nominal/binary items are tempered only. Because the mean is kept, 1−nW1 moves only "
+                 "through the shape, and not at all where one distribution lies wholly above the other (then "
+                 "W1 equals the difference of the means).")
 
 
 def distribution_figure(dist: pd.DataFrame, question: str, countries: list[str], text: str, model: str) -> bytes | None:
