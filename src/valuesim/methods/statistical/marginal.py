@@ -15,11 +15,10 @@ class ChanceSimulator(StatisticalSimulator):
     name = "chance"
 
     def fit(self, train=None):  # needs no data, but keeps the fit/predict contract
-        self.data = TrainingData(train) if train is not None else None
         return self
 
     def _require_fit(self):
-        return self.data
+        return None
 
     def _predict_target(self, question: Question, persons: list[PersonContext]) -> np.ndarray:
         k = len(question.codes)
