@@ -109,5 +109,7 @@ def test_curve_units_share_targets_and_nest_profiles():
         mine = {u.profile_limit: u for u in units if u.user == user}
         assert len({tuple(u.targets) for u in mine.values()}) == 1  # the same targets
         assert mine[0].profile == []
-        assert len(mine[5].profile) == 5 and mine[5].profile == mine[10].profile[:5]
+        assert len(mine[5].profile) == 5 and set(mine[5].profile) < set(mine[10].profile)  # nested
+        order = mine[ALL_PROFILE].profile
+        assert mine[10].profile == sorted(mine[10].profile, key=order.index)  # shown in item order
         assert set(mine[1000].profile) == set(mine[ALL_PROFILE].profile)

@@ -58,9 +58,10 @@ def profile_curve(curve: pd.DataFrame, title: str) -> bytes:
     for ax in axes:
         ax.set_xlabel("profile items shown")
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(5, max(1, len(labels))), fontsize=9, frameon=False)
     return _png(fig)
 
 

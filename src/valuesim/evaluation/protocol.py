@@ -200,8 +200,9 @@ class Split:
                 yield Unit(user, fold, ALL_PROFILE, profile, targets)
                 if fold == self.curve_fold:
                     order = [q for q in self.curve_order.get(user, []) if q in done]
-                    for size in self.profile_limits()[1:]:
-                        yield Unit(user, fold, size, order[:size], targets)
+                    rank = {q: i for i, q in enumerate(profile)}
+                    for size in self.profile_limits()[1:]:  # a random subset, shown in item order
+                        yield Unit(user, fold, size, sorted(order[:size], key=rank.__getitem__), targets)
 
     # --- persistence ------------------------------------------------------------------
     def to_json(self) -> dict:
