@@ -113,3 +113,13 @@ def test_rps_logloss_and_chance():
     assert df["chance_acc"].iloc[0] == 0.25
     # uniform guess vs truth 4 on 1-4: mean |c-4| = (3+2+1+0)/4 = 1.5, / 3 steps = 0.5
     assert df["chance_nmae"].iloc[0] == pytest.approx(0.5)
+
+
+def test_fast_rps_matches_the_reference():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        codes = list(range(1, int(rng.integers(2, 11)) + 1))
+        p = rng.random(len(codes))
+        dist = {str(c): float(v) for c, v in zip(codes, p)}
+        t = int(rng.choice(codes))
+        assert M._rps_fast(dist, t, codes) == pytest.approx(M.ranked_probability_score({c: v for c, v in zip(codes, p)}, t, codes))

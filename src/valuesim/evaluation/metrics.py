@@ -51,6 +51,21 @@ def ranked_probability_score(distribution: dict, truth: int, codes: list[int]) -
     return float(((cdf_pred - cdf_true)[:-1] ** 2).sum() / (len(codes) - 1))
 
 
+def _rps_fast(dist: dict, truth: int, codes: list[int]) -> float:
+    """ranked_probability_score for a JSON-keyed distribution, in plain Python (K is small)."""
+    k = len(codes)
+    if k < 2:
+        return math.nan
+    probs = [float(dist.get(str(c), 0.0)) for c in codes]
+    total = sum(probs)
+    probs = [p / total for p in probs] if total > 0 else [1.0 / k] * k
+    acc = score = 0.0
+    for c, p in zip(codes[:-1], probs[:-1]):
+        acc += p
+        score += (acc - (1.0 if c >= truth else 0.0)) ** 2
+    return score / (k - 1)
+
+
 def score_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Add per-prediction scores to a predictions frame (from ``store.read_predictions``)."""
     df = df.copy()
@@ -62,17 +77,30 @@ def score_rows(df: pd.DataFrame) -> pd.DataFrame:
     df["correct"] = (answer == truth).astype(float).where(ok)
     df["nmae"] = ((answer - truth).abs() / steps).where(ok & ordinal)
     logloss, rps, chance_acc, chance_nmae = [], [], [], []
+    parsed: dict[str, tuple[list[int], int]] = {}  # codes JSON -> (codes, span): few distinct
+    chance_cache: dict[tuple[str, int], float] = {}
     for dist_json, codes_json, t, is_ord, fine in zip(df["distribution"], df["codes"], df["truth"], ordinal, ok):
-        dist = json.loads(dist_json) if isinstance(dist_json, str) else dict(dist_json)
-        codes = json.loads(codes_json) if isinstance(codes_json, str) else list(codes_json or [])
+        key = codes_json if isinstance(codes_json, str) else json.dumps(list(codes_json or []))
+        if key not in parsed:
+            codes = json.loads(key)
+            parsed[key] = (codes, (max(codes) - min(codes)) if codes else 0)
+        codes, span = parsed[key]
         t = int(t)
-        p_true = float(dist.get(str(t), dist.get(t, 0.0)))
-        logloss.append(-math.log(max(p_true, EPS)) if fine else math.nan)
-        rps.append(ranked_probability_score(dist, t, codes) if fine and is_ord else math.nan)
         k = len(codes)
         chance_acc.append(1.0 / k if k else math.nan)
-        span = (max(codes) - min(codes)) if k else 0
-        chance_nmae.append(float(np.mean([abs(c - t) for c in codes])) / span if is_ord and span else math.nan)
+        if is_ord and span:
+            if (key, t) not in chance_cache:
+                chance_cache[(key, t)] = sum(abs(c - t) for c in codes) / k / span
+            chance_nmae.append(chance_cache[(key, t)])
+        else:
+            chance_nmae.append(math.nan)
+        if not fine:
+            logloss.append(math.nan)
+            rps.append(math.nan)
+            continue
+        dist = json.loads(dist_json) if isinstance(dist_json, str) else {str(c): v for c, v in dict(dist_json).items()}
+        logloss.append(-math.log(max(float(dist.get(str(t), 0.0)), EPS)))
+        rps.append(_rps_fast(dist, t, codes) if is_ord else math.nan)
     df["logloss"] = logloss
     df["rps"] = rps
     df["chance_acc"] = chance_acc

@@ -101,9 +101,12 @@ class RunData:
 
     @property
     def methods(self) -> list[str]:
-        listed = self.info.get("settings", {}).get("methods", [])
-        have = list(dict.fromkeys(self.predictions["method"]))
-        return [m for m in listed if m in have] + [m for m in have if m not in listed]
+        """Methods in the order the run lists them (then any others found in the store)."""
+        if not hasattr(self, "_methods"):
+            listed = self.info.get("settings", {}).get("methods", [])
+            have = list(pd.unique(self.predictions["method"]))
+            self._methods = [m for m in listed if m in have] + [m for m in have if m not in listed]
+        return self._methods
 
 
 def load_run(run_dir: str | Path) -> RunData:
