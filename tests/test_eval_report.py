@@ -82,3 +82,22 @@ def test_cli_eval_and_report(tmp_path, capsys):
     assert "predictions:" in capsys.readouterr().out
     assert cli_main(["report", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "report" / "report.html").exists()
+
+
+def test_llm_method_with_the_scripted_model_end_to_end(tmp_path):
+    """A registered LLM method through the real model layer (scripted backend): usage recorded,
+    model named on the tables, a finished run makes zero calls when re-run."""
+    from valuesim.llm import get_model
+
+    survey = small_survey(n=30, items=["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"], missing=0.0)
+    out = tmp_path / "run"
+    model = get_model("scripted")
+    res = run_study(survey, methods=["no-profile"], users=3, folds=3, model=model, out=out, progress=False,
+                    concurrency=2)
+    assert res.usage is not None and res.usage["calls"] > 0
+    assert res.predictions == 3 * 6
+    again = run_study(survey, methods=["no-profile"], users=3, folds=3, model=get_model("scripted"), out=out,
+                      progress=False)
+    assert again.usage["calls"] == 0 and again.new == 0
+    page = write_report(out)["html"].read_text()
+    assert "scripted" in page and "LLM calls" in page
