@@ -46,7 +46,7 @@ def register(sub) -> None:
     p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
     p.add_argument("--curve", action="store_true",
-                   help="also run the profile-size curve: fold 1's targets with 0, 25, 50, 100, 150 and all profile items")
+                   help="also run the profile-size curve: the first fold's targets (fold 0) with 0, 25, 50, 100, 150 and all profile items")
     p.add_argument("--curve-sizes", default="0,25,50,100,150", metavar="N,N,...", help="profile sizes for --curve")
     p.add_argument("--curve-methods", default=None, metavar="A,B",
                    help="methods that run the curve (default: all; the paper ran it for valuesim only)")

@@ -247,7 +247,8 @@ def curve_frame(run: RunData) -> pd.DataFrame | None:
     df = run.predictions
     if fold is None or not (df["profile_limit"] >= 0).any():
         return None
-    sub = df[df["fold"] == fold]
+    curve_methods = set(df.loc[df["profile_limit"] >= 0, "method"])  # methods that ran the curve
+    sub = df[(df["fold"] == fold) & df["method"].isin(curve_methods)]
     rows = []
     for (m, limit), g in sub.groupby(["method", "profile_limit"]):
         acc = M.user_average(g, "accuracy")
