@@ -5,7 +5,9 @@ indicator, nominal items one-hot over their most frequent codes plus a missing i
 country one-hot. Nobody is dropped for a missing answer. One model per (target item, profile
 item set), cached, trained on up to ``max_train`` training respondents who answered the target.
 
-Model family by target kind:
+Model family by target kind (``family="ordinal"`` is the default because it won when measured:
+97,220 synthetic respondents, 1,000 targets x 58 items, folds 0 and 1: accuracy .629/.650 vs
+.628/.647 and normalized MAE .139/.139 vs .142/.143 for the multinomial family):
 - nominal (and ordinal/binary when ``family="multinomial"``): L2 multinomial logistic regression;
 - ordinal/binary when ``family="ordinal"``: L2 cumulative-logit (proportional odds) model;
 - numeric (age, year of birth, children): ridge regression, predicted as a normal distribution
@@ -108,7 +110,7 @@ class RegressionSimulator(StatisticalSimulator):
 
     def __init__(
         self,
-        family: str = "multinomial",
+        family: str = "ordinal",
         C: float = 1.0,
         max_train: int = 20000,
         max_levels: int = 15,
