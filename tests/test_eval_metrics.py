@@ -79,6 +79,9 @@ def test_paired_t_test_on_a_known_case():
     assert M.significance_stars(p) == "**" and p < 0.01
     assert M.paired_t(a, a)[1] == 1.0  # identical: no difference
     assert M.paired_t([1, 2, np.nan], [0, 1, 5])[2] == 2  # NaN pairs dropped
+    # a constant non-zero difference has no variance: undefined, and never marked significant
+    t, p, n = M.paired_t([0.0, 0.0], [1 / 3, 1 / 3])
+    assert n == 2 and math.isnan(t) and math.isnan(p) and M.significance_stars(p) == ""
 
 
 def test_compare_methods_pairs_by_user():

@@ -160,7 +160,9 @@ def significance_stars(p: float) -> str:
 def paired_t(a, b) -> tuple[float, float, int]:
     """Paired t-test of a vs b over the positions where both exist: (t, p, n).
 
-    Identical pairs give p = 1; a constant non-zero difference gives p = 0 (t is infinite)."""
+    Identical pairs give p = 1. A constant non-zero difference has no variance, so the test is
+    undefined (t and p are NaN, no significance mark): with few users, e.g. the demo's three,
+    every user can differ by the same amount, which is no evidence of p = 0."""
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     keep = ~(np.isnan(a) | np.isnan(b))
@@ -172,7 +174,7 @@ def paired_t(a, b) -> tuple[float, float, int]:
     if np.allclose(d, d[0]):
         if abs(d[0]) < 1e-12:
             return (0.0, 1.0, n)
-        return (math.copysign(math.inf, d[0]), 0.0, n)
+        return (math.nan, math.nan, n)
     from scipy import stats  # imported here: scipy.stats costs seconds at import time
 
     res = stats.ttest_rel(a, b)
