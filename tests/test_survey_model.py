@@ -106,3 +106,16 @@ def test_prediction_from_distribution_and_failure():
     assert tie.answer == 1  # ties go to the lowest code, deterministically
     f = Prediction.failure(FAMILY, "no answer parsed")
     assert f.failed and f.error == "no answer parsed" and set(f.distribution) == {1, 2, 3, 4}
+
+
+def test_long_code_lists_are_not_listed_in_prompts():
+    countries = Question(
+        "Q266", "In which country were you born?", Kind.NOMINAL,
+        tuple(Option(c, f"Country {c}", f"You were born in Country {c}.") for c in range(1, 200)),
+        valid_range=(1, 199),
+    )
+    profile = Profile(((countries, 42), (FAMILY, 1)))
+    text = profile.as_qa_list()
+    assert "Country 41" not in text and "(a number" not in text
+    assert "Answer: 42. Country 42" in text
+    assert "4. Not at all important" in text  # short scales are still listed in full

@@ -41,6 +41,9 @@ class MissingCode(IntEnum):
 
 MISSING_CODES = frozenset(int(c) for c in MissingCode)
 
+# Longest option list a prompt shows in full (the longest WVS-7 scale has 12 options).
+MAX_LISTED_OPTIONS = 15
+
 
 @dataclass(frozen=True)
 class Option:
@@ -112,12 +115,18 @@ class Question:
         opt = self.option(code)
         return opt.statement or f"Asked '{self.text}', you answered '{opt.label}'."
 
+    @property
+    def lists_options(self) -> bool:
+        """Whether prompts list the options: not for code lists of countries, languages or
+        parties (hundreds of entries that would swamp a prompt); the answer's label says it."""
+        return 0 < len(self.options) <= MAX_LISTED_OPTIONS
+
     def render(self) -> str:
         """The question with its options, as a prompt shows it ("1. Very important")."""
         lines = [f"{self.id}: {self.text}"]
-        if self.options:
+        if self.lists_options:
             lines += [f"{o.code}. {o.label}" for o in self.options]
-        elif self.valid_range:
+        elif self.valid_range and not self.options:
             lines.append(f"(a number from {self.valid_range[0]} to {self.valid_range[1]})")
         return "\n".join(lines)
 
