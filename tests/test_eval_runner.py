@@ -240,3 +240,13 @@ def test_adding_a_method_to_a_run_keeps_the_rest(tmp_path):
     assert info["settings"]["methods"] == ["a", "b"]
     df = rows(out)
     assert set(df["method"]) == {"a", "b"} and not df.duplicated(KEY).any()
+
+
+def test_hybrid_is_fitted_by_the_runner_without_the_evaluated_users(tmp_path):
+    """The hybrid needs an LLM and a fit: the runner must fit it (on training respondents only)."""
+    survey = small_survey(n=60)
+    res = run_study(survey, methods=["hybrid"], users=4, folds=5, out=tmp_path / "run", model="scripted",
+                    method_options={"hybrid": {"weight": 0.5}}, progress=False)
+    df = rows(tmp_path / "run")
+    assert res.predictions == len(df) > 0
+    assert not df["failed"].any()

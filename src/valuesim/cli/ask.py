@@ -89,7 +89,7 @@ def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesi
     info = method_info(method)
     sim = get_method(method, model if info.needs_llm else None, **options)
     fit = getattr(sim, "fit", None)
-    if callable(fit) and not info.needs_llm:
+    if callable(fit):  # statistical methods and the hybrid learn from everyone else
         others = [i for i in survey.data.index if i != resp.id]
         fit(survey.subset(others))
     return sim.predict(person, question), resp, question

@@ -399,7 +399,7 @@ class _Runner:
             return 0, 0
         sim = _build(method, self.model)
         fit = getattr(sim, "fit", None)
-        if callable(fit) and not method.needs_llm:
+        if callable(fit):
             train_ids = self.survey.data.index.difference(pd.Index(self.split.users))
             fit(self.survey.subset(train_ids))
         bar = tqdm(total=total, initial=total - len(pending), desc=method.name, unit="pred", file=sys.stderr,
