@@ -455,10 +455,26 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
     ]
 
 
+CATEGORY_LEGEND = "Categories: " + "; ".join(f"{k} = {v}" for k, v in CATEGORY_NAMES.items())
+
+
 def _markdown(title: str, meta, sections) -> str:
+    return markdown_page(title, meta, sections, CATEGORY_LEGEND,
+                         "Predictions: predictions.csv, predictions.parquet (one row per prediction).")
+
+
+def _html(title: str, meta, sections, images: dict[str, bytes]) -> str:
+    return html_page(title, meta, sections, images, CATEGORY_LEGEND,
+                     "All predictions: predictions.csv and predictions.parquet next to this file.")
+
+
+def markdown_page(title: str, meta, sections, intro: str, footer: str) -> str:
+    """A report as Markdown: title, a key/value table, ``intro``, then the sections' tables and
+    figures ((kind, file name, caption) triples), then ``footer``. Shared by every report."""
     out = [f"# {_md_cell(title)}", ""]
     out += ["| | |", "|---|---|"] + [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in meta] + [""]
-    out += ["Categories: " + "; ".join(f"{k} = {v}" for k, v in CATEGORY_NAMES.items()), ""]
+    if intro:
+        out += [intro, ""]
     for heading, items in sections:
         out += [f"## {_md_cell(heading)}", ""]
         for item in items:
@@ -467,19 +483,21 @@ def _markdown(title: str, meta, sections) -> str:
             else:
                 _, name, caption = item
                 out += [f"![{_md_cell(caption)}]({name})", ""]
-    out.append("Predictions: predictions.csv, predictions.parquet (one row per prediction).")
+    out.append(footer)
     return "\n".join(out) + "\n"
 
 
-def _html(title: str, meta, sections, images: dict[str, bytes]) -> str:
+def html_page(title: str, meta, sections, images: dict[str, bytes], intro: str, footer: str) -> str:
+    """The same report as one self-contained HTML page (figures embedded as base64 PNG).
+    Everything that came from data or models is escaped here, in one place."""
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
              f"<h1>{html.escape(title)}</h1>",
              '<table class="meta"><tbody>'
-             + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in meta)
-             + "</tbody></table>",
-             '<p class="caption">Categories: ' + html.escape("; ".join(f"{k} = {v}" for k, v in CATEGORY_NAMES.items()))
-             + "</p>"]
+             + "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta)
+             + "</tbody></table>"]
+    if intro:
+        parts.append(f'<p class="caption">{html.escape(intro)}</p>')
     for heading, items in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         for item in items:
@@ -489,7 +507,7 @@ def _html(title: str, meta, sections, images: dict[str, bytes]) -> str:
                 _, name, caption = item
                 b64 = base64.b64encode(images[name]).decode("ascii")
                 parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
-                             f"<figcaption class=\"caption\">{html.escape(caption)}</figcaption></figure>")
-    parts.append('<p class="caption">All predictions: predictions.csv and predictions.parquet next to this file.</p>')
+                             f'<figcaption class="caption">{html.escape(caption)}</figcaption></figure>')
+    parts.append(f'<p class="caption">{html.escape(footer)}</p>')
     parts.append("</body></html>")
     return "\n".join(parts)

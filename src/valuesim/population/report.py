@@ -1,14 +1,12 @@
 """The population report: Markdown + one self-contained HTML file, from a run directory.
 
-Reuses the evaluation report's table helpers (``Table``, escaping, CSS) and the evaluation
+Reuses the evaluation report's page builders (tables, escaping, CSS) and the evaluation
 plots' PNG helper, so both reports look alike and escape data the same way: everything that
 comes from data or models (countries, question text, persona text, model labels) is escaped.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import math
 from pathlib import Path
@@ -17,7 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..evaluation.plots import COLORS, _png
-from ..evaluation.report import CSS, Table, _md_cell, table_html, table_markdown
+from ..evaluation.report import Table, _md_cell, html_page, markdown_page
 from ..survey.wvs7.bank import load_codebook
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
@@ -275,38 +273,13 @@ def persona_table(run_dir: Path, countries: list[str]) -> Table:
                  rows, "Full persona texts: the personas table of population.sqlite.")
 
 
+FILES = ("Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; "
+         "persona distributions: population.sqlite.")
+
+
 def _markdown(title: str, meta, sections) -> str:
-    out = [f"# {_md_cell(title)}", "", "| | |", "|---|---|"]
-    out += [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in meta] + [""]
-    for heading, items in sections:
-        out += [f"## {_md_cell(heading)}", ""]
-        for item in items:
-            if isinstance(item, Table):
-                out.append(table_markdown(item))
-            else:
-                _, name, caption = item
-                out += [f"![{_md_cell(caption)}]({name})", ""]
-    out.append("Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; "
-               "persona distributions: population.sqlite.")
-    return "\n".join(out) + "\n"
+    return markdown_page(title, meta, sections, "", FILES)
 
 
 def _html(title: str, meta, sections, images: dict[str, bytes]) -> str:
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
-             f"<h1>{html.escape(title)}</h1>", '<table class="meta"><tbody>'
-             + "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in meta)
-             + "</tbody></table>"]
-    for heading, items in sections:
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
-        for item in items:
-            if isinstance(item, Table):
-                parts.append('<div class="scroll">' + table_html(item) + "</div>")
-            else:
-                _, name, caption = item
-                b64 = base64.b64encode(images[name]).decode("ascii")
-                parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{b64}">'
-                             f'<figcaption class="caption">{html.escape(caption)}</figcaption></figure>')
-    parts.append('<p class="caption">Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; '
-                 "persona distributions: population.sqlite.</p></body></html>")
-    return "\n".join(parts)
+    return html_page(title, meta, sections, images, "", FILES)
