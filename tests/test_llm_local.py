@@ -66,12 +66,33 @@ def test_thread_count_follows_free_cores(monkeypatch):
     from valuesim.llm import local
 
     monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(local.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    monkeypatch.setattr(local, "busy_cores", lambda: 0.0)
     assert local.default_threads() == 2
-    monkeypatch.setattr(local.os, "getloadavg", lambda: (14.0, 14.0, 14.0))
+    monkeypatch.setattr(local, "busy_cores", lambda: 14.0)
     assert local.default_threads() == 1
     monkeypatch.setenv("VALUESIM_THREADS", "3")
     assert local.default_threads() == 3
     monkeypatch.setenv("VALUESIM_THREADS", "many")
     with pytest.raises(ConfigError):
         local.default_threads()
+
+
+def test_busy_cores_reads_runnable_tasks_not_the_lagging_average(monkeypatch, tmp_path):
+    """Work that just finished still weighs on the 1-minute load average; the runnable count
+    in /proc/loadavg (less this process) is what is busy now."""
+    import builtins
+
+    from valuesim.llm import local
+
+    real_open = builtins.open
+    lines = iter(["9.50 8.00 7.00 1/300 123\n", "9.50 8.00 7.00 3/300 123\n", "9.50 8.00 7.00 1/300 123\n"])
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/loadavg":
+            target = tmp_path / "loadavg"
+            target.write_text(next(lines))
+            return real_open(target, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert local.busy_cores(samples=3, interval=0) == 0.0  # median of 0, 2, 0 others running

@@ -99,11 +99,29 @@ def default_threads() -> int:
         except ValueError:
             raise ConfigError(f"VALUESIM_THREADS must be a whole number, got {value!r}") from None
     cores = os.cpu_count() or 1
+    return max(1, min(cores, round(cores - busy_cores() + 0.5)))
+
+
+def busy_cores(samples: int = 5, interval: float = 0.05) -> float:
+    """How many cores other work is using right now: the median count of runnable tasks in
+    /proc/loadavg, less this process. The 1-minute load average is the fallback: it lags by a
+    minute, so it would still count work that has just finished (an install, a previous run)."""
+    counts = []
+    for i in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as f:
+                running = int(f.read().split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            break
+        counts.append(max(0, running - 1))
+        if i + 1 < samples:
+            time.sleep(interval)
+    if counts:
+        return float(sorted(counts)[len(counts) // 2])
     try:
-        busy = os.getloadavg()[0]
+        return os.getloadavg()[0]
     except OSError:  # not available on this platform
-        busy = 0.0
-    return max(1, min(cores, round(cores - busy + 0.5)))
+        return 0.0
 
 
 def engine_for(path: Path, n_ctx: int = N_CTX, threads: int | None = None) -> _Engine:
