@@ -49,19 +49,23 @@ def demo_items(survey, per_category: int, seed: int) -> list[str]:
 def run_demo(
     out: str | Path = "runs/demo",
     model: str = "local",
-    users: int = 3,
-    targets: int = 10,
+    users: int = 2,
+    targets: int = 5,
     folds: int = 5,
     respondents: int = 3000,
     countries: int = 4,
     methods: tuple[str, ...] = DEMO_METHODS,
     seed: int = 0,
     progress: bool = True,
+    module_tokens: int = 96,
 ) -> DemoResult:
     """Synthesize, inspect, show a profile, run a one-fold study of ``users`` × ``targets``.
 
     The items are ``targets × folds`` category-balanced items; one fold's ``targets`` items are
-    predicted from the person's answers to the other items (a 4:1 split, as the paper)."""
+    predicted from the person's answers to the other items (a 4:1 split, as the paper).
+    ``module_tokens`` caps each ValueSim module's analysis (the answer comes first, so a cap
+    shortens the reasoning the coordinator reads, never the answer): on 2 CPU cores the 1.5B
+    model writes about 20 tokens/s, and the paper-length 256 would triple the demo's time."""
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,8 +97,9 @@ def run_demo(
          f"methods {', '.join(methods)}, model {model}")
     _say("   (LLM answers are cached: re-running the demo makes no model calls)\n")
     run_dir = out / "study"
+    options = {m: {"max_tokens": module_tokens} for m in methods if m.startswith("valuesim")}
     run_study(survey, methods=list(methods), model=model, out=run_dir, split=split, seed=seed,
-              progress=progress, force=True, command="valuesim demo")
+              method_options=options, progress=progress, force=True, command="valuesim demo")
     report = write_report(run_dir)
     seconds = time.time() - started
 
