@@ -117,7 +117,9 @@ def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    concurrency = args.concurrency or (8 if args.model.startswith("openai") else 1)
+    from ..llm import default_concurrency
+
+    concurrency = args.concurrency or default_concurrency(args.model)
     result = run_study(
         args.file,
         methods=methods,

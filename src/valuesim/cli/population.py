@@ -64,7 +64,9 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..population import run_population, write_population_report
 
-    workers = args.concurrency or (8 if args.model.startswith("openai") else 1)
+    from ..llm import default_concurrency
+
+    workers = args.concurrency or default_concurrency(args.model)
     result = run_population(
         args.file,
         countries=args.countries,

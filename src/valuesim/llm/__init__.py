@@ -39,6 +39,12 @@ def _scripted_reply(messages: list) -> str:
     return f"Answer: {n}\nA scripted reply: no language model was used."
 
 
+def default_concurrency(spec: str) -> int:
+    """Requests to keep in flight: a model server answers many at once, the in-process
+    engine runs one prompt at a time (parallel requests would only queue and compete for cores)."""
+    return 8 if (spec or "").strip().startswith("openai") else 1
+
+
 def make_backend(
     spec: str,
     *,
@@ -104,6 +110,7 @@ def get_model(
 
 
 __all__ = [
+    "default_concurrency",
     "ANSWER_PREFIX",
     "Accounting",
     "ChatModel",
