@@ -65,8 +65,5 @@ class Survey:
         answers, missing = answers_from_codes(codes)
         return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing)
 
-    def respondents(self, ids: list[str] | None = None) -> list[Respondent]:
-        return [self.respondent(r) for r in (ids if ids is not None else self.data.index)]
-
     def subset(self, ids) -> "Survey":
         return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent))
