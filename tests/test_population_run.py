@@ -164,3 +164,18 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
     code = main(["population", str(path), "--countries", "DEU", "--questions", "Q164", "--model", "scripted",
                  "--out", str(tmp_path / "bad")])
     assert code == 2 and "describes the value personas" in capsys.readouterr().err
+
+
+def test_metrics_are_those_recorded_before_population_methods_became_simulators(survey, tmp_path):
+    """tests/fixtures/population_before.json holds this study's metrics from the old pipeline
+    (population/runner.py calling the model directly); the simulator pipeline must match it."""
+    from pathlib import Path
+
+    before = json.loads((Path(__file__).parent / "fixtures" / "population_before.json").read_text())
+    result = run(survey, tmp_path / "r")
+    cols = list(before["metrics"][0])
+    now = result.metrics[cols].sort_values(["method", "calibrated", "country", "question"]).reset_index(drop=True)
+    old = pd.DataFrame(before["metrics"])[cols]
+    assert len(now) == len(old) == 96
+    pd.testing.assert_frame_equal(now, old, check_dtype=False, atol=1e-9, rtol=0)
+    assert result.temperatures == pytest.approx(before["temperatures"], abs=1e-9)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ConfigError, ModelError
 from ..survey.model import Kind
 from ..survey.survey import Survey
@@ -40,8 +40,8 @@ from .metrics import compare, normalise
 from .personas import (LLM_METHODS, MARGINAL, NO_PERSONA, UNIFORM, VALUE, Persona,
                        build_personas, no_persona_text, question_messages)
 from .sampling import CountrySplit, RealAnswers, draw_personas, split_country
-from .store import PopulationStore
 from .targets import resolve_calibration, resolve_questions
+from ..runs.store import PopulationStore
 
 RUN_FILE, DB_FILE = "run.json", "population.sqlite"
 # Settings that fix who the personas are; a run directory cannot be resumed with other values.
