@@ -105,6 +105,10 @@ def test_value_personas_follow_the_descriptor(survey, tmp_path):
         preds = pd.read_sql("select * from predictions", conn)
         personas = pd.read_sql("select * from personas", conn)
     assert len(personas) == 18 and personas.value_text.str.contains("You are a person living in").all()
+    # the references are simulators too: one stored prediction per country and target question
+    refs = preds[preds.method.isin(["country-marginal", "uniform"])]
+    assert len(refs) == 2 * 3 * 4 and (refs.persona == -1).all()
+    preds = preds[preds.method == "value-persona"]
     assert (preds.persona >= 0).all() and preds.respondent_id.isin(survey.data.index).all()
     # persona draws come from the persona-source half only: never from the evaluation half
     assert len(result.metrics[result.metrics.method == "value-persona"]) == 12

@@ -65,6 +65,7 @@ class RunResult:
 
 def resolve_methods(methods: Sequence, method_options: dict | None) -> list[StudyMethod]:
     """Registry names (or Simulator objects) -> StudyMethods; unknown names are one ConfigError."""
+    from ..methods.persona import PERSONA_METHODS
     from ..methods.registry import method_info
 
     out: list[StudyMethod] = []
@@ -72,7 +73,7 @@ def resolve_methods(methods: Sequence, method_options: dict | None) -> list[Stud
         if isinstance(m, str):
             name = m.strip()
             info = method_info(name)
-            if getattr(info, "population_only", False):
+            if name in PERSONA_METHODS:
                 raise ConfigError(f"{name} simulates personas of a population: use `valuesim population ... "
                                   f"--method {name}`")
             out.append(StudyMethod(name, info.needs_llm, None, dict((method_options or {}).get(name, {}))))
