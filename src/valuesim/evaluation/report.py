@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from ..runs.render import html_page, markdown_page, write_atomic, write_csv, write_parquet
+from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
 from ..survey.wvs7.bank import CATEGORY_NAMES
 from . import metrics as M
 from .rundata import RunData, load_run
@@ -43,6 +43,15 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     export = df.drop(columns=["codes"]).copy()
     paths["csv"] = write_csv(export, out / "predictions.csv")
     paths["parquet"] = write_parquet(export, out / "predictions.parquet")
+
+    if main.empty or main["failed"].all():  # nothing to score yet: say so, show the failures
+        return _write_pages(run, out, main, paths, {}, [
+            ("Results", [Table("No scores yet", ["Method", "Predictions", "Failed"],
+                               [[m, str(int((df["method"] == m).sum())), str(int(df.loc[df["method"] == m, "failed"].sum()))]
+                                for m in run.methods],
+                               "This run has no successful prediction yet, so there is nothing to score; the failures "
+                               "below say why. Fix the cause and re-run `valuesim eval` (failed predictions are retried).")]),
+            ("Failures", [failures_table(df)]), ("LLM usage", [usage_table(run)])])
 
     acc_t = category_table(run, main, "accuracy", reference, seed)
     mae_t = category_table(run, main, "nmae", reference, seed)
@@ -82,9 +91,12 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
         sections.append(("Failures", [ft]))
     sections.append(("LLM usage", [usage_table(run)]))
 
+    return _write_pages(run, out, main, paths, images, sections)
+
+
+def _write_pages(run: RunData, out: Path, main: pd.DataFrame, paths: dict, images: dict, sections) -> dict[str, Path]:
     for name, data in images.items():
         paths[name] = write_atomic(out / name, data)
-
     meta = _meta_rows(run, main)
     title = f"valuesim evaluation — {run.run_dir.name}"
     paths["markdown"] = write_atomic(out / "report.md", _markdown(title, meta, sections))
