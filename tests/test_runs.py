@@ -204,3 +204,41 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
     first = sessions.iloc[0]
     assert first["status"] == "interrupted" and first["predictions"] >= 5
     assert sessions.iloc[1]["status"] == "finished"
+
+
+def test_session_usage_and_counts_are_recorded_with_every_commit(tmp_path):
+    from valuesim.runs.store import PredictionStore, Row
+
+    store = PredictionStore(tmp_path / "p.sqlite")
+    usage = {"calls": 0}
+    store.start_session(usage=lambda: dict(usage))
+    for i in range(3):
+        usage["calls"] += 2
+        store.add([Row("m", 0, f"u{i}", "Q1", -1, 5, "DEU", None if i == 2 else 1, 1, {1: 1.0}, failed=i == 2)])
+    store.flush()  # a kill after this commit loses nothing of the session's record
+    row = sqlite3.connect(tmp_path / "p.sqlite").execute("select status, predictions, failures, usage from sessions").fetchone()
+    assert row[:3] == ("running", 3, 1) and json.loads(row[3]) == {"calls": 6}
+    store.db.close()  # the process dies without ending its session
+    again = PredictionStore(tmp_path / "p.sqlite")
+    again.start_session()
+    statuses = [r[0] for r in again.db.execute("select status from sessions order by session")]
+    assert statuses == ["interrupted", "running"]
+    again.close()
+
+
+def test_execute_keeps_what_was_handled_and_reraises(tmp_path):
+    from valuesim.runs.execute import execute
+
+    handled = []
+
+    def work(i):
+        if i == 50:
+            raise RuntimeError("broken method")
+        return i * i
+
+    with pytest.raises(RuntimeError, match="broken"):
+        execute(range(1000), work, lambda t, r: handled.append((t, r)), concurrency=8)
+    assert handled and all(r == t * t for t, r in handled) and len(handled) < 1000
+    out = []
+    execute(range(200), lambda i: i + 1, lambda t, r: out.append(r), concurrency=16)
+    assert sorted(out) == list(range(1, 201))

@@ -200,13 +200,12 @@ def _run(out: Path, survey: Survey, split: Split, resolved: list[StudyMethod], m
          progress, curve_methods, started: float) -> RunResult:
     store = PredictionStore(out / DB_FILE)
     store.add_questions(survey.codebook[q] for q in split.items)
-    session = store.start_session()
     before = dict(model.accounting.as_dict()) if model is not None and hasattr(model, "accounting") else None
+    session = store.start_session(usage=lambda: _usage_delta(before, model, time.time() - started))
     status = "failed"
     resumed = store.count()
     work = StudyWork(survey, split, store, model, model_label, concurrency, progress,
-                     None if curve_methods is None else set(curve_methods),
-                     on_progress=lambda n, f: store.progress(n, f, lambda: _usage_delta(before, model, time.time() - started)))
+                     None if curve_methods is None else set(curve_methods))
     try:
         for m in resolved:
             work.run_method(m)

@@ -43,12 +43,11 @@ class StudyMethod:
 
 class StudyWork:
     def __init__(self, survey: Survey, split: Split, store: PredictionStore, model, model_label, concurrency, progress,
-                 curve_methods: set[str] | None = None, on_progress=None):
+                 curve_methods: set[str] | None = None):
         self.survey, self.split, self.store = survey, split, store
         self.model, self.model_label = model, model_label
         self.concurrency = max(1, int(concurrency))
         self.progress = progress
-        self.on_progress = on_progress or (lambda new, failed: None)  # after every stored row
         self.new = self.failed = 0
         self.batch_items = 8  # target items per statistical batch (all users of a fold at once)
         shown = split.items + [q for q in split.profile_only if q not in set(split.items)]
@@ -91,7 +90,6 @@ class StudyWork:
     def _stored(self, rows: list[Row]) -> None:
         self.new += self.store.add(rows)
         self.failed += sum(r.failed for r in rows)
-        self.on_progress(self.new, self.failed)
 
     def run_method(self, method: StudyMethod) -> None:
         total = sum(len(u.targets) for u in self.units(method.name))

@@ -198,9 +198,9 @@ def run_population(
         rundir.write_run_file(run_dir, record)
 
         store = PopulationStore(run_dir / DB_FILE)
-        store_session = store.start_session()
-        status, new = "failed", 0
         acct = (lambda: llm.accounting.as_dict()) if llm is not None else (lambda: None)
+        store_session = store.start_session(usage=acct)
+        status, new = "failed", 0
         try:
             store.put_personas([
                 {"country": p.country, "persona": p.index, "respondent_id": p.respondent_id,
@@ -209,7 +209,6 @@ def run_population(
                  "value_text": p.value_text, "demographic_text": p.demographic_text}
                 for c in country_list for p in people[c]])
             source_half = survey.subset([i for c in country_list for i in splits[c].source_ids])
-            store.progress(0, 0, acct)
             new = predict_all(survey, source_half, country_list, method_list, people, targets + calib, targets,
                               llm, store, workers, progress)
             preds = store.predictions()
@@ -223,7 +222,7 @@ def run_population(
                             "accounting": acct() or {}})
             rundir.write_run_file(run_dir, record)
             try:
-                store.end_session(store_session, status, new, 0, acct())
+                store.end_session(store_session, status, usage=acct())
             finally:
                 store.close()
 

@@ -122,21 +122,23 @@ class _Store:
         self._pending = 0
         self._last_commit = time.monotonic()
         self._session: int | None = None
-        self._session_state: tuple | None = None  # (predictions, failures, usage) to write with the next commit
+        self._session_rows = [0, 0]  # rows and failed rows written by this session
+        self._usage = None  # a function returning the session's LLM usage so far (or None)
 
     # --- commits ----------------------------------------------------------------------------
-    def _wrote(self, n: int) -> None:
+    def _wrote(self, n: int, failed: int = 0) -> None:
         self._pending += n
+        self._session_rows[0] += n
+        self._session_rows[1] += failed
         if self._pending >= COMMIT_ROWS or time.monotonic() - self._last_commit >= COMMIT_SECONDS:
             self.flush()
 
     def flush(self) -> None:
         """Commit everything written so far (with the session's progress and usage)."""
-        if self._session is not None and self._session_state is not None:
-            n, f, usage = self._session_state
-            usage = usage() if callable(usage) else usage
+        if self._session is not None:  # the session's progress and usage so far, with the rows
+            usage = self._usage() if self._usage is not None else None
             self.db.execute("UPDATE sessions SET predictions=?, failures=?, usage=? WHERE session=?",
-                            (n, f, json.dumps(usage) if usage is not None else None, self._session))
+                            (*self._session_rows, json.dumps(usage) if usage is not None else None, self._session))
         self.db.commit()
         self._pending = 0
         self._last_commit = time.monotonic()
@@ -154,28 +156,27 @@ class _Store:
         self.close()
 
     # --- sessions ---------------------------------------------------------------------------
-    def start_session(self) -> int:
+    def start_session(self, usage=None) -> int:
         """A new session; sessions still 'running' belong to a process that was killed (the run
-        lock guarantees no other process is working here), so they become 'interrupted'."""
+        lock guarantees no other process is working here), so they become 'interrupted'.
+        ``usage``: a function returning the LLM usage so far, recorded with every commit."""
         with self.db:
             self.db.execute("UPDATE sessions SET status='interrupted' WHERE status='running'")
             cur = self.db.execute("INSERT INTO sessions (started, status) VALUES (?, 'running')", (time.time(),))
-        self._session = int(cur.lastrowid)
+        self._session, self._session_rows, self._usage = int(cur.lastrowid), [0, 0], usage
         return self._session
 
-    def progress(self, predictions: int, failures: int, usage) -> None:
-        """The session's progress so far, written with the next commit. ``usage``: a dict, or a
-        function returning one (called only when committing, so it costs nothing per row)."""
-        self._session_state = (predictions, failures, usage)
-
-    def end_session(self, session: int, status: str, predictions: int, failures: int, usage: dict | None) -> None:
-        self._session_state = None
+    def end_session(self, session: int, status: str, predictions: int | None = None, failures: int | None = None,
+                    usage: dict | None = None) -> None:
+        """Close the session (counts default to the rows this session wrote)."""
+        n = self._session_rows[0] if predictions is None else predictions
+        f = self._session_rows[1] if failures is None else failures
         with self.db:
             self.db.execute(
                 "UPDATE sessions SET finished=?, status=?, predictions=?, failures=?, usage=? WHERE session=?",
-                (time.time(), status, predictions, failures, json.dumps(usage) if usage is not None else None, session),
+                (time.time(), status, n, f, json.dumps(usage) if usage is not None else None, session),
             )
-        self._session = None
+        self._session = self._usage = None
 
 
 @dataclass
@@ -223,7 +224,7 @@ class PredictionStore(_Store):
 
     def add(self, rows: Iterable[Row]) -> int:
         """Insert rows; a row replaces an existing *failed* row only. Returns rows written."""
-        n = 0
+        n = failed = 0
         now = time.time()
         for r in rows:
             tid = r.trace_id
@@ -235,7 +236,8 @@ class PredictionStore(_Store):
                  r.answer, r.truth, _dist_json(r.distribution), int(r.failed), r.error, r.model, tid, r.seconds, now),
             )
             n += cur.rowcount
-        self._wrote(n)
+            failed += cur.rowcount and r.failed
+        self._wrote(n, failed)
         return n
 
     def add_questions(self, questions) -> None:
@@ -322,7 +324,7 @@ class PopulationStore(_Store):
             (method, country, int(persona), question, respondent_id, _dist_json(probs),
              dist_method, int(bool(failed)), error, float(seconds or 0.0), int(bool(cached)), time.time()),
         )
-        self._wrote(cur.rowcount)
+        self._wrote(cur.rowcount, cur.rowcount and int(bool(failed)))
 
     def put_personas(self, rows: list[dict]) -> None:
         self.db.executemany(
