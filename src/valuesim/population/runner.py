@@ -17,11 +17,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
-
-import pandas as pd
 
 from ..errors import ConfigError
 from ..runs import rundir
@@ -32,35 +29,10 @@ from .dimensions import DimensionScaler
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
 from .predict import predict_all
 from .sampling import CountrySplit, draw_personas, split_country
-from .scoring import evaluate, summarise, write_tables  # noqa: F401  (summarise: part of this API)
+from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
 from .targets import resolve_calibration, resolve_questions
 
 RUN_FILE, DB_FILE = rundir.RUN_FILE, "population.sqlite"
-
-
-@dataclass
-class PopulationResult:
-    run_dir: Path
-    model: str
-    metrics: pd.DataFrame
-    distributions: pd.DataFrame
-    country_summary: pd.DataFrame
-    summary: pd.DataFrame
-    temperatures: dict[str, float] = field(default_factory=dict)
-    calibration: dict = field(default_factory=dict)  # T per method, fit losses, calibration questions
-    wall_seconds: float = 0.0
-    new_predictions: int = 0
-    accounting: dict = field(default_factory=dict)
-
-    def text_summary(self) -> str:
-        """A plain-text table of the summary (what the CLI prints)."""
-        cols = ["method", "calibrated", "wasserstein_score", "js_distance", "total_variation",
-                "entropy_deviation", "gap_js", "gap_wasserstein"]
-        table = self.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}") \
-            if not self.summary.empty else "(no results)"
-        temps = ", ".join(f"{m} T={t:.3f}" for m, t in self.temperatures.items())
-        return (f"model: {self.model}; {self.new_predictions} new persona distributions; "
-                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table)
 
 
 def _listify(value: "str | Iterable[str] | None") -> list[str]:

@@ -5,6 +5,7 @@ questions against the persona-source halves), and score against the evaluation h
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +22,31 @@ from .personas import MARGINAL, UNIFORM
 from .sampling import CountrySplit, RealAnswers
 
 
+@dataclass
+class PopulationResult:
+    run_dir: Path
+    model: str
+    metrics: pd.DataFrame
+    distributions: pd.DataFrame
+    country_summary: pd.DataFrame
+    summary: pd.DataFrame
+    temperatures: dict[str, float] = field(default_factory=dict)
+    calibration: dict = field(default_factory=dict)  # T per method, fit losses, calibration questions
+    wall_seconds: float = 0.0
+    new_predictions: int = 0
+    accounting: dict = field(default_factory=dict)
+
+    def text_summary(self) -> str:
+        """A plain-text table of the summary (what the CLI prints)."""
+        cols = ["method", "calibrated", "wasserstein_score", "js_distance", "total_variation",
+                "entropy_deviation", "gap_js", "gap_wasserstein"]
+        table = self.summary[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}") \
+            if not self.summary.empty else "(no results)"
+        temps = ", ".join(f"{m} T={t:.3f}" for m, t in self.temperatures.items())
+        return (f"model: {self.model}; {self.new_predictions} new persona distributions; "
+                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table)
+
+
 def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequence[int]):
     rows = groups.get((method, country, qid))
     if rows is None:
@@ -31,7 +57,7 @@ def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequen
 
 def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFrame, countries: list[str],
              methods: list[str], targets: list[str], calib: list[str], calibrate: bool,
-             n_personas: int) -> "PopulationResult":
+             n_personas: int) -> PopulationResult:
     """Aggregate, calibrate and score every (method, country, target question)."""
     cb = survey.codebook
     preds = preds[preds.persona < n_personas]
@@ -100,8 +126,6 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
                                                        "mean_sim", "mean_real")})
     distributions = pd.DataFrame(dist_rows)
     country_summary, summary = summarise(metrics)
-    from .runner import PopulationResult
-
     return PopulationResult(Path("."), "", metrics, distributions, country_summary, summary, temperatures,
                             {"temperatures": temperatures, "fit": calib_losses, "questions": calib})
 
