@@ -40,6 +40,7 @@ EVAL = ["--methods", "country-marginal", "--users", "4", "--folds", "3", "--no-p
     (["--concurrency", "0"], "--concurrency must be at least 1"),
     (["--curve", "--curve-sizes", "10,-5"], "--curve-sizes must be 0 or more"),
     (["--methods", "value-persona"], "use `valuesim population"),
+    (["--option", "country-marginal.shrinkagee=3"], "country-marginal"),
 ])
 def test_refused_eval_arguments_touch_nothing(synth, tmp_path, capsys, bad, message):
     out = tmp_path / "run"

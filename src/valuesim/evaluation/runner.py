@@ -147,6 +147,9 @@ def run_study(
         split.check(survey)
     fresh_split = split or make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
                                       curve_sizes=curve_sizes)
+    for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
+        if not m.needs_llm:
+            m.build(None)
     llm_methods = [m.name for m in resolved if m.needs_llm]
     if llm_methods:
         if model is None:

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from ..errors import ModelError, ValuesimError
+from ..errors import ConfigError, ModelError, ValuesimError
 from ..methods.base import PersonContext, Prediction, predict_many
 from ..runs.execute import execute
 from ..runs.store import PredictionStore, Row
@@ -37,7 +37,10 @@ class StudyMethod:
         if self.simulator is None:
             from ..methods.registry import get_method
 
-            self.simulator = get_method(self.name, model=model if self.needs_llm else None, **self.options)
+            try:
+                self.simulator = get_method(self.name, model=model if self.needs_llm else None, **self.options)
+            except TypeError as exc:  # an option the method does not take: one line, not a traceback
+                raise ConfigError(f"method {self.name}: {exc} (options given: {self.options})") from None
         return self.simulator
 
 
