@@ -243,3 +243,13 @@ def test_execute_keeps_what_was_handled_and_reraises(tmp_path):
     out = []
     execute(range(200), lambda i: i + 1, lambda t, r: out.append(r), concurrency=16)
     assert sorted(out) == list(range(1, 201))
+
+
+def test_two_population_runs_on_one_directory(synth, tmp_path):
+    from valuesim.population import run_population
+
+    out = tmp_path / "pop"
+    with RunLock(out, "valuesim population first"), pytest.raises(RunLocked, match="population first"):
+        run_population(synth, countries="DEU", personas=2, questions="Q1", methods="no-persona", model="scripted",
+                       out=out, progress=False)
+    assert not (out / "run.json").exists() and not (out / "population.sqlite").exists()
