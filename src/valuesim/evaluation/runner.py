@@ -239,5 +239,6 @@ def _usage_delta(before: dict | None, model, wall: float) -> dict | None:
     return usage
 
 
-# kept for callers of the old private helpers
-file_fingerprint, survey_fingerprint = rundir.file_fingerprint, rundir.survey_fingerprint
+# the names these helpers had before runs/ and work.py existed (callers on other branches)
+file_fingerprint, survey_fingerprint, _model_label = rundir.file_fingerprint, rundir.survey_fingerprint, rundir.model_label
+_resolve_methods, _Method, _Runner = resolve_methods, StudyMethod, StudyWork
