@@ -240,6 +240,12 @@ def test_execute_keeps_what_was_handled_and_reraises(tmp_path):
     with pytest.raises(RuntimeError, match="broken"):
         execute(range(1000), work, lambda t, r: handled.append((t, r)), concurrency=8)
     assert handled and all(r == t * t for t, r in handled) and len(handled) < 1000
+    def tasks():  # a task source that breaks is an error too, not a silently shorter run
+        yield from range(10)
+        raise ValueError("bad task source")
+
+    with pytest.raises(ValueError, match="bad task source"):
+        execute(tasks(), lambda i: i, lambda t, r: None, concurrency=4)
     out = []
     execute(range(200), lambda i: i + 1, lambda t, r: out.append(r), concurrency=16)
     assert sorted(out) == list(range(1, 201))

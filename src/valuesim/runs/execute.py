@@ -42,13 +42,15 @@ def execute(tasks: Iterable[T], work: Callable[[T], R], handle: Callable[[T, R],
     def worker() -> None:
         try:
             while not stop.is_set():
-                with take:
-                    task = next(source, _DONE)
-                if task is _DONE:
-                    return
+                task = None
                 try:
+                    with take:
+                        task = next(source, _DONE)
+                    if task is _DONE:
+                        return
                     results.put((task, work(task), None))
                 except BaseException as exc:  # handed to the calling thread, which re-raises it
+                    stop.set()
                     results.put((task, None, exc))
                     return
         finally:
