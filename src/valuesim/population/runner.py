@@ -159,7 +159,9 @@ def run_population(
                 "model": llm.spec if llm is not None else None}
     info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[])
     with rundir.RunLock(run_dir, command):
-        record = rundir.prepare(run_dir, settings, info, merge=_merge)
+        record = rundir.prepare(run_dir, settings, info, merge=_merge,
+                                hint="Use another --out, or repeat the original seed, personas, data file and model "
+                                     "to resume (countries, methods and questions may be added)")
         for s in record.get("sessions", []):  # a session still "running" was killed
             if s.get("status") == "running":
                 s["status"] = "interrupted"

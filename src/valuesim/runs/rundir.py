@@ -157,8 +157,12 @@ def write_run_file(out: Path, record: dict) -> None:
     write_atomic(Path(out) / RUN_FILE, json.dumps(record, indent=1, default=str))
 
 
+STUDY_HINT = ("Use another --out, repeat the original settings to resume (adding methods is fine), "
+              "or --force to discard it and start over")
+
+
 def prepare(out: Path, settings: dict, info: dict, *, merge, force: bool = False,
-            discard: tuple[str, ...] = ()) -> dict:
+            discard: tuple[str, ...] = (), hint: str = STUDY_HINT) -> dict:
     """Check (or start) the run in ``out`` and return its run.json record. ``merge(old,
     settings, info)`` returns the problems that forbid resuming, or the merged record.
     ``force`` discards a run with other settings: run.json and the ``discard`` files."""
@@ -176,11 +180,7 @@ def prepare(out: Path, settings: dict, info: dict, *, merge, force: bool = False
                 write_run_file(out, merged)
             return merged
         if not force:
-            raise ConfigError(
-                f"{out} holds a run with different settings ({'; '.join(problems)}). "
-                "Use another --out, repeat the original settings to resume (adding methods is fine), "
-                "or --force to discard it and start over"
-            )
+            raise ConfigError(f"{out} holds a run with different settings ({'; '.join(problems)}). {hint}")
     if old is not None or force:
         for name in (RUN_FILE,) + tuple(discard):
             (out / name).unlink(missing_ok=True)
