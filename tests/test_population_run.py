@@ -105,6 +105,10 @@ def test_value_personas_follow_the_descriptor(survey, tmp_path):
         preds = pd.read_sql("select * from predictions", conn)
         personas = pd.read_sql("select * from personas", conn)
     assert len(personas) == 18 and personas.value_text.str.contains("You are a person living in").all()
+    # the references are simulators too: one stored prediction per country and target question
+    refs = preds[preds.method.isin(["country-marginal", "uniform"])]
+    assert len(refs) == 2 * 3 * 4 and (refs.persona == -1).all()
+    preds = preds[preds.method == "value-persona"]
     assert (preds.persona >= 0).all() and preds.respondent_id.isin(survey.data.index).all()
     # persona draws come from the persona-source half only: never from the evaluation half
     assert len(result.metrics[result.metrics.method == "value-persona"]) == 12
@@ -164,3 +168,18 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
     code = main(["population", str(path), "--countries", "DEU", "--questions", "Q164", "--model", "scripted",
                  "--out", str(tmp_path / "bad")])
     assert code == 2 and "describes the value personas" in capsys.readouterr().err
+
+
+def test_metrics_are_those_recorded_before_population_methods_became_simulators(survey, tmp_path):
+    """tests/fixtures/population_before.json holds this study's metrics from the old pipeline
+    (population/runner.py calling the model directly); the simulator pipeline must match it."""
+    from pathlib import Path
+
+    before = json.loads((Path(__file__).parent / "fixtures" / "population_before.json").read_text())
+    result = run(survey, tmp_path / "r")
+    cols = list(before["metrics"][0])
+    now = result.metrics[cols].sort_values(["method", "calibrated", "country", "question"]).reset_index(drop=True)
+    old = pd.DataFrame(before["metrics"])[cols]
+    assert len(now) == len(old) == 96
+    pd.testing.assert_frame_equal(now, old, check_dtype=False, atol=1e-9, rtol=0)
+    assert result.temperatures == pytest.approx(before["temperatures"], abs=1e-9)

@@ -3,7 +3,7 @@
 The public API is re-exported here so a notebook never has to shell out.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .survey.model import Codebook, Kind, MissingCode, Option, Profile, Question, Respondent  # noqa: E402
 from .survey.survey import Survey  # noqa: E402

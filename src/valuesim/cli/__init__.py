@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
             "wave 7) with LLMs and statistics, and measure how close the simulation is."
         ),
     )
-    from .. import __version__
+    from .._version import __version__
 
     parser.add_argument("--version", action="version", version=f"valuesim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

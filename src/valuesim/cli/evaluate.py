@@ -119,7 +119,7 @@ def run_eval(args: argparse.Namespace) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     from ..llm import default_concurrency
 
-    concurrency = args.concurrency or default_concurrency(args.model)
+    concurrency = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     result = run_study(
         args.file,
         methods=methods,

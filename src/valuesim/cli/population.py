@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..llm import default_concurrency
 
-    workers = args.concurrency or default_concurrency(args.model)
+    workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     result = run_population(
         args.file,
         countries=args.countries,

@@ -18,7 +18,7 @@ from .protocol import (
 )
 from .report import load_run, write_report
 from .runner import RunResult, run_study
-from .store import PredictionStore, read_predictions
+from ..runs.store import PredictionStore, read_predictions
 
 __all__ = [
     "COUNTRY_SPECIFIC_ITEMS",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,11 +12,7 @@ import pandas as pd  # noqa: E402
 COLORS = plt.get_cmap("tab10").colors
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+from ..runs.render import png as _png  # noqa: E402
 
 
 def radar(values: pd.DataFrame, categories: list[str], title: str, chance: pd.Series | None = None) -> bytes:

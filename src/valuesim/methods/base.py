@@ -20,6 +20,7 @@ class PersonContext:
     country: str
     profile: Profile
     weight: float = 1.0
+    context: str | None = None  # a persona's text (population methods): who the person is, in words
 
 
 @dataclass

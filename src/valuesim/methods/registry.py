@@ -85,3 +85,10 @@ register("rag", "rag:make_rag", needs_llm=True,
          description="baseline: the top-3 profile items by embedding similarity (option embedder=minilm|openai:MODEL)")
 register("no-profile", "no_profile:make_no_profile", needs_llm=True,
          description="baseline: the question alone (the model's prior)")
+# population methods (persona text in PersonContext.context; `valuesim population`)
+register("value-persona", "persona:make_value_persona", needs_llm=True,
+         description="population: the persona's value-dimension positions as descriptors (seeds/001)")
+register("demographic", "persona:make_demographic", needs_llm=True,
+         description="population: the persona's age, sex, education, income and urban/rural")
+register("no-persona", "persona:make_no_persona", needs_llm=True,
+         description="population: only the country is named (the model's prior for it)")

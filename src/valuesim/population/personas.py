@@ -121,6 +121,7 @@ def build_personas(survey: Survey, country: str, respondent_ids: list[str], scal
 
 
 def question_messages(persona_text: str, question: Question) -> list[dict]:
-    """One user message: the persona first (shared prefix), then the question with its options."""
-    content = template("persona_question").format(persona=persona_text, question=question.render())
-    return [{"role": "user", "content": content}]
+    """The prompt of a persona method (one implementation: methods/persona.py)."""
+    from ..methods.persona import persona_messages
+
+    return persona_messages(persona_text, question)

@@ -14,8 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from ..evaluation.plots import COLORS, _png
-from ..evaluation.report import Table, _md_cell, html_page, markdown_page
+from ..evaluation.plots import COLORS
+from ..runs.render import Table, html_page, markdown_page, png, write_atomic
+from ..runs.store import read_personas
 from ..survey.wvs7.bank import load_codebook
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
@@ -180,7 +181,7 @@ def distribution_figure(dist: pd.DataFrame, question: str, countries: list[str],
     fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8, bbox_to_anchor=(0.5, -0.12))
     fig.suptitle(f"{question} {text} — model: {model}", fontsize=10)
     fig.tight_layout()
-    return _png(fig)
+    return png(fig)
 
 
 def write_population_report(run_dir, questions=None) -> dict[str, Path]:
@@ -230,31 +231,26 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         sections.append(("Per country", [country_table(metrics, c, targets, texts, model) for c in countries]))
     figures, images = [], {}
     plot_qs = [q.strip() for q in (questions.split(",") if isinstance(questions, str) else questions or targets[:4])]
-    fig_dir = run_dir / "figures"
     for q in plot_qs:
-        png = distribution_figure(data["distributions"], q, countries, texts.get(q, ""), model) \
+        image = distribution_figure(data["distributions"], q, countries, texts.get(q, ""), model) \
             if not data["distributions"].empty else None
-        if png:
+        if image:
             name = f"figures/distribution_{q}.png"
-            fig_dir.mkdir(exist_ok=True)
-            (run_dir / name).write_bytes(png)
-            images[name] = png
+            write_atomic(run_dir / name, image)
+            images[name] = image
             figures.append(("figure", name, f"{q} {texts.get(q, '')}: real (grey bars) vs simulated; dashed = calibrated"))
     if figures:
         sections.append(("Real vs simulated distributions", figures))
     sections.append(("Personas", [persona_table(run_dir, countries)]))
     title = f"valuesim population — {run_dir.name}"
     paths = {"markdown": run_dir / "report.md", "html": run_dir / "report.html"}
-    paths["markdown"].write_text(_markdown(title, meta, sections), encoding="utf-8")
-    paths["html"].write_text(_html(title, meta, sections, images), encoding="utf-8")
+    write_atomic(paths["markdown"], _markdown(title, meta, sections))
+    write_atomic(paths["html"], _html(title, meta, sections, images))
     return paths
 
 
 def persona_table(run_dir: Path, countries: list[str]) -> Table:
-    import sqlite3
-
-    with sqlite3.connect(str(run_dir / DB_FILE)) as conn:
-        p = pd.read_sql("select country, persona, respondent_id, levels, value_text from personas", conn)
+    p = read_personas(run_dir / DB_FILE)
     rows = []
     for c in countries:
         g = p[p.country == c]

@@ -1,0 +1,227 @@
+"""The evaluation report's tables (paper Tables 1 and 3 layout, CIs, tests, countries, curve,
+usage, items, failures), each built from a scored ``RunData``; rendering is ``runs.render``'s."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+
+from ..runs.render import Table, fmt
+from ..runs.store import read_question_texts
+from ..survey.wvs7.bank import CATEGORIES
+from . import metrics as M
+from .rundata import DB_FILE, RunData
+
+CHANCE = "chance (uniform guess)"
+
+
+# --- tables ---------------------------------------------------------------------------------
+def _categories(scored: pd.DataFrame) -> list[str]:
+    present = set(scored["category"].dropna())
+    return [c for c in CATEGORIES if c in present] + sorted(present - set(CATEGORIES))
+
+
+def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str | None, seed: int) -> Table:
+    """The paper's Table 1 (nmae) / Table 3 (accuracy) layout, with significance marks."""
+    cats = _categories(main)
+    higher = M.HIGHER_IS_BETTER[metric]
+    by_cat = M.user_average(main, metric, ["category"])
+    overall = M.user_average(main, metric)
+    tests = {}
+    if reference:
+        pu = M.per_user(main, metric, ["category"])
+        for cat, g in pu.groupby("category"):
+            wide = g.pivot_table(index="respondent_id", columns="method", values=metric)
+            if reference in wide:
+                for m in wide.columns:
+                    if m != reference:
+                        tests[(m, cat)] = M.paired_t(wide[m].to_numpy(), wide[reference].to_numpy())[1]
+        for t in M.compare_methods(main, metric, reference):
+            tests[(t.method, "Overall")] = t.p
+    chance_src = M.chance_rows(main)
+    chance_metric = "chance_acc" if metric == "accuracy" else "chance_nmae"
+    chance_cat = M.user_average(chance_src, chance_metric, ["category"]).set_index("category")["mean"]
+    chance_all = M.user_average(chance_src, chance_metric)["mean"]
+    failed = main.groupby("method")["failed"].sum()
+    header = ["Method", "Model"] + cats + ["Overall", "Users", "Failed"]
+    rows, bold = [], set()
+    values = {}
+    for m in run.methods:
+        row_vals = {}
+        for c in cats:
+            v = by_cat[(by_cat["method"] == m) & (by_cat["category"] == c)]["mean"]
+            row_vals[c] = float(v.iloc[0]) if len(v) else math.nan
+        v = overall[overall["method"] == m]
+        row_vals["Overall"] = float(v["mean"].iloc[0]) if len(v) else math.nan
+        users = int(v["users"].iloc[0]) if len(v) else 0
+        values[m] = row_vals
+        cells = [m + (" (ref)" if m == reference else ""), run.method_model(m)]
+        for c in cats + ["Overall"]:
+            p = tests.get((m, c))
+            cells.append(fmt(row_vals[c]) + (M.significance_stars(p) if p is not None else ""))
+        cells += [str(users), str(int(failed.get(m, 0)))]
+        rows.append(cells)
+    for j, c in enumerate(cats + ["Overall"]):  # bold the best method in each column
+        col = [(values[m][c], i) for i, m in enumerate(run.methods) if not math.isnan(values[m][c])]
+        if col:
+            best = max(col) if higher else min(col)
+            bold.add((best[1], j + 2))
+    rows.append([CHANCE, "–"] + [fmt(chance_cat.get(c, math.nan)) for c in cats]
+                + [fmt(float(chance_all.iloc[0]) if len(chance_all) else math.nan), "", ""])
+    name = "Top-1 accuracy (higher is better)" if metric == "accuracy" else \
+        "Normalized MAE (lower is better; ordinal items only)"
+    caption = (f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). "
+               "Each user's mean over their target items, averaged over users; all folds. "
+               + (f"Marks: paired t-test over users vs {reference}: * p<0.05, ** p<0.01. " if reference else "")
+               + "Bold: best in column. Failed predictions are left out and counted in 'Failed'.")
+    return Table(name, header, rows, caption, bold)
+
+
+def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed: int) -> tuple[Table, dict]:
+    rows = []
+    summaries = {}
+    for metric in M.METRICS:
+        summaries[metric] = M.summary_table(main, metric, seed=seed).set_index("method")
+    tests = {metric: {t.method: t for t in M.compare_methods(main, metric, reference)} if reference else {}
+             for metric in M.METRICS}
+    counts = main.groupby("method").agg(predictions=("failed", "size"), failed=("failed", "sum"))
+    for m in run.methods:
+        cells = [m, run.method_model(m), str(int(counts.loc[m, "predictions"])) if m in counts.index else "0",
+                 str(int(counts.loc[m, "failed"])) if m in counts.index else "0"]
+        for metric in M.METRICS:
+            s = summaries[metric]
+            if m in s.index:
+                r = s.loc[m]
+                stars = tests[metric][m].stars if m in tests[metric] else ""
+                cells.append(f"{fmt(r['mean'])}{stars} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]")
+            else:
+                cells.append("–")
+        rows.append(cells)
+    header = ["Method", "Model", "Predictions", "Failed", "Accuracy [95% CI]", "Normalized MAE [95% CI]",
+              "Log-loss [95% CI]", "RPS [95% CI]"]
+    caption = ("Per-user means averaged over users; 95% CIs from a seeded bootstrap over users (2000 resamples). "
+               "Log-loss: −ln p(true answer), every item. RPS: ranked probability score, ordinal items. "
+               + (f"Marks: paired t-test over users vs {reference}." if reference else ""))
+    return Table("Overall scores with confidence intervals", header, rows, caption), summaries
+
+
+def tests_table(main: pd.DataFrame, reference: str) -> Table:
+    rows = []
+    for metric in ("accuracy", "nmae", "logloss", "rps"):
+        for t in M.compare_methods(main, metric, reference):
+            rows.append([metric, t.method, reference, str(t.users), fmt(t.mean_diff, 4), fmt(t.t, 2),
+                         (f"{t.p:.2g}" if not math.isnan(t.p) else "–"), t.stars])
+    return Table(f"Paired t-tests over users vs {reference}",
+                 ["Metric", "Method", "Reference", "Users", "Mean difference", "t", "p", ""], rows,
+                 "scipy.stats.ttest_rel on per-user scores (users that both methods scored).")
+
+
+def country_table(run: RunData, main: pd.DataFrame) -> Table:
+    acc = M.user_average(main, "accuracy", ["country"])
+    mae = M.user_average(main, "nmae", ["country"])
+    countries = sorted(main["country"].dropna().astype(str).unique())
+    header = ["Country", "Users"] + [f"{m} acc" for m in run.methods] + [f"{m} MAE" for m in run.methods]
+    rows = []
+    for c in countries:
+        a = acc[acc["country"] == c].set_index("method")
+        e = mae[mae["country"] == c].set_index("method")
+        users = int(main.loc[main["country"] == c, "respondent_id"].nunique())
+        rows.append([c, str(users)] + [fmt(a["mean"].get(m, math.nan)) for m in run.methods]
+                    + [fmt(e["mean"].get(m, math.nan)) for m in run.methods])
+    return Table("Results by country", header, rows,
+                 f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). User-averaged accuracy and "
+                 "normalized MAE of the users from each country.")
+
+
+def curve_frame(run: RunData) -> pd.DataFrame | None:
+    fold = run.split.get("curve_fold")
+    df = run.predictions
+    if fold is None or not (df["profile_limit"] >= 0).any():
+        return None
+    curve_methods = set(df.loc[df["profile_limit"] >= 0, "method"])  # methods that ran the curve
+    sub = df[(df["fold"] == fold) & df["method"].isin(curve_methods)]
+    rows = []
+    for (m, limit), g in sub.groupby(["method", "profile_limit"]):
+        acc = M.user_average(g, "accuracy")
+        mae = M.user_average(g, "nmae")
+        size = float(g.groupby("respondent_id")["profile_n"].first().mean())
+        rows.append({"method": m, "profile_limit": int(limit), "size": size,
+                     "accuracy": float(acc["mean"].iloc[0]) if len(acc) else math.nan,
+                     "nmae": float(mae["mean"].iloc[0]) if len(mae) else math.nan,
+                     "users": int(acc["users"].iloc[0]) if len(acc) else 0})
+    return pd.DataFrame(rows)
+
+
+def curve_table(run: RunData, curve: pd.DataFrame) -> Table:
+    limits = sorted(curve["profile_limit"].unique(), key=lambda x: (x < 0, x))
+    labels = [("all" if lim < 0 else str(lim)) for lim in limits]
+    header = ["Method", "Model", "Metric"] + [f"{lab} items" for lab in labels]
+    rows = []
+    for m in run.methods:
+        g = curve[curve["method"] == m].set_index("profile_limit")
+        if g.empty:
+            continue
+        for metric, name in (("accuracy", "accuracy"), ("nmae", "normalized MAE")):
+            rows.append([m, run.method_model(m), name] + [fmt(g[metric].get(lim, math.nan)) for lim in limits])
+    mean_all = curve.loc[curve["profile_limit"] < 0, "size"]
+    return Table("Profile-size curve", header, rows,
+                 f"Fold {run.split.get('curve_fold')} targets; each user sees the first N items of a seeded random "
+                 f"order of their profile items ('all' ≈ {fmt(mean_all.mean() if len(mean_all) else math.nan, 0)} "
+                 "items on average).")
+
+
+def usage_table(run: RunData) -> Table:
+    rows = []
+    tot = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "wall_seconds": 0.0}
+    for _, s in run.sessions.iterrows():
+        u = json.loads(s["usage"]) if isinstance(s["usage"], str) and s["usage"] else None
+        wall = (s["finished"] - s["started"]) if pd.notna(s["finished"]) else math.nan
+        if u:
+            for k in ("calls", "cache_hits", "prompt_tokens", "completion_tokens"):
+                tot[k] += int(u.get(k) or 0)
+        if not math.isnan(wall):
+            tot["wall_seconds"] += wall
+        rows.append([str(s["session"]), pd.Timestamp(s["started"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
+                     str(s["status"]), str(s["predictions"]), str(s["failures"]),
+                     str(u.get("calls", 0)) if u else "–", str(u.get("cache_hits", 0)) if u else "–",
+                     str(u.get("prompt_tokens", 0)) if u else "–", str(u.get("completion_tokens", 0)) if u else "–",
+                     fmt(wall, 1)])
+    rows.append(["all", "", "", str(int(run.sessions["predictions"].fillna(0).sum())),
+                 str(int(run.sessions["failures"].fillna(0).sum())), str(tot["calls"]), str(tot["cache_hits"]),
+                 str(tot["prompt_tokens"]), str(tot["completion_tokens"]), fmt(tot["wall_seconds"], 1)])
+    return Table("LLM usage and run sessions",
+                 ["Session", "Started (UTC)", "Status", "New predictions", "Failures", "LLM calls", "Cache hits",
+                  "Prompt tokens", "Completion tokens", "Wall s"], rows,
+                 f"model: {run.model_label or 'no LLM'}. One row per `valuesim eval` invocation (resumes add rows).")
+
+
+def hardest_items_table(run: RunData, main: pd.DataFrame, method: str, n: int = 10) -> Table:
+    sub = main[(main["method"] == method)].dropna(subset=["correct"])
+    g = sub.groupby("question_id").agg(accuracy=("correct", "mean"), nmae=("nmae", "mean"), n=("correct", "size"),
+                                       category=("category", "first")).reset_index()
+    g = g[g["n"] >= 3].sort_values("accuracy").head(n)
+    texts = read_question_texts(run.run_dir / DB_FILE)
+    rows = [[r.question_id, r.category, _shorten(texts.get(r.question_id, "")), fmt(r.accuracy), fmt(r.nmae), str(r.n)]
+            for r in g.itertuples()]
+    return Table(f"Hardest items for {method}", ["Item", "Category", "Question", "Accuracy", "Normalized MAE", "Predictions"],
+                 rows, f"model: {run.method_model(method)}. Item-level accuracy over all users (items with ≥ 3 predictions).")
+
+
+def _shorten(text: str, n: int = 110) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " …"
+
+
+def failures_table(main: pd.DataFrame, n: int = 10) -> Table | None:
+    f = main[main["failed"]]
+    if f.empty:
+        return None
+    counts = f.groupby("method").size()
+    rows = [[m, str(int(c)), f"{100 * c / max(1, (main['method'] == m).sum()):.1f}%",
+             str(f.loc[f["method"] == m, "error"].iloc[0])[:200]] for m, c in counts.items()]
+    return Table("Failed predictions", ["Method", "Failed", "Share", "First error"], rows,
+                 "Failed predictions are stored (and retried by the next `valuesim eval`), and left out of every score.")
+
+

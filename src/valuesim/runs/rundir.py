@@ -1,0 +1,250 @@
+"""Run directories: what produced a run, whether it may be resumed, and who is working in it.
+
+A run directory holds ``run.json`` (provenance and the settings that fix its results), the
+SQLite store and the reports. The rules, for every kind of run:
+
+* settings are written at the start, before any prediction, so a run killed in its first
+  minute still refuses a resume with other settings;
+* a resume must repeat the settings that fix the results; adding methods (or, for population
+  runs, countries and questions) is fine because predictions are keyed by them;
+* one process at a time: ``RunLock`` holds an OS lock on ``.lock``; a second process is told
+  who holds it (pid, host, command, since) and stops. The OS drops the lock when its holder
+  dies, however it dies, so a killed run never leaves a stale lock behind;
+* files are replaced atomically (``render.write_atomic``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .._version import __version__
+from ..errors import ConfigError
+from .render import write_atomic
+
+RUN_FILE, LOCK_FILE = "run.json", ".lock"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- what produced the run ------------------------------------------------------------------
+def file_fingerprint(path: Path, head_bytes: int = 1 << 20) -> dict:
+    """Size and sha256 of the first MB: cheap, and enough to notice a different file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read(head_bytes))
+    return {"path": str(path.resolve()), "size": path.stat().st_size, "sha256_first_mb": h.hexdigest()}
+
+
+def survey_fingerprint(survey, path: Path | None) -> dict:
+    info: dict[str, Any] = {"respondents": len(survey), "items": len(survey.question_ids),
+                            "synthetic": bool(survey.synthetic), "source": str(survey.source or "")}
+    if path is not None and path.is_file():
+        info.update(file_fingerprint(path))
+    else:  # an in-memory survey: hash its contents
+        digest = pd.util.hash_pandas_object(survey.data, index=True).to_numpy().tobytes()
+        info["sha256_data"] = hashlib.sha256(digest).hexdigest()
+    return info
+
+
+def survey_path(survey) -> Path | None:
+    """The file an in-memory survey was read from, when it still exists."""
+    src = getattr(survey, "source", None)
+    return Path(str(src)) if src and Path(str(src)).is_file() else None
+
+
+def model_label(model) -> str | None:
+    """A readable name of the model: its spec plus the model/file it resolved to."""
+    if model is None:
+        return None
+    spec = getattr(model, "spec", None) or type(model).__name__
+    ident = getattr(model, "identity", None)
+    try:
+        detail = ident() if callable(ident) else {}
+    except Exception:  # identity is informational only
+        detail = {}
+    name = detail.get("model") or detail.get("name") or detail.get("file")
+    return f"{spec} ({name})" if name and str(name) not in str(spec) else str(spec)
+
+
+def provenance(command: str | None, api: str, **extra) -> dict:
+    """The part of run.json that says who made the run, when, with which valuesim."""
+    return {"valuesim_version": __version__, "created": now(), "command": command or f"python API: {api}",
+            "host": socket.gethostname(), **extra}
+
+
+# --- may it be resumed? ---------------------------------------------------------------------
+def _comparable(settings: dict) -> dict:
+    """Settings without where the file lives: a moved or renamed file is still the same data."""
+    out = dict(settings)
+    out["data"] = {k: v for k, v in (settings.get("data") or {}).items() if k not in ("path", "source")}
+    return out
+
+
+def compare(old: dict, new: dict) -> list[str]:
+    """One line per setting that differs (the data compared by content, not by path)."""
+    old, new = _comparable(old), _comparable(new)
+    keys = sorted(set(old) | set(new))
+    return [f"{k}: was {old.get(k)!r}, now {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
+
+
+METHOD_KEYS = ("methods", "method_options", "curve_methods")
+
+
+def merge_study(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
+    """Problems that forbid resuming a study, or the merged run.json when only methods were
+    added. Predictions are keyed by method, so adding a method to a run (same data, split,
+    model) is safe; changing the options of a method that is already there is not."""
+    o, n = old.get("settings", {}), settings
+    problems = compare({k: v for k, v in o.items() if k not in METHOD_KEYS + ("model",)},
+                       {k: v for k, v in n.items() if k not in METHOD_KEYS + ("model",)})
+    if o.get("model") and n.get("model") and o["model"] != n["model"]:
+        problems.append(f"model: was {o['model']!r}, now {n['model']!r}")
+    o_opts, n_opts = o.get("method_options", {}) or {}, n.get("method_options", {}) or {}
+    for m in set(o.get("methods", [])) & set(n.get("methods", [])):
+        if o_opts.get(m, {}) != n_opts.get(m, {}):
+            problems.append(f"options of {m}: were {o_opts.get(m, {})!r}, now {n_opts.get(m, {})!r}")
+    if problems:
+        return problems, None
+    methods = list(o.get("methods", [])) + [m for m in n.get("methods", []) if m not in o.get("methods", [])]
+    oc, nc = o.get("curve_methods"), n.get("curve_methods")
+    merged_settings = {**o, "methods": methods, "method_options": {**o_opts, **n_opts},
+                       "curve_methods": None if oc is None or nc is None else sorted(set(oc) | set(nc)),
+                       "model": o.get("model") or n.get("model")}
+    merged = {**old, "settings": merged_settings,
+              "methods": {**old.get("methods", {}), **info.get("methods", {})},
+              "model_label": old.get("model_label") or info.get("model_label")}
+    return [], merged
+
+
+def merge_fixed(keys: tuple[str, ...]) -> Callable[[dict, dict, dict], tuple[list[str], dict | None]]:
+    """A merge rule for runs whose results are fixed by ``keys`` of the settings (population
+    runs: seed, personas, data, model); everything else may grow between sessions."""
+
+    def merge(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
+        o = old.get("settings", {})
+        problems = compare({k: o.get(k) for k in keys}, {k: settings.get(k) for k in keys})
+        if o.get("model") and settings.get("model") is None:  # a run without LLM methods may join any
+            problems = [p for p in problems if not p.startswith("model:")]
+        return problems, (None if problems else {**old, "settings": {**o, **{k: v for k, v in settings.items()
+                                                                              if v is not None or k not in o}}})
+
+    return merge
+
+
+def read_run_file(out: Path) -> dict | None:
+    run_file = Path(out) / RUN_FILE
+    if not run_file.exists():
+        return None
+    try:
+        return json.loads(run_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{run_file} is not valid JSON ({exc}); use --force to start the run over") from None
+
+
+def write_run_file(out: Path, record: dict) -> None:
+    write_atomic(Path(out) / RUN_FILE, json.dumps(record, indent=1, default=str))
+
+
+STUDY_HINT = ("Use another --out, repeat the original settings to resume (adding methods is fine), "
+              "or --force to discard it and start over")
+
+
+def prepare(out: Path, settings: dict, info: dict, *, merge, force: bool = False,
+            discard: tuple[str, ...] = (), hint: str = STUDY_HINT) -> dict:
+    """Check (or start) the run in ``out`` and return its run.json record. ``merge(old,
+    settings, info)`` returns the problems that forbid resuming, or the merged record.
+    ``force`` discards a run with other settings: run.json and the ``discard`` files."""
+    out = Path(out)
+    old = None
+    try:
+        old = read_run_file(out)
+    except ConfigError:
+        if not force:
+            raise
+    if old is not None:
+        problems, merged = merge(old, settings, info)
+        if not problems:
+            if merged != old:  # methods were added: record them
+                write_run_file(out, merged)
+            return merged
+        if not force:
+            raise ConfigError(f"{out} holds a run with different settings ({'; '.join(problems)}). {hint}")
+    if old is not None or force:
+        for name in (RUN_FILE,) + tuple(discard):
+            (out / name).unlink(missing_ok=True)
+        shutil.rmtree(out / "report", ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    record = {**info, "settings": settings}
+    write_run_file(out, record)
+    return record
+
+
+# --- one process at a time ------------------------------------------------------------------
+class RunLocked(ConfigError):
+    """Another process is working in this run directory."""
+
+
+class RunLock:
+    """An exclusive OS lock on RUN_DIR/.lock for as long as a run works in the directory.
+
+    ``with RunLock(out, command):`` creates the directory if needed. The lock file records the
+    holder (pid, host, command, since) so the refused process can say who it is."""
+
+    def __init__(self, out: str | Path, command: str | None = None):
+        self.out, self.command = Path(out), command or "python API"
+        self._fd: int | None = None
+
+    def acquire(self) -> "RunLock":
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise RunLocked(
+                f"{self.out} is in use by another valuesim process ({holder}); wait for it to finish, "
+                "stop it, or use another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": self.command,
+                                  "since": now()}).encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            try:
+                os.ftruncate(self._fd, 0)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _read_holder(fd: int) -> str:
+    try:
+        h = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
+    except (OSError, ValueError):
+        h = {}
+    if not h:
+        return "holder unknown"
+    return f"pid {h.get('pid')} on {h.get('host')} since {h.get('since')}: {h.get('command')}"
