@@ -64,7 +64,7 @@ def test_bad_file_is_one_line_exit_code_2_no_traceback(tmp_path, frame):
     f.loc[4, "Q46"] = 8
     f.to_csv(path, index=False)
     run = subprocess.run([sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())",
-                          "data", "inspect", str(path)],
+                          "data", "inspect", str(path), "--strict"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr

@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import warnings
 
-
-def load_reporting_warnings(path, **kwargs):
-    """``load_survey`` with each warning (absent items, no weight) printed as one line."""
-    from ..survey.io import load_survey
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        survey = load_survey(path, **kwargs)
-    for w in caught:
-        print(f"valuesim: warning: {w.message}", file=sys.stderr)
-    return survey
+from .loading import add_loading_options, load_from_args, load_reporting_warnings  # noqa: F401 (ask, story)
 
 
 def register(sub) -> None:
@@ -49,11 +37,15 @@ def register(sub) -> None:
         help="respondents, countries, items present and missing rates of a WVS-7 file",
         description="Load a WVS-7 file (official or synthetic; .csv, .sav, .dta or .parquet) with "
         "the same checks every command uses, and describe it: respondents, countries, items "
-        "present or absent, and missing answers by category (don't know / no answer / not "
-        "applicable / not asked / missing).",
+        "present or absent, missing answers by category (don't know / no answer / not "
+        "applicable / not asked / missing), and a data-quality section: what valuesim did to "
+        "the file (unknown codes per column, top-coded counts, items not asked per country, "
+        "duplicated ids and rows, columns ignored). Labelled exports (variable labels as "
+        "headers, value labels in the cells) are read too.",
     )
     i.add_argument("file", metavar="FILE", help="the survey file")
-    i.add_argument("--json", action="store_true", help="print the summary as JSON")
+    i.add_argument("--json", action="store_true", help="print the summary (and data-quality section) as JSON")
+    add_loading_options(i)
     i.set_defaults(func=inspect)
 
 
@@ -84,7 +76,7 @@ def synth(args: argparse.Namespace) -> int:
 def inspect(args: argparse.Namespace) -> int:
     from ..survey.io import format_summary, summarize
 
-    summary = summarize(load_reporting_warnings(args.file))
+    summary = summarize(load_from_args(args))
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:

@@ -31,6 +31,8 @@ class Survey:
     source: str = ""
     synthetic: bool = False
     absent: list[str] = field(default_factory=list)  # codebook items the file did not have
+    # What the importer changed or noticed (wvs7.quality.ImportReport); None when not imported
+    quality: object = None
 
     @property
     def question_ids(self) -> list[str]:
@@ -66,4 +68,5 @@ class Survey:
         return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing)
 
     def subset(self, ids) -> "Survey":
-        return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent))
+        return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent),
+                      self.quality)
