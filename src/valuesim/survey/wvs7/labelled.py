@@ -47,7 +47,7 @@ class HeaderMapping:
     def country_codes(self, series: pd.Series) -> pd.Series:
         """Country names or codes as alpha-3 (names via the label file and the ISO list)."""
         names = {normalise(v): k for k, v in _file_labels()["values"]["B_COUNTRY_ALPHA"].items()}
-        uniques, inverse = pd.factorize(series.astype("string").str.strip().fillna(""))
+        inverse, uniques = pd.factorize(series.astype("string").str.strip().fillna("").to_numpy(dtype=object))
         mapped = [names.get(normalise(u)) or alpha3_for(u) or u for u in uniques]
         return pd.Series(np.asarray(mapped, dtype=object)[inverse])
 
@@ -133,7 +133,7 @@ def _label_codes(question: Question) -> dict[str, int]:
 def _cells_to_codes(series: pd.Series, question: Question) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
-    uniques, inverse = pd.factorize(series, use_na_sentinel=True)
+    inverse, uniques = pd.factorize(series, use_na_sentinel=True)
     lookup = _label_codes(question)
     codes = np.zeros(len(uniques), dtype=np.int64)
     known = np.ones(len(uniques), dtype=bool)
