@@ -30,6 +30,12 @@ def register(sub) -> None:
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument("--out", required=True, metavar="FILE",
                    help="where to write: .csv (the official CSV layout), or .sav, .dta, .parquet")
+    s.add_argument("--quirks", action="store_true",
+                   help="add the official file's quirks: a country sharing one D_INTERVIEW, codes the "
+                        "bank does not list, uncapped counts, a country not asked an item, extra columns")
+    s.add_argument("--labelled", action="store_true",
+                   help="write a labelled export instead (variable labels as headers, value labels in "
+                        "the cells), as R or pandas write from the SPSS file; .csv or .parquet")
     s.set_defaults(func=synth)
 
     i = dsub.add_parser(
@@ -64,10 +70,19 @@ def synth(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot write {args.out}: use a .csv, .sav, .dta or .parquet file name")
     extra = {} if args.countries is None else {"countries": args.countries}
     start = time.perf_counter()
-    if Path(args.out).suffix.lower() in (".csv", ".txt"):
-        path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, **extra)
+    if args.labelled:
+        from ..survey.synthetic.quirks import labelled_export
+        from ..survey.wvs7.bank import load_codebook
+
+        if Path(args.out).suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
+            raise ConfigError("--labelled writes .csv or .parquet (SPSS/Stata names cannot hold labels)")
+        frame = generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
+        path = write_frame(labelled_export(frame, load_codebook()), args.out)
+    elif Path(args.out).suffix.lower() in (".csv", ".txt"):
+        path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
     else:
-        path = write_frame(generate(respondents=args.respondents, seed=args.seed, **extra), args.out)
+        path = write_frame(generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra),
+                           args.out)
     took = time.perf_counter() - start
     print(f"wrote {args.respondents:,} synthetic respondents to {path} (seed {args.seed}, {took:.1f} s)")
     return 0
