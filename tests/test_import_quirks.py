@@ -174,3 +174,25 @@ def test_profiles_name_unlisted_countries_of_birth(tmp_path, quirky):
     lang = survey.data.index[(survey.data["Q272"] == 1105).to_numpy()][0]
     assert "language code 1105" in Profile.from_respondent(survey.respondent(lang), survey.codebook,
                                                            include=["Q272"]).as_statements()
+
+
+def test_eval_runs_end_to_end_on_a_file_with_every_quirk(tmp_path, quirky):
+    """`valuesim eval` on the quirky layout (small: the full 100 users x 5 folds is a benchmark)."""
+    from valuesim.cli import main
+
+    path = tmp_path / "quirks.csv"
+    write_frame(quirky, path)
+    out = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["eval", str(path), "--methods", "country-marginal,regression", "--users", "8",
+                     "--folds", "2", "--items", "Q1,Q2,Q3,Q46,Q57,Q266,Q270,Q277,Q290", "--out", str(out),
+                     "--no-progress"])
+    assert code == 0
+    import sqlite3
+
+    stored = list(out.glob("*.sqlite")) + list(out.glob("*.db"))
+    assert stored, "the run stored its predictions"
+    with sqlite3.connect(stored[0]) as db:
+        tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
+        assert any(db.execute(f"select count(*) from {t}").fetchone()[0] > 0 for t in tables)
