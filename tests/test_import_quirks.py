@@ -196,3 +196,25 @@ def test_eval_runs_end_to_end_on_a_file_with_every_quirk(tmp_path, quirky):
     with sqlite3.connect(stored[0]) as db:
         tables = [r[0] for r in db.execute("select name from sqlite_master where type='table'")]
         assert any(db.execute(f"select count(*) from {t}").fetchone()[0] > 0 for t in tables)
+
+
+def test_item_names_with_value_labels_in_the_cells(tmp_path, quirky):
+    """pandas.read_spss(convert_categoricals=True).to_csv(): names as headers, labels in cells."""
+    export = labelled_export(quirky, CODEBOOK)
+    export.columns = ["D_INTERVIEW", "B_COUNTRY_ALPHA", "W_WEIGHT"] + CODEBOOK.ids + list(export.columns[-2:])
+    path = tmp_path / "names_labels.csv"
+    export.to_csv(path, index=False)
+    coded_path = tmp_path / "coded.parquet"
+    quirky.to_parquet(coded_path, index=False)
+    survey, _ = load_recording(path)
+    coded, _ = load_recording(coded_path)
+    np.testing.assert_array_equal(survey.data[CODEBOOK.ids].astype("int64").to_numpy(),
+                                  coded.data[CODEBOOK.ids].astype("int64").to_numpy())
+    assert list(survey.data["country"]) == list(coded.data["country"])
+
+
+def test_v5_semicolon_csv_with_decimal_comma_weights(tmp_path, quirky):
+    path = tmp_path / "v5.csv"
+    quirky.head(50).to_csv(path, sep=";", decimal=",", index=False)
+    survey, _ = load_recording(path)
+    np.testing.assert_allclose(survey.data["weight"], quirky["W_WEIGHT"].head(50))

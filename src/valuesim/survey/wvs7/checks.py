@@ -107,6 +107,10 @@ def countries(series: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]
 
 
 def weights(series: pd.Series, name: str, ids: np.ndarray) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(series.dtype):  # "0,8765": a decimal comma (v5 CSV, ";")
+        cells = text(series)
+        if cells.str.contains(",", regex=False).any() and not cells.str.contains(".", regex=False).any():
+            series = cells.str.replace(",", ".", regex=False)
     numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
     bad = np.isnan(numbers) | (numbers < 0) | np.isinf(numbers)
     if bad.any():

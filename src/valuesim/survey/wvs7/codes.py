@@ -16,7 +16,6 @@ import numpy as np
 
 from ...errors import DataError
 from ..model import MISSING_CODES, MissingCode, Question
-from .checks import where
 from .quality import ImportReport
 from .readers import WVSFileWarning
 
@@ -45,9 +44,11 @@ def _counts(values: np.ndarray) -> dict[int, int]:
 
 
 def interpret(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Question], name: str,
-              ids: np.ndarray, report: ImportReport, strict: bool = False) -> None:
-    """Rewrite ``codes`` in place as the module docstring says, recording it in ``report``."""
-    refused: list[tuple[Question, int, int, int]] = []  # (question, first row, code, cells)
+              ids: np.ndarray, report: ImportReport, strict: bool = False,
+              positions: np.ndarray | None = None) -> None:
+    """Rewrite ``codes`` in place as the module docstring says, recording it in ``report``.
+    ``positions``: each row's 0-based row in the file (rows may have been left out)."""
+    refused: list[tuple] = []  # (question, first row, code, cells, its row in the file)
     for q in questions:
         values, null = codes[q.id]
         if q.code_list:
@@ -70,14 +71,15 @@ def interpret(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Q
             codes[q.id] = (values, null)
             continue
         row = int(np.argmax(bad))
+        file_row = int(positions[row]) if positions is not None else row
         if strict:
-            refused.append((q, row, int(values[row]), int(bad.sum())))
+            refused.append((q, row, int(values[row]), int(bad.sum()), file_row))
             continue
         report.unknown_codes[q.id] = _counts(values[bad])
         codes[q.id] = (np.where(bad, int(MissingCode.MISSING), values), null)
         listed = ", ".join(f"{c} ({n:,})" for c, n in list(report.unknown_codes[q.id].items())[:8])
         warnings.warn(f"{name}: {q.id} has {int(bad.sum()):,} cells with codes the question bank does not "
-                      f"know, loaded as missing (-5): code (cells) {listed}; first at row {row + 1}. "
+                      f"know, loaded as missing (-5): code (cells) {listed}; first at row {file_row + 1}. "
                       f"strict=True / --strict refuses such files", WVSFileWarning, stacklevel=3)
     if report.top_coded:
         listed = "; ".join(f"{q} {t['cells']:,} cells above {t['top_code']} (largest {t['largest']})"
@@ -85,7 +87,7 @@ def interpret(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Q
         warnings.warn(f"{name}: counts stored uncapped were top-coded to the bank's 'or more' answer: "
                       f"{listed}", WVSFileWarning, stacklevel=3)
     if refused:
-        q, row, value, count = refused[0]
+        q, row, value, count, file_row = refused[0]
         others = ""
         if len(refused) > 1:
             cols = [r[0].id for r in refused]
@@ -93,7 +95,7 @@ def interpret(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Q
             others = (f"; {total} such cells in {len(cols)} columns "
                       f"({', '.join(cols[:5])}{' ...' if len(cols) > 5 else ''})")
         raise DataError(
-            f"{where(name, q.id, row, ids)}: code {value} is not a code of {q.id} "
+            f"{name}: column {q.id}, row {file_row + 1} (respondent {ids[row]}): code {value} is not a code of {q.id} "
             f"(valid: {_describe_codes(q)}; missing: -1 to -5); {count} such cells in {q.id}{others}. "
             f"Without --strict (strict=False) such cells are loaded as missing, with a warning"
         )

@@ -101,6 +101,13 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     with warnings.catch_warnings(record=True) as read_warnings:
         warnings.simplefilter("always")
         frame = reader.read(path, columns, present, labels=mapping is not None)
+        if mapping is None and _holds_labels(frame, present):
+            # Item names as headers but value labels in the cells (pandas.read_spss with
+            # convert_categoricals, then to_csv): read it as a labelled export.
+            from .labelled import HeaderMapping
+
+            mapping = HeaderMapping({q: columns[q] for q in present}, {})
+            frame = reader.read(path, columns, present, labels=True)
     for w in read_warnings:
         if "is not UTF-8" in str(w.message):
             report.encoding = str(w.message).split(" read it as ")[-1].split(" ")[0]
@@ -147,6 +154,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
                           WVSFileWarning, stacklevel=2)
             if drop_duplicate_rows:
                 keep &= ~copies
+    positions = np.flatnonzero(keep)
     if not keep.all():
         ids, country_codes = ids[keep], country_codes[keep]
         weights = weights[keep] if weights is not None else None
@@ -164,7 +172,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         weights = np.ones(len(keys))
         warnings.warn(f"{name} has no {WEIGHT_COLUMN} column; every respondent gets weight 1.0",
                       WVSFileWarning, stacklevel=2)
-    interpret(codes, [wanted[q] for q in present], name, keys, report, strict)
+    interpret(codes, [wanted[q] for q in present], name, keys, report, strict, positions)
     report.not_asked = not_asked_by_country(codes, country_codes, present)
 
     data_columns: dict[str, object] = {COUNTRY: country_codes, WEIGHT: weights}
@@ -185,6 +193,19 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         warnings.warn(f"{name} has {len(present)} of the {len(wanted)} items; absent: "
                       f"{compact_ids(absent, wanted.ids)}", WVSFileWarning, stacklevel=2)
     return Survey(codebook, data, source=name, synthetic=synthetic, absent=absent, quality=report)
+
+
+def _holds_labels(frame: dict, present: list[str]) -> bool:
+    """Whether some item column holds mostly text labels rather than codes (a first-rows look)."""
+    for q in present:
+        column = frame[q]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        head = checks.text(column.iloc[:2000])
+        head = head[head != ""]
+        if len(head) and pd.to_numeric(head, errors="coerce").isna().mean() > 0.5:
+            return True
+    return False
 
 
 def _country_option(country: str | None, name: str) -> str:
