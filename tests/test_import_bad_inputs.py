@@ -60,7 +60,7 @@ def test_non_utf8_csv_through_the_cli_is_not_a_traceback(tmp_path, frame):
     f.insert(5, "N_TOWN", ["Zürich"] * len(f))
     path = tmp_path / "latin1.csv"
     path.write_bytes(f.to_csv(index=False).encode("latin-1"))
-    run = subprocess.run(CLI + ["data", "inspect", str(path)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(CLI + ["data", "inspect", str(path)], capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0 and "Traceback" not in run.stderr
     assert "not UTF-8" in run.stderr and "encoding: read as cp1252" in run.stdout
 
@@ -117,13 +117,13 @@ def test_strict_cli_refuses_and_default_cli_warns(tmp_path, frame):
     f.loc[4, "Q46"] = 8
     path = tmp_path / "bad.csv"
     f.to_csv(path, index=False)
-    ok = subprocess.run(CLI + ["data", "inspect", str(path), "--json"], capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(CLI + ["data", "inspect", str(path), "--json"], capture_output=True, text=True, timeout=120, check=False)
     assert ok.returncode == 0 and "Q46 has 1 cells" in ok.stderr
     import json
 
     quality = json.loads(ok.stdout)["quality"]
     assert quality["unknown_codes"] == {"Q46": {"8": 1}}
-    strict = subprocess.run(CLI + ["data", "inspect", str(path), "--strict"], capture_output=True, text=True, timeout=120)
+    strict = subprocess.run(CLI + ["data", "inspect", str(path), "--strict"], capture_output=True, text=True, timeout=120, check=False)
     assert strict.returncode == 2 and strict.stderr.count("\n") == 1 and "column Q46, row 5" in strict.stderr
 
 

@@ -17,8 +17,13 @@ from valuesim.errors import DataError
 from valuesim.survey.io import write_frame
 from valuesim.survey.model import Profile
 from valuesim.survey.synthetic import generate
-from valuesim.survey.synthetic.quirks import (EXTRA_COLUMNS, NOT_ASKED_ITEM, expected_codes, labelled_export,
-                                              shared_interview)
+from valuesim.survey.synthetic.quirks import (
+    EXTRA_COLUMNS,
+    NOT_ASKED_ITEM,
+    expected_codes,
+    labelled_export,
+    shared_interview,
+)
 from valuesim.survey.wvs7.bank import load_codebook
 from valuesim.survey.wvs7.importer import load_wvs7
 
@@ -109,7 +114,7 @@ def test_labelled_export_gives_the_same_answers_code_for_code(tmp_path, quirky):
     for name in ("labelled.csv", "labelled.parquet"):
         path = tmp_path / name
         write_frame(export, path)
-        survey, messages = load_recording(path)
+        survey, _ = load_recording(path)
         assert list(survey.data.index) == list(coded.data.index)
         assert (survey.data["country"] == coded.data["country"]).all()
         np.testing.assert_allclose(survey.data["weight"], coded.data["weight"])

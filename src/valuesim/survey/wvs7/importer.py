@@ -11,8 +11,8 @@ in ``readers.py``; checks in ``checks.py`` and ``codes.py``; labelled exports in
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -249,5 +249,14 @@ def compact_ids(ids: Iterable[str], order: list[str]) -> str:
     return ", ".join(parts)
 
 
-__all__ = ["load_wvs7", "compact_ids", "detect_format", "WVSFileWarning", "ID_COLUMN", "COUNTRY_COLUMN",
-           "WEIGHT_COLUMN", "SYNTHETIC_COLUMN", "FORMATS"]
+__all__ = [
+    "COUNTRY_COLUMN",
+    "FORMATS",
+    "ID_COLUMN",
+    "SYNTHETIC_COLUMN",
+    "WEIGHT_COLUMN",
+    "WVSFileWarning",
+    "compact_ids",
+    "detect_format",
+    "load_wvs7",
+]

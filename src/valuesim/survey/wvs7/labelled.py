@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -119,7 +119,7 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
     return mapping if mapping.items else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _label_codes(question: Question) -> dict[str, int]:
     """Normalised label -> code, from the official value labels and the bank's option labels."""
     out = dict(_MISSING_LABELS)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -289,8 +289,8 @@ def _dta_labels(path: Path) -> dict[str, str]:
 
 def _dta_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False) -> dict[str, pd.Series]:
     cols = list(dict.fromkeys(names.values()))
-    options = dict(convert_categoricals=labels, convert_dates=False, convert_missing=False,
-                   preserve_dtypes=True)
+    options = {"convert_categoricals": labels, "convert_dates": False, "convert_missing": False,
+               "preserve_dtypes": True}
     try:
         frame = pd.read_stata(path, columns=cols, **options)
     except Exception as exc:
