@@ -28,6 +28,8 @@ from valuesim.survey.wvs7.bank import load_codebook
 from valuesim.survey.wvs7.importer import load_wvs7
 
 CODEBOOK = load_codebook()
+# Tests that check warnings record them themselves; the rest need not print them.
+pytestmark = pytest.mark.filterwarnings("ignore::valuesim.survey.wvs7.readers.WVSFileWarning")
 
 
 @pytest.fixture(scope="module")
@@ -223,3 +225,25 @@ def test_v5_semicolon_csv_with_decimal_comma_weights(tmp_path, quirky):
     quirky.head(50).to_csv(path, sep=";", decimal=",", index=False)
     survey, _ = load_recording(path)
     np.testing.assert_allclose(survey.data["weight"], quirky["W_WEIGHT"].head(50))
+
+
+def test_sav_and_dta_with_value_labels_and_user_missing_load_as_codes(tmp_path, quirky):
+    """The official .sav/.dta carry value labels (and .sav user-missing ranges): codes are read."""
+    pyreadstat = pytest.importorskip("pyreadstat")
+    items = ["Q1", "Q57", "Q266", "Q270", "Q277"]
+    f = quirky[["D_INTERVIEW", "B_COUNTRY_ALPHA", "W_WEIGHT"] + items]
+    labels = {q: {int(c): t for c, t in ((o.code, o.label) for o in CODEBOOK[q].options)} for q in items}
+    for q in items:
+        labels[q].update({-1: "Don't know", -2: "No answer", -4: "Not asked", -5: "Missing"})
+    sav = tmp_path / "labelled.sav"
+    pyreadstat.write_sav(f, str(sav), variable_value_labels=labels,
+                         column_labels={q: CODEBOOK[q].short for q in items},
+                         missing_ranges={q: [{"lo": -5, "hi": -1}] for q in items})
+    dta = tmp_path / "labelled.dta"
+    f.to_stata(dta, write_index=False, version=118, value_labels={q: labels[q] for q in ("Q1", "Q57", "Q277")},
+               variable_labels={q: CODEBOOK[q].short for q in items})
+    expected = expected_codes(quirky, CODEBOOK)[items].to_numpy()
+    for path in (sav, dta):
+        survey, _ = load_recording(path)
+        np.testing.assert_array_equal(survey.data[items].astype("int64").to_numpy(), expected)
+        assert survey.quality.labelled is None  # item names as headers and codes in cells: a coded file
