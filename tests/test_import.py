@@ -291,14 +291,18 @@ def test_non_integer_code(tmp_path, frame):
     f = frame.astype({"Q5": object}).copy()
     f.loc[10, "Q5"] = "often"
     f.to_csv(path, index=False)
-    message = load_error(path)
+    message = load_error(path, strict=True)
     assert "column Q5, row 11" in message and "'often'" in message and "integer" in message
+    with pytest.warns(WVSFileWarning, match=r"Q5 has 1 cells that are not answer codes.*'often' \(1\)"):
+        survey = load_wvs7(path)
+    assert survey.data["Q5"].iloc[10] == -5 and survey.quality.unreadable_cells == {"Q5": {"often": 1}}
+    assert survey.data["Q5"].iloc[9] == frame["Q5"].iloc[9]
 
     path2 = tmp_path / "fraction.csv"
     f = frame.astype({"Q6": float}).copy()
     f.loc[2, "Q6"] = 1.5
     f.to_csv(path2, index=False)
-    assert "column Q6, row 3" in load_error(path2)
+    assert "column Q6, row 3" in load_error(path2, strict=True)
 
 
 def test_huge_number_is_reported_not_overflowed(tmp_path, frame):

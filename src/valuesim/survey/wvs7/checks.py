@@ -120,8 +120,10 @@ def weights(series: pd.Series, name: str, ids: np.ndarray) -> np.ndarray:
     return numbers
 
 
-def integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 codes, null mask) from whatever the reader produced; non-integers are an error."""
+def integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray,
+                  unreadable: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 codes, null mask) from whatever the reader produced. Cells that are no whole
+    number are an error, or, given ``unreadable`` (a dict), missing (-5), counted there by text."""
     if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
         values = series.to_numpy()
         if values.dtype.kind == "u" or values.dtype.itemsize > 4:
@@ -139,6 +141,16 @@ def integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) ->
     null = np.isnan(numbers) & ~bad_text
     fractional = ~null & ~bad_text & ~np.isinf(numbers) & (numbers != np.floor(np.nan_to_num(numbers)))
     bad = bad_text | fractional | np.isinf(numbers)
+    if bad.any() and unreadable is not None:
+        cells = series[bad].astype(str).str.strip().value_counts()
+        unreadable[column] = {str(k)[:40]: int(n) for k, n in cells.items()}
+        row = int(np.argmax(bad))
+        warnings.warn(f"{name}: {column} has {int(bad.sum()):,} cells that are not answer codes, loaded as "
+                      f"missing (-5): " + ", ".join(f"{k!r} ({n})" for k, n in list(unreadable[column].items())[:5])
+                      + f"; first at row {row + 1}. strict=True / --strict refuses such files",
+                      WVSFileWarning, stacklevel=3)
+        numbers = np.where(bad, -5.0, numbers)
+        bad = np.zeros(len(numbers), dtype=bool)
     if bad.any():
         row = int(np.argmax(bad))
         raise DataError(

@@ -140,7 +140,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     if mapping is not None:
         codes = mapping.codes(frame, present, codebook, report)
     else:
-        codes = {q: checks.integer_codes(frame[q], name, q, ids) for q in present}
+        unreadable = None if strict else report.unreadable_cells
+        codes = {q: checks.integer_codes(frame[q], name, q, ids, unreadable) for q in present}
 
     if ID_COLUMN in frame:
         copies = _identical_rows(ids, country_codes, weights, codes, keep)

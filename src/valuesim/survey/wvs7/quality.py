@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 class ImportReport:
     # Value items: codes the bank does not know, loaded as missing (-5): column -> {code: cells}
     unknown_codes: dict[str, dict[int, int]] = field(default_factory=dict)
+    # Cells that are no whole number at all (text, fractions), loaded as missing: column -> {text: cells}
+    unreadable_cells: dict[str, dict[str, int]] = field(default_factory=dict)
     # Code lists (country of birth, language, party, ethnic group): codes kept without a bank
     # label, shown by name or as the code: column -> {code: cells}
     unlabelled_codes: dict[str, dict[int, int]] = field(default_factory=dict)
@@ -42,6 +44,9 @@ class ImportReport:
         for key in ("unknown_codes", "unlabelled_codes"):  # JSON object keys are text
             out[key] = {q: {str(c): n for c, n in codes.items()} for q, codes in out[key].items()}
         return out
+
+
+_MAX_COUNTRIES = 10  # countries listed one per line; the rest summarised (one screen)
 
 
 def _codes(counts: dict[int, int], limit: int = 6) -> str:
@@ -85,6 +90,9 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
     for q, codes in report.unknown_codes.items():
         add(f"  {q}: {sum(codes.values()):,} cells with codes the bank does not know, loaded as "
             f"missing (-5): {_codes(codes)}")
+    for q, cells in report.unreadable_cells.items():
+        shown = ", ".join(f"{t!r} ({n})" for t, n in list(cells.items())[:4])
+        add(f"  {q}: {sum(cells.values()):,} cells that are not answer codes, loaded as missing (-5): {shown}")
     for q, t in report.top_coded.items():
         add(f"  {q}: {t['cells']:,} counts above {t['top_code']} (largest {t['largest']}) top-coded "
             f"to {t['top_code']} (the bank's 'or more' answer)")
@@ -92,10 +100,14 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
         add(f"  {q}: {sum(codes.values()):,} answers with codes the bank has no label for, kept: "
             f"{_codes(codes, 5)}")
     if report.not_asked:
-        add("  items not asked in a whole country (-4 for every respondent):")
-        for c, items in report.not_asked.items():
+        add(f"  items not asked in a whole country (-4 for every respondent), {len(report.not_asked)} countries:")
+        ranked = sorted(report.not_asked.items(), key=lambda kv: -len(kv[1]))
+        for c, items in ranked[:_MAX_COUNTRIES]:
             shown = compact_ids(items, order or _bank_order())
             add(f"    {c}: {len(items)} items: {shown if len(shown) < 80 else shown[:77] + '...'}")
+        if len(ranked) > _MAX_COUNTRIES:
+            rest = ranked[_MAX_COUNTRIES:]
+            add(f"    ... and {len(rest)} more countries ({sum(len(i) for _, i in rest)} items in all; --json lists them)")
     if report.duplicate_columns:
         add(f"  repeated column names (ignored, not used by valuesim): {', '.join(report.duplicate_columns[:8])}")
     if report.extra_columns:
