@@ -104,7 +104,7 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
         ranked = sorted(report.not_asked.items(), key=lambda kv: -len(kv[1]))
         for c, items in ranked[:_MAX_COUNTRIES]:
             shown = compact_ids(items, order or _bank_order())
-            add(f"    {c}: {len(items)} items: {shown if len(shown) < 80 else shown[:77] + '...'}")
+            add(f"    {c}: {len(items)} item{'s' if len(items) != 1 else ''}: {shown if len(shown) < 80 else shown[:77] + '...'}")
         if len(ranked) > _MAX_COUNTRIES:
             rest = ranked[_MAX_COUNTRIES:]
             add(f"    ... and {len(rest)} more countries ({sum(len(i) for _, i in rest)} items in all; --json lists them)")
