@@ -129,3 +129,21 @@ def test_strict_cli_refuses_and_default_cli_warns(tmp_path, frame):
 
 def test_warning_class_is_exported():
     assert issubclass(WVSFileWarning, UserWarning)
+
+
+def test_non_utf8_byte_after_the_first_megabyte_in_a_used_column(tmp_path):
+    """The header sample is clean; pyarrow meets the byte late, in an item column of labels."""
+    f = generate(respondents=2500, countries=3, seed=5)
+    labels = {1: "Very important", 2: "Rather important", 3: "Not very important", 4: "Not at all important",
+              -1: "Don't know", -2: "No answer", -4: "Not asked", -5: "Missing"}
+    codes = f["Q1"].copy()
+    f["Q1"] = f["Q1"].map(labels)
+    f.loc[len(f) - 1, "Q1"] = "Very important´"
+    path = tmp_path / "late.csv"
+    path.write_bytes(f.to_csv(index=False).encode("cp1252"))
+    assert path.stat().st_size > 1 << 20 and path.read_bytes().index(b"\xb4") > 1 << 20
+    survey, messages = load_recording(path)
+    assert sum("is not UTF-8" in m for m in messages) == 1 and survey.quality.encoding == "cp1252"
+    expected = codes.to_numpy().copy()
+    expected[-1] = 1
+    assert (survey.data["Q1"].astype("int64").to_numpy() == expected).all()

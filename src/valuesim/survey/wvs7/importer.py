@@ -55,7 +55,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     reader = READERS[fmt]
     report = ImportReport()
 
-    actual = reader.columns(path)
+    with warnings.catch_warnings(record=True) as header_warnings:
+        warnings.simplefilter("always")
+        actual = reader.columns(path)
     by_upper: dict[str, str] = {}
     repeated: list[str] = []
     for col in actual:
@@ -108,9 +110,13 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
             mapping = HeaderMapping({q: columns[q] for q in present}, {})
             frame = reader.read(path, columns, present, labels=True)
-    for w in read_warnings:
+    said: set[str] = set()
+    for w in header_warnings + read_warnings:  # header and data may both notice the encoding: say it once
         if "is not UTF-8" in str(w.message):
             report.encoding = str(w.message).split(" read it as ")[-1].split(" ")[0]
+            if "encoding" in said:
+                continue
+            said.add("encoding")
         warnings.warn(w.message, w.category, stacklevel=2)
     n = len(frame[present[0]])
     if n == 0:
