@@ -247,3 +247,13 @@ def test_sav_and_dta_with_value_labels_and_user_missing_load_as_codes(tmp_path, 
         survey, _ = load_recording(path)
         np.testing.assert_array_equal(survey.data[items].astype("int64").to_numpy(), expected)
         assert survey.quality.labelled is None  # item names as headers and codes in cells: a coded file
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".sav"])
+def test_numeric_country_code_only(tmp_path, quirky, suffix):
+    """A file with B_COUNTRY (ISO numeric) but no B_COUNTRY_ALPHA: the alpha-3 code is derived."""
+    f = quirky.head(60).drop(columns=["B_COUNTRY_ALPHA"])
+    path = tmp_path / f"numeric{suffix}"
+    write_frame(f, path)
+    survey, _ = load_recording(path)
+    assert list(survey.data["country"]) == list(quirky["B_COUNTRY_ALPHA"].head(60))

@@ -65,6 +65,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         if key in by_upper and key not in repeated:
             repeated.append(key)
         by_upper.setdefault(key, col)
+    numeric_country = COUNTRY_COLUMN not in by_upper and "B_COUNTRY" in by_upper
+    if numeric_country:  # only the ISO numeric country code (B_COUNTRY): its alpha-3 is known
+        by_upper[COUNTRY_COLUMN] = by_upper["B_COUNTRY"]
     present = [q.id for q in wanted if q.id.upper() in by_upper]
     columns = {q: by_upper[q.upper()] for q in present}
     mapping = None
@@ -129,8 +132,10 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         report.keys = "row number"
     if COUNTRY_COLUMN in frame:
         raw_countries = frame[COUNTRY_COLUMN]
-        if mapping is not None:
-            raw_countries = mapping.country_codes(raw_countries)
+        if mapping is not None or numeric_country:
+            from .labelled import country_codes
+
+            raw_countries = country_codes(raw_countries)
         country_codes, report.unknown_countries = checks.countries(raw_countries, name)
     else:
         country_codes = np.full(n, _country_option(country, name), dtype=object)

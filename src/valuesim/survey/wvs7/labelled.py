@@ -45,11 +45,7 @@ class HeaderMapping:
     unmapped: list[str] = field(default_factory=list)
 
     def country_codes(self, series: pd.Series) -> pd.Series:
-        """Country names or codes as alpha-3 (names via the label file and the ISO list)."""
-        names = {normalise(v): k for k, v in _file_labels()["values"]["B_COUNTRY_ALPHA"].items()}
-        inverse, uniques = pd.factorize(series.astype("string").str.strip().fillna("").to_numpy(dtype=object))
-        mapped = [names.get(normalise(u)) or alpha3_for(u) or u for u in uniques]
-        return pd.Series(np.asarray(mapped, dtype=object)[inverse])
+        return country_codes(series)
 
     def codes(self, frame: dict, present: list[str], codebook: Codebook,
               report: ImportReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -178,3 +174,15 @@ def _one_cell(value, question: Question, lookup: dict[str, int]) -> int | None:
 
             code = numeric_for_alpha(alpha)
     return code
+
+
+def country_codes(series: pd.Series) -> pd.Series:
+    """Country names, numeric or alpha-3 codes as alpha-3 (names via the label file and the ISO
+    list); what cannot be mapped stays as it is, for the country check to judge."""
+    names = {normalise(v): k for k, v in _file_labels()["values"]["B_COUNTRY_ALPHA"].items()}
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        numbers = series.astype("float64")
+        series = numbers.astype("Int64") if (numbers.dropna() % 1 == 0).all() else numbers
+    inverse, uniques = pd.factorize(series.astype("string").str.strip().fillna("").to_numpy(dtype=object))
+    mapped = [names.get(normalise(u)) or alpha3_for(u) or u for u in uniques]
+    return pd.Series(np.asarray(mapped, dtype=object)[inverse])
