@@ -21,6 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_LABELS = REPO.parent / "shared" / "reference" / "wvs7" / "codebook_labels.json"
 DEFAULT_OUT = REPO / "src" / "valuesim" / "survey" / "wvs7" / "questions.json"
+# The official variable and value labels, as labelled exports (SPSS/Stata/R, value labels
+# applied) carry them: how valuesim maps such a file's headers and cells back to codes.
+FILE_LABELS = "file_labels.json"
+META_VARIABLES = ("D_INTERVIEW", "B_COUNTRY_ALPHA", "B_COUNTRY", "W_WEIGHT", "H_URBRURAL")
 
 # The 14 WVS sections (seeds/002 Table 5) and the paper's 9 categories (Table 6).
 SECTIONS = [
@@ -1167,6 +1171,17 @@ def dump(bank: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def build_file_labels(labels_path: Path) -> dict:
+    """Variable labels of the bank items and key columns, value labels of the bank items."""
+    raw = json.loads(labels_path.read_text(encoding="utf-8"))
+    qids = [f"Q{n}" for n in range(1, 291)]
+    return {
+        "source": "WVS-7 label file, " + raw["version"]["question_instruction"],
+        "variables": {k: " ".join(raw[k]["question"].split()) for k in list(META_VARIABLES) + qids},
+        "values": {k: {c: lab for c, lab in raw[k]["choices"].items()} for k in qids + ["B_COUNTRY_ALPHA"]},
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="WVS-7 label file (codebook_labels.json)")
@@ -1180,6 +1195,10 @@ def main() -> None:
     for item in bank["questions"]:
         kinds[item["kind"]] = kinds.get(item["kind"], 0) + 1
     print(f"wrote {args.out} ({len(text) // 1024} KB): {len(bank['questions'])} questions, kinds {kinds}")
+    labels_out = args.out.with_name(FILE_LABELS)
+    labels_out.write_text(json.dumps(build_file_labels(args.labels), ensure_ascii=False, indent=0) + "\n",
+                          encoding="utf-8")
+    print(f"wrote {labels_out} ({labels_out.stat().st_size // 1024} KB)")
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ def test_bad_file_is_one_line_exit_code_2_no_traceback(tmp_path, frame):
     f.loc[4, "Q46"] = 8
     f.to_csv(path, index=False)
     run = subprocess.run([sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())",
-                          "data", "inspect", str(path)],
+                          "data", "inspect", str(path), "--strict"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
@@ -135,3 +135,31 @@ def test_synth_writes_other_formats_by_extension(tmp_path, suffix, capsys):
 def test_synth_rejects_unknown_extension(tmp_path, capsys):
     assert main(["data", "synth", "--respondents", "10", "--out", str(tmp_path / "x.xlsx")]) == 2
     assert ".csv, .sav, .dta or .parquet" in capsys.readouterr().err
+
+
+def test_inspect_lists_every_quirk_of_a_quirky_file(tmp_path, capsys):
+    path = tmp_path / "quirks.csv"
+    assert main(["data", "synth", "--respondents", "400", "--countries", "4", "--seed", "2", "--quirks",
+                 "--out", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["data", "inspect", str(path)]) == 0
+    out, err = capsys.readouterr()
+    section = out.split("data quality")[1]
+    for expected in ("duplicated ids: ", "Q277: ", "Q270: ", "top-coded", "Q266: ", "no label for",
+                     "items not asked in a whole country", "Q57", "columns not used by valuesim were ignored",
+                     "Q33_3"):
+        assert expected in section, expected
+    assert "share 1 D_INTERVIEW values" in err
+    assert main(["data", "inspect", str(path), "--json"]) == 0
+    quality = json.loads(capsys.readouterr().out)["quality"]
+    assert set(quality["top_coded"]) == {"Q270", "Q274"} and quality["duplicate_ids"]["rows"] > 0
+    assert quality["extra_columns"] >= 20 and "Q266" in quality["unlabelled_codes"]
+
+
+def test_labelled_synth_and_country_option(tmp_path, capsys):
+    path = tmp_path / "labelled.csv"
+    assert main(["data", "synth", "--respondents", "60", "--countries", "2", "--labelled", "--out", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["data", "inspect", str(path), "--country", "DEU"]) == 0
+    out = capsys.readouterr().out
+    assert "labelled export: 290 columns mapped" in out and "countries:    1" in out

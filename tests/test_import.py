@@ -173,9 +173,9 @@ def test_compact_ids():
 # --------------------------------------------------------------------------- bad files
 
 
-def load_error(path) -> str:
+def load_error(path, **options) -> str:
     with pytest.raises(DataError) as info:
-        load_wvs7(path)
+        load_wvs7(path, **options)
     message = str(info.value)
     assert "\n" not in message  # one line
     assert str(path) in message  # names the file
@@ -186,7 +186,7 @@ def test_not_a_wvs_file(tmp_path):
     path = tmp_path / "other.csv"
     pd.DataFrame({"name": ["a", "b"], "score": [1, 2]}).to_csv(path, index=False)
     message = load_error(path)
-    assert "not a WVS-7 file" in message and "D_INTERVIEW" in message and "B_COUNTRY_ALPHA" in message
+    assert "not a WVS-7 file" in message and "Q1 ... Q290" in message and "name, score" in message
 
 
 def test_ids_and_countries_but_no_questions(tmp_path, frame):
@@ -240,23 +240,29 @@ def test_out_of_range_code_names_column_row_respondent_and_value(tmp_path, frame
     f.loc[50, "Q12"] = 7
     f.loc[8, "Q99"] = 42
     f.to_csv(path, index=False)
-    message = load_error(path)
+    message = load_error(path, strict=True)
     assert "column Q12, row 7 (respondent 20070007)" in message
     assert "code 9" in message and "2 such cells in Q12" in message
-    assert "3 invalid cells in 2 columns" in message
+    assert "3 such cells in 2 columns" in message
 
 
-def test_lenient_load_turns_unknown_codes_into_missing_with_one_warning(tmp_path, frame):
+def test_unknown_codes_become_missing_with_one_warning_per_column(tmp_path, frame):
     path = tmp_path / "bad.csv"
     f = frame.copy()
     f.loc[6, "Q12"] = 9
+    f.loc[7, "Q12"] = 9
     f.loc[8, "Q99"] = 42
     f.to_csv(path, index=False)
-    with pytest.warns(WVSFileWarning, match="2 cells with codes unknown") as caught:
-        survey = load_wvs7(path, strict=False)
-    assert len(caught) == 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        survey = load_wvs7(path)
+    unknown = [str(w.message) for w in caught if "does not know" in str(w.message)]
+    assert len(unknown) == 2  # one per column, naming column, codes and cells
+    assert "Q12 has 2 cells" in unknown[0] and "9 (2)" in unknown[0]
+    assert "Q99 has 1 cells" in unknown[1] and "42 (1)" in unknown[1]
     assert survey.data.loc["20070007", "Q12"] == -5 and survey.data.loc["20070009", "Q99"] == -5
-    assert survey.data.loc["20070008", "Q12"] == frame.loc[7, "Q12"]
+    assert survey.data.loc["20070006", "Q12"] == frame.loc[5, "Q12"]
+    assert survey.quality.unknown_codes == {"Q12": {9: 2}, "Q99": {42: 1}}
 
 
 def test_numeric_item_out_of_range(tmp_path, frame):
@@ -264,8 +270,10 @@ def test_numeric_item_out_of_range(tmp_path, frame):
     f = frame.copy()
     f.loc[3, "Q262"] = 250  # age
     f.to_parquet(path, index=False)
-    message = load_error(path)
+    message = load_error(path, strict=True)
     assert "column Q262, row 4" in message and "250" in message
+    with pytest.warns(WVSFileWarning, match="Q262 has 1 cells"):
+        assert load_wvs7(path).data["Q262"].iloc[3] == -5
 
 
 def test_missing_code_below_minus_five_is_invalid(tmp_path, frame):
@@ -273,7 +281,9 @@ def test_missing_code_below_minus_five_is_invalid(tmp_path, frame):
     f = frame.copy()
     f.loc[0, "Q3"] = -9
     f.to_csv(path, index=False)
-    assert "column Q3, row 1" in load_error(path)
+    assert "column Q3, row 1" in load_error(path, strict=True)
+    with pytest.warns(WVSFileWarning, match=r"Q3 has 1 cells .* -9 \(1\)"):
+        assert load_wvs7(path).data["Q3"].iloc[0] == -5
 
 
 def test_non_integer_code(tmp_path, frame):
@@ -281,14 +291,18 @@ def test_non_integer_code(tmp_path, frame):
     f = frame.astype({"Q5": object}).copy()
     f.loc[10, "Q5"] = "often"
     f.to_csv(path, index=False)
-    message = load_error(path)
+    message = load_error(path, strict=True)
     assert "column Q5, row 11" in message and "'often'" in message and "integer" in message
+    with pytest.warns(WVSFileWarning, match=r"Q5 has 1 cells that are not answer codes.*'often' \(1\)"):
+        survey = load_wvs7(path)
+    assert survey.data["Q5"].iloc[10] == -5 and survey.quality.unreadable_cells == {"Q5": {"often": 1}}
+    assert survey.data["Q5"].iloc[9] == frame["Q5"].iloc[9]
 
     path2 = tmp_path / "fraction.csv"
     f = frame.astype({"Q6": float}).copy()
     f.loc[2, "Q6"] = 1.5
     f.to_csv(path2, index=False)
-    assert "column Q6, row 3" in load_error(path2)
+    assert "column Q6, row 3" in load_error(path2, strict=True)
 
 
 def test_huge_number_is_reported_not_overflowed(tmp_path, frame):
@@ -304,9 +318,17 @@ def test_duplicate_respondent_ids(tmp_path, frame):
     path = tmp_path / "dup.csv"
     f = frame.copy()
     f.loc[5, "D_INTERVIEW"] = f.loc[2, "D_INTERVIEW"]
+    f.loc[5, "B_COUNTRY_ALPHA"] = f.loc[2, "B_COUNTRY_ALPHA"]
     f.to_csv(path, index=False)
-    message = load_error(path)
-    assert "row 6" in message and "first at row 3" in message and "20070003" in message
+    with pytest.warns(WVSFileWarning, match="2 rows share 1 D_INTERVIEW values") as caught:
+        survey = load_wvs7(path)
+    assert len([w for w in caught if "share" in str(w.message)]) == 1
+    c = f.loc[2, "B_COUNTRY_ALPHA"]
+    keys = list(survey.data.index)
+    assert keys[2] == f"{c}-20070003-1" and keys[5] == f"{c}-20070003-2" and keys[3] == "20070004"
+    assert survey.data["D_INTERVIEW"].iloc[5] == "20070003"  # the original id is kept
+    assert survey.quality.duplicate_ids == {"rows": 2, "ids": 1, "countries": {c: 2}}
+    assert len(survey) == len(f)  # nobody lost
 
 
 def test_truncated_sav(tmp_path, frame):

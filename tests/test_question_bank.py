@@ -199,3 +199,32 @@ def test_for_country_keeps_the_common_codes_and_that_countrys_list(bank):
 def test_bank_file_stays_small():
     size = len(resources.files("valuesim.survey.wvs7").joinpath("questions.json").read_bytes())
     assert size < 1_000_000
+
+
+def test_code_lists_accept_any_code_and_name_it():
+    from valuesim.survey.wvs7.bank import load_codebook
+
+    cb = load_codebook()
+    birth, language, party = cb["Q266"], cb["Q272"], cb["Q223"]
+    assert birth.code_list == "country" and birth.is_valid(120) and not birth.is_valid(-1)
+    assert birth.label(120) == "Cameroon" and birth.label(4) == "Afghanistan"  # ISO list, then bank
+    assert birth.statement(462) == "You were born in Maldives."
+    assert language.label(1105) == "language code 1105" and party.is_valid(858001)
+    assert cb["Q270"].count and cb["Q274"].count and not cb["Q262"].count
+    assert not cb["Q1"].code_list and not cb["Q1"].is_valid(9)
+
+
+def test_shipped_iso_3166_list():
+    import csv
+    from importlib import resources
+
+    from valuesim.survey.wvs7 import countries
+
+    rows = list(csv.DictReader(resources.files(countries.__package__).joinpath("countries.csv")
+                               .read_text(encoding="utf-8").splitlines()))
+    iso = [r for r in rows if r["source"] == "iso"]
+    assert len(iso) == 249 and len({r["alpha3"] for r in iso}) == 249 and len({r["numeric"] for r in iso}) == 249
+    assert countries.alpha3_for(276) == "DEU" and countries.alpha3_for("Germany") == "DEU"
+    assert countries.alpha3_name("NIR") == "Northern Ireland" and countries.alpha3_name("MOR") == "Morocco"
+    assert countries.country_name(9999) == "Other country"
+    assert not countries.is_country_shaped("<script>") and not countries.is_country_shaped("../../x")

@@ -41,6 +41,9 @@ def register(sub) -> None:
     a.add_argument("--embedder", default=None, metavar="SPEC", help="RAG embedder: minilm (default) or openai:MODEL")
     a.add_argument("--backstory-lines", type=int, default=6, metavar="N", help="backstory lines to show (default 6)")
     a.add_argument("--trace", default=None, metavar="FILE", help="also write the full trace as JSON to FILE")
+    from .loading import add_loading_options
+
+    add_loading_options(a)
     a.set_defaults(func=run_ask)
 
     s = sub.add_parser(
@@ -57,6 +60,7 @@ def register(sub) -> None:
     s.add_argument("--audit", action="store_true", help="audit the backstory instead of printing it")
     s.add_argument("--sample", type=int, default=20, metavar="N", help="questions the audit asks (default 20)")
     s.add_argument("--seed", type=int, default=0, help="seed for the audit sample (default 0)")
+    add_loading_options(s)
     s.set_defaults(func=run_story)
 
 
@@ -97,9 +101,9 @@ def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesi
 
 def run_ask(args: argparse.Namespace) -> int:
     from ..methods.registry import method_info
-    from .data import load_reporting_warnings
+    from .loading import load_from_args
 
-    survey = load_reporting_warnings(args.file)
+    survey = load_from_args(args)
     question = survey.codebook[args.question]
     info = method_info(args.method)
     options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
@@ -160,9 +164,9 @@ def run_ask(args: argparse.Namespace) -> int:
 
 def run_story(args: argparse.Namespace) -> int:
     from ..methods.story import StoryWriter, audit_backstory
-    from .data import load_reporting_warnings
+    from .loading import load_from_args
 
-    survey = load_reporting_warnings(args.file)
+    survey = load_from_args(args)
     exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
     for qid in exclude:
         survey.codebook[qid]

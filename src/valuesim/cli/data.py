@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import warnings
 
-
-def load_reporting_warnings(path, **kwargs):
-    """``load_survey`` with each warning (absent items, no weight) printed as one line."""
-    from ..survey.io import load_survey
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        survey = load_survey(path, **kwargs)
-    for w in caught:
-        print(f"valuesim: warning: {w.message}", file=sys.stderr)
-    return survey
+from .loading import add_loading_options, load_from_args, load_reporting_warnings  # noqa: F401 (ask, story)
 
 
 def register(sub) -> None:
@@ -42,6 +30,12 @@ def register(sub) -> None:
     s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     s.add_argument("--out", required=True, metavar="FILE",
                    help="where to write: .csv (the official CSV layout), or .sav, .dta, .parquet")
+    s.add_argument("--quirks", action="store_true",
+                   help="add the official file's quirks: a country sharing one D_INTERVIEW, codes the "
+                        "bank does not list, uncapped counts, a country not asked an item, extra columns")
+    s.add_argument("--labelled", action="store_true",
+                   help="write a labelled export instead (variable labels as headers, value labels in "
+                        "the cells), as R or pandas write from the SPSS file; .csv or .parquet")
     s.set_defaults(func=synth)
 
     i = dsub.add_parser(
@@ -49,11 +43,15 @@ def register(sub) -> None:
         help="respondents, countries, items present and missing rates of a WVS-7 file",
         description="Load a WVS-7 file (official or synthetic; .csv, .sav, .dta or .parquet) with "
         "the same checks every command uses, and describe it: respondents, countries, items "
-        "present or absent, and missing answers by category (don't know / no answer / not "
-        "applicable / not asked / missing).",
+        "present or absent, missing answers by category (don't know / no answer / not "
+        "applicable / not asked / missing), and a data-quality section: what valuesim did to "
+        "the file (unknown codes per column, top-coded counts, items not asked per country, "
+        "duplicated ids and rows, columns ignored). Labelled exports (variable labels as "
+        "headers, value labels in the cells) are read too.",
     )
     i.add_argument("file", metavar="FILE", help="the survey file")
-    i.add_argument("--json", action="store_true", help="print the summary as JSON")
+    i.add_argument("--json", action="store_true", help="print the summary (and data-quality section) as JSON")
+    add_loading_options(i)
     i.set_defaults(func=inspect)
 
 
@@ -72,10 +70,19 @@ def synth(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot write {args.out}: use a .csv, .sav, .dta or .parquet file name")
     extra = {} if args.countries is None else {"countries": args.countries}
     start = time.perf_counter()
-    if Path(args.out).suffix.lower() in (".csv", ".txt"):
-        path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, **extra)
+    if args.labelled:
+        from ..survey.synthetic.quirks import labelled_export
+        from ..survey.wvs7.bank import load_codebook
+
+        if Path(args.out).suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
+            raise ConfigError("--labelled writes .csv or .parquet (SPSS/Stata names cannot hold labels)")
+        frame = generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
+        path = write_frame(labelled_export(frame, load_codebook()), args.out)
+    elif Path(args.out).suffix.lower() in (".csv", ".txt"):
+        path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
     else:
-        path = write_frame(generate(respondents=args.respondents, seed=args.seed, **extra), args.out)
+        path = write_frame(generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra),
+                           args.out)
     took = time.perf_counter() - start
     print(f"wrote {args.respondents:,} synthetic respondents to {path} (seed {args.seed}, {took:.1f} s)")
     return 0
@@ -84,7 +91,7 @@ def synth(args: argparse.Namespace) -> int:
 def inspect(args: argparse.Namespace) -> int:
     from ..survey.io import format_summary, summarize
 
-    summary = summarize(load_reporting_warnings(args.file))
+    summary = summarize(load_from_args(args))
     if args.json:
         print(json.dumps(summary.to_dict(), indent=2))
     else:

@@ -61,6 +61,9 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="discard an existing run in --out that has other settings")
     p.add_argument("--report", action="store_true", help="write the report when the run is complete")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .loading import add_loading_options
+
+    add_loading_options(p)
     p.set_defaults(func=run_eval)
 
     r = sub.add_parser(
@@ -120,8 +123,10 @@ def run_eval(args: argparse.Namespace) -> int:
     from ..llm import default_concurrency
 
     concurrency = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
+    from .loading import load_from_args
+
     result = run_study(
-        args.file,
+        load_from_args(args),
         methods=methods,
         users=args.users,
         folds=args.folds,

@@ -58,6 +58,9 @@ def register(sub) -> None:
                    help="questions to plot real vs simulated (default: the first four targets)")
     p.add_argument("--no-report", action="store_true", help="do not write report.md / report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from .loading import add_loading_options
+
+    add_loading_options(p)
     p.set_defaults(func=run)
 
 
@@ -67,8 +70,10 @@ def run(args: argparse.Namespace) -> int:
     from ..llm import default_concurrency
 
     workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
+    from .loading import load_from_args
+
     result = run_population(
-        args.file,
+        load_from_args(args),
         countries=args.countries,
         personas=args.personas,
         questions=args.questions,

@@ -14,18 +14,21 @@ def register(sub) -> None:
         "second-person sentence per answer. Missing answers (-1 ... -5) are left out.",
     )
     p.add_argument("file", metavar="FILE", help="WVS-7 file (.csv, .sav, .dta or .parquet)")
-    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id (D_INTERVIEW)")
+    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id: D_INTERVIEW, or the derived key COUNTRY-ID-N where ids are shared (see `data inspect`)")
     p.add_argument("--exclude", default="", metavar="Q1,Q2",
                    help="comma-separated question ids to leave out (e.g. the targets being predicted)")
     p.add_argument("--statements", action="store_true", help="print second-person statements instead of Q&A")
+    from .loading import add_loading_options
+
+    add_loading_options(p)
     p.set_defaults(func=show_profile)
 
 
 def show_profile(args: argparse.Namespace) -> int:
     from ..survey.model import Profile
-    from .data import load_reporting_warnings
+    from .loading import load_from_args
 
-    survey = load_reporting_warnings(args.file)
+    survey = load_from_args(args)
     exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
     for qid in exclude:
         survey.codebook[qid]  # unknown ids end in one clear message

@@ -59,6 +59,8 @@ def _read(path: Path, wanted: list[str]) -> pd.DataFrame | None:
 
 def attach_urban_rural(survey: Survey, path: str | Path) -> bool:
     """Add an ``H_URBRURAL`` column to ``survey.data`` from ``path``; True when it was found."""
+    if URBAN_COLUMN in survey.data:  # the importer keeps it, keyed like every other column
+        return True
     try:
         frame = _read(Path(path), [ID_COLUMN, URBAN_COLUMN])
     except Exception as exc:  # an optional extra: never fail the run over it

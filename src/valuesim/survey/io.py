@@ -17,14 +17,21 @@ from .survey import COUNTRY, Survey
 
 
 def load_survey(path: str | Path, *, codebook: Codebook | None = None,
-                questions: Iterable[str] | None = None) -> Survey:
-    """Load a WVS-7 file (.csv, .sav, .dta or .parquet), official or synthetic.
+                questions: Iterable[str] | None = None, strict: bool = False,
+                country: str | None = None, drop_duplicate_rows: bool = False) -> Survey:
+    """Load a WVS-7 file (.csv, .sav, .dta or .parquet), official, synthetic or a labelled export.
+
+    ``strict=True`` refuses codes the question bank does not know (default: loaded as missing,
+    one warning per column); ``country`` names the country of a file without a country column
+    (or keeps one country's rows); ``drop_duplicate_rows`` drops exact copies of a row.
 
     >>> survey = load_survey("WVS_Cross-National_Wave_7_csv_v6_0.csv")  # doctest: +SKIP
+    >>> survey.quality  # what the importer changed: unknown codes, derived keys ...  # doctest: +SKIP
     """
     from .wvs7.importer import load_wvs7
 
-    return load_wvs7(path, codebook=codebook, questions=questions)
+    return load_wvs7(path, codebook=codebook, questions=questions, strict=strict, country=country,
+                     drop_duplicate_rows=drop_duplicate_rows)
 
 
 def write_frame(frame, path: str | Path) -> Path:
@@ -83,6 +90,7 @@ class SurveySummary:
     items_total: int
     absent: str  # compact list, e.g. "Q1-Q45, Q260"
     missing_by_category: list[CategoryMissing]
+    quality: dict = field(default_factory=dict)  # ImportReport.to_dict(): what the import changed
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +120,7 @@ def summarize(survey: Survey) -> SurveySummary:
         items_total=len(qids) + len(survey.absent),
         absent=compact_ids(survey.absent, survey.codebook.ids) if survey.absent else "",
         missing_by_category=rows,
+        quality=survey.quality.to_dict() if survey.quality is not None else {},
     )
 
 
@@ -160,6 +169,11 @@ def format_summary(summary: SurveySummary) -> str:
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
         lines.append("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+    if summary.quality:
+        from .wvs7.quality import ImportReport, format_quality
+
+        report = ImportReport(**summary.quality)
+        lines += [""] + format_quality(report)
     return "\n".join(lines)
 
 

@@ -74,6 +74,13 @@ class Question:
     ordinal_high: str = ""
     # Template for numeric answers, e.g. "You were born in {value}."
     numeric_statement: str = ""
+    # A code list (countries, languages, parties, ethnic groups): any code is a valid answer,
+    # listed or not. "country" codes are ISO 3166-1 numeric, named from the shipped ISO list.
+    code_list: str = ""
+    # A count top-coded by the bank ("7 or more"): larger counts mean its highest option.
+    count: bool = False
+    # Statement for a code the option list lacks ({label}/{name} = the code's label).
+    statement_template: str = ""
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -96,9 +103,13 @@ class Question:
         for o in self.options:
             if o.code == code:
                 return o
+        if self.code_list and code >= 0:
+            return Option(code, unlisted_label(self, code))
         raise KeyError(f"{self.id} has no option with code {code}")
 
     def is_valid(self, code: int) -> bool:
+        if self.code_list and code >= 0:
+            return True
         if self.options:
             return any(o.code == code for o in self.options)
         lo, hi = self.valid_range or (code, code)
@@ -113,6 +124,8 @@ class Question:
             template = self.numeric_statement or f"Asked '{self.text}', you answered {{value}}."
             return template.format(value=code)
         opt = self.option(code)
+        if not opt.statement and self.statement_template:
+            return self.statement_template.format(label=opt.label, name=opt.label)
         return opt.statement or f"Asked '{self.text}', you answered '{opt.label}'."
 
     @property
@@ -129,6 +142,18 @@ class Question:
         elif self.valid_range and not self.options:
             lines.append(f"(a number from {self.valid_range[0]} to {self.valid_range[1]})")
         return "\n".join(lines)
+
+
+def unlisted_label(question: Question, code: int) -> str:
+    """The label of a code-list code the bank does not list: the country's ISO 3166 name for
+    country items when the shipped list knows it, otherwise the code ("language code 1105")."""
+    if question.code_list == "country":
+        from .wvs7.countries import country_name
+
+        name = country_name(code)
+        if name:
+            return name
+    return f"{question.code_list} code {code}"
 
 
 class UnknownQuestion(KeyError):

@@ -14,6 +14,7 @@ import pandas as pd
 from .model import MISSING_CODES, Codebook, Respondent, answers_from_codes
 
 ID, COUNTRY, WEIGHT = "respondent_id", "country", "weight"
+ORIGINAL_ID = "D_INTERVIEW"  # the file's own id, kept next to the (possibly derived) key
 
 
 class UnknownRespondent(KeyError):
@@ -31,6 +32,8 @@ class Survey:
     source: str = ""
     synthetic: bool = False
     absent: list[str] = field(default_factory=list)  # codebook items the file did not have
+    # What the importer changed or noticed (wvs7.quality.ImportReport); None when not imported
+    quality: object = None
 
     @property
     def question_ids(self) -> list[str]:
@@ -54,7 +57,7 @@ class Survey:
         return self.valid(qids).to_numpy(dtype="float64")
 
     def respondent(self, respondent_id: str) -> Respondent:
-        rid = str(respondent_id)
+        rid = self._key(str(respondent_id))
         if rid not in self.data.index:
             raise UnknownRespondent(
                 f"respondent {rid!r} is not in {self.source or 'this survey'} "
@@ -65,5 +68,18 @@ class Survey:
         answers, missing = answers_from_codes(codes)
         return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing)
 
+    def _key(self, rid: str) -> str:
+        """The row key of ``rid``: itself, or the derived key of a file id (D_INTERVIEW) that
+        the importer had to number because several rows share it (an error if it is shared)."""
+        if rid in self.data.index or ORIGINAL_ID not in self.data.columns:
+            return rid
+        keys = self.data.index[(self.data[ORIGINAL_ID] == rid).to_numpy()]
+        if len(keys) > 1:
+            shown = ", ".join(map(str, keys[:3]))
+            raise UnknownRespondent(f"respondent id {rid} is shared by {len(keys)} rows of "
+                                    f"{self.source or 'this survey'}; pass one of their keys ({shown} ...)")
+        return str(keys[0]) if len(keys) else rid
+
     def subset(self, ids) -> "Survey":
-        return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent))
+        return Survey(self.codebook, self.data.loc[list(ids)], self.source, self.synthetic, list(self.absent),
+                      self.quality)

@@ -37,15 +37,22 @@ WAVE = 7
 
 
 def generate(respondents: int = 2000, countries: int | list[str] = 8, seed: int = 0,
-             codebook: Codebook | None = None) -> pd.DataFrame:
+             codebook: Codebook | None = None, quirks: bool = False) -> pd.DataFrame:
     """The synthetic population as a DataFrame in the official WVS-7 CSV layout.
 
     Columns: the official meta columns (``META_COLUMNS``), then one integer column per
     codebook item (Q1 ... Q290, raw codes incl. WVS missing codes -1 ... -5), then
     ``SYNTHETIC`` = 1. ``countries`` is a number (the first K of ``COUNTRIES``) or a list of
-    ISO alpha-3 / numeric codes. Same arguments, same frame.
+    ISO alpha-3 / numeric codes. Same arguments, same frame. ``quirks=True`` adds the official
+    file's quirks (shared D_INTERVIEW, unlisted codes, uncapped counts, extra columns; see
+    ``quirks.py``) so tests meet what real files do.
     """
     frame, _ = generate_with_people(respondents, countries, seed, codebook)
+    if quirks:
+        from ..wvs7.bank import load_codebook
+        from .quirks import add_quirks
+
+        frame = add_quirks(frame, codebook or load_codebook(), seed)
     return frame
 
 
@@ -74,13 +81,14 @@ def generate_with_people(respondents: int = 2000, countries: int | list[str] = 8
     return pd.DataFrame(columns), people
 
 
-def write_synthetic(path, respondents: int = 2000, countries: int | list[str] = 8, seed: int = 0) -> Path:
+def write_synthetic(path, respondents: int = 2000, countries: int | list[str] = 8, seed: int = 0,
+                    quirks: bool = False) -> Path:
     """Write the synthetic population as a comma-separated CSV (like the official v6 CSV)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path = Path(path)
-    frame = generate(respondents=respondents, countries=countries, seed=seed)
+    frame = generate(respondents=respondents, countries=countries, seed=seed, quirks=quirks)
     if path.parent and not path.parent.exists():
         raise ConfigError(f"cannot write {path}: folder {path.parent} does not exist")
     table = pa.Table.from_pandas(frame, preserve_index=False)

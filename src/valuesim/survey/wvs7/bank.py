@@ -45,6 +45,13 @@ SECTIONS = (
 )
 # Items whose codes embed the country: ISO 3166-1 numeric code * 1000 + n (codes < 1000 are common).
 COUNTRY_SPECIFIC = ("Q223", "Q290")
+# Code lists: real files carry codes the label file never listed (ISO codes of more countries
+# of birth, 4-digit language codes, each country's own parties and ethnic groups). Any code of
+# such an item is an answer; a code without a label is shown by name (countries) or as its code.
+CODE_LISTS = {"Q266": "country", "Q267": "country", "Q268": "country", "Q272": "language",
+              "Q223": "party", "Q290": "ethnic group"}
+# Counts the bank top-codes ("7 or more") but real files store uncapped.
+COUNT_ITEMS = ("Q270", "Q274")
 
 _PREFIX = re.compile(r"^[A-Z]{2,4}\d?: ")
 
@@ -73,7 +80,15 @@ def _question(item: dict) -> Question:
         category=item.get("category", ""),
         ordinal_high=item.get("ordinal_high", ""),
         numeric_statement=item.get("numeric_statement", ""),
+        code_list=CODE_LISTS.get(item["id"], ""),
+        count=item["id"] in COUNT_ITEMS,
+        statement_template=_unlisted_template(item),
     )
+
+
+def _unlisted_template(item: dict) -> str:
+    template = item.get("statement_template", "")
+    return template if item["id"] in CODE_LISTS else ""
 
 
 @lru_cache(maxsize=1)

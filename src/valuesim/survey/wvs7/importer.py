@@ -1,122 +1,245 @@
-"""Read the official WVS-7 file into a :class:`~valuesim.survey.survey.Survey`.
+"""Read an official WVS-7 file into a :class:`~valuesim.survey.survey.Survey`.
 
-WVS distributes wave 7 as CSV (v5/v6, comma or semicolon), SPSS ``.sav``, Stata ``.dta``;
-users also keep it as Parquet. Whatever the format, only the columns valuesim needs are read
-(the official file has ~600), codes are kept raw (negative missing codes included, so "don't
-know" and "not asked" stay apart), and every problem a user can cause ends in one
-:class:`~valuesim.errors.DataError` that names the file, the column and the row.
+Designed for the official release as it is, not as the questionnaire prints it: shared
+``D_INTERVIEW`` values get derived keys, code lists accept any code, uncapped counts are
+top-coded, unknown codes become missing with one warning per column (``strict=True``
+refuses instead), and hundreds of unused columns are skipped unread. What was changed is in
+``Survey.quality`` (the data-quality section of `valuesim data inspect`). Format readers are
+in ``readers.py``; checks in ``checks.py`` and ``codes.py``; labelled exports in ``labelled.py``.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from ...errors import DataError
-from ..model import MISSING_CODES, Codebook, MissingCode, Question
+from ..model import Codebook
 from ..survey import COUNTRY, ID, WEIGHT, Survey
+from . import checks
 from .bank import load_codebook
+from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN
+from .codes import interpret, not_asked_by_country
+from .countries import alpha3_name, is_country_shaped
+from .quality import ImportReport
+from .readers import FORMATS, READERS, WVSFileWarning, check_readable, detect_format
 
-ID_COLUMN = "D_INTERVIEW"
-COUNTRY_COLUMN = "B_COUNTRY_ALPHA"
-WEIGHT_COLUMN = "W_WEIGHT"
 # The synthetic generator writes this column with 1 on every row, so a demo population can
 # never be mistaken for the real survey.
 SYNTHETIC_COLUMN = "SYNTHETIC"
-
-FORMATS = ("csv", "sav", "dta", "parquet")
-_EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".sav": "sav", ".zsav": "sav",
-               ".dta": "dta", ".parquet": "parquet", ".pq": "parquet"}
-_MISSING_SORTED = np.array(sorted(MISSING_CODES), dtype=np.int64)
-
-
-class WVSFileWarning(UserWarning):
-    """The file loads, but not all of it is what valuesim expects (absent items, no weight)."""
+URBAN_COLUMN = "H_URBRURAL"  # urban/rural, kept for the demographic personas of population runs
 
 
 def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str] | None = None,
-              strict: bool = True) -> Survey:
-    """Load an official WVS-7 file (or a synthetic one in the same layout).
+              strict: bool = False, country: str | None = None,
+              drop_duplicate_rows: bool = False) -> Survey:
+    """Load an official WVS-7 file (any release, any format; or a synthetic one, or a labelled
+    export with variable labels as headers and value labels in the cells).
 
-    ``questions`` restricts which items are read (faster); by default every item of the
-    codebook that the file has. Items of the codebook the file lacks are listed in
-    ``Survey.absent`` and reported in one warning. A code that is neither an option of its
-    question nor a missing code is an error; with ``strict=False`` such cells are loaded as
-    missing (-5) instead, with one warning (an escape hatch for a file release whose codes
-    the question bank does not know yet).
+    ``questions`` restricts which items are read (faster). ``strict=True`` refuses a file with
+    codes the bank does not know instead of loading them as missing. ``country`` (ISO alpha-3)
+    names the country of a file without a country column, or keeps only that country's rows.
+    ``drop_duplicate_rows`` drops rows that repeat an earlier row exactly (kept by default).
+    Everything the importer changed is summarised in ``Survey.quality`` and in warnings.
     """
     path = Path(path)
     name = str(path)
     codebook = codebook or load_codebook()
     wanted = codebook.subset(questions) if questions is not None else codebook
-    _check_readable(path)
+    check_readable(path)
     fmt = detect_format(path)
-    reader = _READERS[fmt]
+    reader = READERS[fmt]
+    report = ImportReport()
 
-    actual = reader.columns(path)
+    with warnings.catch_warnings(record=True) as header_warnings:
+        warnings.simplefilter("always")
+        actual = reader.columns(path)
     by_upper: dict[str, str] = {}
+    repeated: list[str] = []
     for col in actual:
-        by_upper.setdefault(str(col).strip().upper(), col)
-    missing_keys = [c for c in (ID_COLUMN, COUNTRY_COLUMN) if c not in by_upper]
+        key = str(col).strip().upper()
+        if key in by_upper and key not in repeated:
+            repeated.append(key)
+        by_upper.setdefault(key, col)
+    numeric_country = COUNTRY_COLUMN not in by_upper and "B_COUNTRY" in by_upper
+    if numeric_country:  # only the ISO numeric country code (B_COUNTRY): its alpha-3 is known
+        by_upper[COUNTRY_COLUMN] = by_upper["B_COUNTRY"]
     present = [q.id for q in wanted if q.id.upper() in by_upper]
-    if missing_keys or not present:
-        what = (f"no {' or '.join(missing_keys)} column" if missing_keys
-                else "no question columns (Q1 ... Q290)")
+    columns = {q: by_upper[q.upper()] for q in present}
+    mapping = None
+    if not present:
+        from .labelled import map_headers
+
+        mapping = map_headers(actual, reader.variable_labels(path), wanted)
+        if mapping is not None:
+            present = [q for q in wanted.ids if q in mapping.items]
+            columns = dict(mapping.items)
+            by_upper.update(mapping.meta)
+    if not present:
         shown = ", ".join(map(str, actual[:8])) + (" ..." if len(actual) > 8 else "")
         raise DataError(
-            f"{name} is not a WVS-7 file: it has {what} "
-            f"(columns found: {shown or 'none'}). Pass the official WVS wave 7 file "
-            f"(e.g. WVS_Cross-National_Wave_7_csv_v6_0.csv)."
+            f"{name} is not a WVS-7 file: it has no question columns (Q1 ... Q290, or their "
+            f"variable labels as headers) (columns found: {shown or 'none'}). Pass the official "
+            f"WVS wave 7 file (e.g. WVS_Cross-National_Wave_7_csv_v6_0.csv)."
         )
-    absent = [q.id for q in wanted if q.id.upper() not in by_upper]
-
-    canonical = [ID_COLUMN, COUNTRY_COLUMN] + present
-    for extra in (WEIGHT_COLUMN, SYNTHETIC_COLUMN):
+    if COUNTRY_COLUMN not in by_upper and not country:
+        raise DataError(f"{name} has no {COUNTRY_COLUMN} (country) column; name the country of its "
+                        f"respondents with --country ISO3 (country='AUS' in Python)")
+    absent = [q.id for q in wanted if q.id not in columns]
+    for extra in (ID_COLUMN, COUNTRY_COLUMN, WEIGHT_COLUMN, SYNTHETIC_COLUMN, URBAN_COLUMN):
         if extra in by_upper:
-            canonical.append(extra)
-    frame = reader.read(path, {c: by_upper[c.upper()] for c in canonical}, present)
-    if len(frame[ID_COLUMN]) == 0:
+            columns[extra] = by_upper[extra]
+    clash = [c for c in columns.values() if str(c).strip().upper() in repeated]
+    if clash:
+        raise DataError(f"{name}: column {clash[0]} appears {sum(str(a).strip().upper() == str(clash[0]).strip().upper() for a in actual)} "
+                        f"times in the header; which one holds the answers is unknowable. Remove the copies")
+    used = {str(c).strip().upper() for c in columns.values()}
+    report.duplicate_columns = [by_upper[k] for k in repeated]
+    unused = [str(c) for c in actual if str(c).strip().upper() not in used]
+    report.extra_columns = len(unused)
+    report.extra_examples = unused[:8]
+
+    with warnings.catch_warnings(record=True) as read_warnings:
+        warnings.simplefilter("always")
+        frame = reader.read(path, columns, present, labels=mapping is not None)
+        if mapping is None and _holds_labels(frame, present):
+            # Item names as headers but value labels in the cells (pandas.read_spss with
+            # convert_categoricals, then to_csv): read it as a labelled export.
+            from .labelled import HeaderMapping
+
+            mapping = HeaderMapping({q: columns[q] for q in present}, {})
+            frame = reader.read(path, columns, present, labels=True)
+    said: set[str] = set()
+    for w in header_warnings + read_warnings:  # header and data may both notice the encoding: say it once
+        if "is not UTF-8" in str(w.message):
+            report.encoding = str(w.message).split(" read it as ")[-1].split(" ")[0]
+            if "encoding" in said:
+                continue
+            said.add("encoding")
+        warnings.warn(w.message, w.category, stacklevel=2)
+    n = len(frame[present[0]])
+    if n == 0:
         raise DataError(f"{name} has a header but no respondents (no data rows); is the file complete?")
 
-    ids = _respondent_ids(frame[ID_COLUMN], name)
-    countries = _countries(frame[COUNTRY_COLUMN], name)
-    if WEIGHT_COLUMN in frame:
-        weights = _weights(frame[WEIGHT_COLUMN], name, ids)
+    if ID_COLUMN in frame:
+        ids = checks.id_text(frame[ID_COLUMN])
     else:
-        weights = np.ones(len(ids))
+        ids = np.array([f"row{i}" for i in range(1, n + 1)], dtype=object)
+        report.keys = "row number"
+    if COUNTRY_COLUMN in frame:
+        raw_countries = frame[COUNTRY_COLUMN]
+        if mapping is not None or numeric_country:
+            from .labelled import country_codes
+
+            raw_countries = country_codes(raw_countries)
+        country_codes, report.unknown_countries = checks.countries(raw_countries, name)
+    else:
+        country_codes = np.full(n, _country_option(country, name), dtype=object)
+    keep = np.ones(n, dtype=bool)
+    if country and COUNTRY_COLUMN in frame:
+        wanted_country = _country_option(country, name)
+        keep = country_codes == wanted_country
+        if not keep.any():
+            raise DataError(f"{name} has no respondents of country {wanted_country} "
+                            f"(countries: {', '.join(sorted(set(country_codes))[:12])})")
+
+    weights = (checks.weights(frame[WEIGHT_COLUMN], name, ids) if WEIGHT_COLUMN in frame else None)
+    if mapping is not None:
+        codes = mapping.codes(frame, present, codebook, report)
+    else:
+        unreadable = None if strict else report.unreadable_cells
+        codes = {q: checks.integer_codes(frame[q], name, q, ids, unreadable) for q in present}
+
+    if ID_COLUMN in frame:
+        copies = _identical_rows(ids, country_codes, weights, codes, keep)
+        if copies.any():
+            report.duplicate_rows = {"rows": int(copies.sum()), "dropped": bool(drop_duplicate_rows),
+                                     "first_rows": [int(r) + 1 for r in np.flatnonzero(copies)[:5]]}
+            warnings.warn(f"{name}: {int(copies.sum()):,} rows repeat an earlier row exactly (first at row "
+                          f"{int(np.argmax(copies)) + 1}); "
+                          + ("dropped as asked" if drop_duplicate_rows else
+                             "kept (drop_duplicate_rows=True / --drop-duplicate-rows drops them)"),
+                          WVSFileWarning, stacklevel=2)
+            if drop_duplicate_rows:
+                keep &= ~copies
+    positions = np.flatnonzero(keep)
+    if not keep.all():
+        ids, country_codes = ids[keep], country_codes[keep]
+        weights = weights[keep] if weights is not None else None
+        codes = {q: (v[keep], m[keep]) for q, (v, m) in codes.items()}
+        frame = {k: s[keep].reset_index(drop=True) if k in (SYNTHETIC_COLUMN, URBAN_COLUMN) else s
+                 for k, s in frame.items()}
+    if ID_COLUMN in frame:
+        keys, report.duplicate_ids = checks.respondent_keys(ids, country_codes, name)
+        if report.duplicate_ids:
+            report.keys = "derived"
+    else:
+        keys = ids
+
+    if weights is None:
+        weights = np.ones(len(keys))
         warnings.warn(f"{name} has no {WEIGHT_COLUMN} column; every respondent gets weight 1.0",
                       WVSFileWarning, stacklevel=2)
+    interpret(codes, [wanted[q] for q in present], name, keys, report, strict, positions)
+    report.not_asked = not_asked_by_country(codes, country_codes, present)
 
-    codes = {q: _integer_codes(frame[q], name, q, ids) for q in present}
-    _validate_codes(codes, [wanted[q] for q in present], name, ids, strict)
-
-    columns: dict[str, object] = {COUNTRY: countries, WEIGHT: weights}
+    data_columns: dict[str, object] = {COUNTRY: country_codes, WEIGHT: weights}
     for q in present:
         values, null = codes[q]
-        columns[q] = pd.arrays.IntegerArray(values.astype(np.int32, copy=False), null)
-    data = pd.DataFrame(columns, index=pd.Index(ids, name=ID, dtype=object), copy=False)
+        data_columns[q] = pd.arrays.IntegerArray(values.astype(np.int32, copy=False), null)
+    if ID_COLUMN in frame:
+        data_columns[ID_COLUMN] = ids  # the file's own id, also where the key was derived
+    if URBAN_COLUMN in frame:
+        data_columns[URBAN_COLUMN] = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce").to_numpy(dtype="float64")
+    data = pd.DataFrame(data_columns, index=pd.Index(keys, name=ID, dtype=object), copy=False)
 
     synthetic = False
     if SYNTHETIC_COLUMN in frame:
         marker = pd.to_numeric(frame[SYNTHETIC_COLUMN], errors="coerce")
         synthetic = bool((marker == 1).all())
+    if absent and mapping is None:
+        warnings.warn(f"{name} has {len(present)} of the {len(wanted)} items; absent: "
+                      f"{compact_ids(absent, wanted.ids)}", WVSFileWarning, stacklevel=2)
+    return Survey(codebook, data, source=name, synthetic=synthetic, absent=absent, quality=report)
 
-    if absent:
-        warnings.warn(
-            f"{name} has {len(present)} of the {len(wanted)} items; absent: "
-            f"{compact_ids(absent, wanted.ids)}",
-            WVSFileWarning,
-            stacklevel=2,
-        )
-    return Survey(codebook, data, source=name, synthetic=synthetic, absent=absent)
+
+def _holds_labels(frame: dict, present: list[str]) -> bool:
+    """Whether some item column holds mostly text labels rather than codes (a first-rows look)."""
+    for q in present:
+        column = frame[q]
+        if pd.api.types.is_numeric_dtype(column.dtype):
+            continue
+        head = checks.text(column.iloc[:2000])
+        head = head[head != ""]
+        if len(head) and pd.to_numeric(head, errors="coerce").isna().mean() > 0.5:
+            return True
+    return False
+
+
+def _country_option(country: str | None, name: str) -> str:
+    code = str(country or "").strip().upper()
+    if not is_country_shaped(code):
+        raise DataError(f"--country {str(country)[:40]!r} is not a country code (ISO 3166-1 alpha-3 such as AUS)")
+    if alpha3_name(code) is None:
+        warnings.warn(f"{name}: --country {code} is not an ISO 3166-1 alpha-3 or WVS code; used as given",
+                      WVSFileWarning, stacklevel=3)
+    return code
+
+
+def _identical_rows(ids, country_codes, weights, codes, keep) -> np.ndarray:
+    candidates = checks.duplicated_ids(ids) & keep
+    if candidates.sum() < 2:
+        return np.zeros(len(ids), dtype=bool)
+    columns = {"id": ids, "country": country_codes}
+    if weights is not None:
+        columns["weight"] = weights
+    for q, (values, null) in codes.items():
+        columns[q] = np.where(null, np.iinfo(np.int64).min, values)
+    return checks.identical_rows(columns, candidates)
 
 
 def compact_ids(ids: Iterable[str], order: list[str]) -> str:
@@ -138,429 +261,14 @@ def compact_ids(ids: Iterable[str], order: list[str]) -> str:
     return ", ".join(parts)
 
 
-# --------------------------------------------------------------------------- format detection
-
-
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise DataError(f"{path}: no such file. Download the WVS-7 file from worldvaluessurvey.org "
-                        f"(or run `valuesim data synth --out FILE` for a synthetic one).")
-    if path.is_dir():
-        raise DataError(f"{path} is a directory; pass the WVS-7 data file itself")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path} is empty (0 bytes); the download or copy did not finish")
-
-
-def detect_format(path: Path) -> str:
-    """The file's format, from its first bytes when they are telling, else from its extension."""
-    with open(path, "rb") as fh:
-        head = fh.read(16)
-    if head.startswith((b"$FL2", b"$FL3")):
-        return "sav"
-    if head.startswith(b"<stata_dta>") or (len(head) > 1 and head[0] in (0x71, 0x72, 0x73) and head[1] in (1, 2)):
-        return "dta"
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    suffix = path.suffix.lower()
-    if suffix in (".zip", ".gz", ".bz2", ".xz", ".rdata", ".rds"):
-        raise DataError(f"{path}: {suffix} files are not read directly; unpack it and pass the "
-                        f".csv, .sav, .dta or .parquet file inside")
-    fmt = _EXTENSIONS.get(suffix, "csv")
-    if fmt != "csv":
-        raise DataError(f"{path} does not look like a {fmt} file (its first bytes are not a {fmt} "
-                        f"header); it may be damaged or renamed")
-    return fmt
-
-
-# --------------------------------------------------------------------------- readers
-
-
-@dataclass(frozen=True)
-class _Reader:
-    columns: Callable[[Path], list[str]]
-    # read(path, {canonical name: name in file}, question ids) -> {canonical name: column}
-    read: Callable[[Path, dict[str, str], list[str]], dict[str, pd.Series]]
-
-
-def _csv_header(path: Path) -> tuple[list[str], str]:
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 20)
-    if b"\x00" in head:
-        raise DataError(f"{path} is not a WVS-7 file: it is binary, not CSV text "
-                        f"(expected .csv, .sav, .dta or .parquet)")
-    text = head.decode("utf-8-sig", errors="replace")
-    line = text.splitlines()[0] if text else ""
-    counts = {sep: line.count(sep) for sep in (",", ";", "\t")}
-    sep = max(counts, key=counts.get)
-    if counts[sep] == 0:
-        sep = ","
-    header = next(csv.reader([line], delimiter=sep), [])
-    return [h.strip() for h in header], sep
-
-
-def _csv_columns(path: Path) -> list[str]:
-    return _csv_header(path)[0]
-
-
-def _csv_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[str, pd.Series]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    header, sep = _csv_header(path)
-    types = {names[q]: pa.int32() for q in questions}  # the largest WVS code is 909039
-    types[names[ID_COLUMN]] = pa.string()
-    types[names[COUNTRY_COLUMN]] = pa.string()
-    if WEIGHT_COLUMN in names:
-        types[names[WEIGHT_COLUMN]] = pa.float64()
-    if SYNTHETIC_COLUMN in names:
-        types[names[SYNTHETIC_COLUMN]] = pa.string()
-    bad_rows: list = []
-
-    def on_invalid(row):
-        bad_rows.append(row)
-        return "skip"
-
-    def read(column_types):
-        return pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(delimiter=sep, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=list(names.values()), column_types=column_types,
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )
-
-    try:
-        table = read(types)
-    except pa.ArrowInvalid as exc:
-        if "conversion error" not in str(exc):
-            raise DataError(f"{path} could not be parsed as CSV ({_first_line(exc)}); is it the WVS-7 csv file?") from None
-        # A cell that is not a plain integer: read everything as text and let the common
-        # checks find the exact column and row (also accepts "1.0"-style integers).
-        bad_rows.clear()
-        table = read({col: pa.string() for col in names.values()})
-    if bad_rows:
-        raise _bad_row_error(path, sep, len(header))
-    return _arrow_columns(table, names)
-
-
-def _arrow_columns(table, names: dict[str, str]) -> dict[str, pd.Series]:
-    # Column by column, complete integer columns straight to numpy: no consolidation of ~300
-    # columns into one pandas block (slow at 97k rows).
-    import pyarrow as pa
-
-    out = {}
-    for canonical, actual in names.items():
-        column = table.column(actual)
-        if pa.types.is_integer(column.type) and column.null_count == 0:
-            out[canonical] = pd.Series(column.to_numpy(), copy=False)
-        else:
-            out[canonical] = column.to_pandas()
-    return out
-
-
-def _pandas_columns(frame: pd.DataFrame, names: dict[str, str]) -> dict[str, pd.Series]:
-    return {canonical: frame[actual] for canonical, actual in names.items()}
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _bad_row_error(path: Path, sep: str, n_fields: int) -> DataError:
-    """Find the first row whose field count differs from the header's (slow path, errors only)."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        rows = csv.reader(fh, delimiter=sep)
-        next(rows, None)
-        first = None
-        last_row = 0
-        for i, fields in enumerate(rows, start=1):
-            last_row = i
-            if first is None and len(fields) != n_fields and fields:
-                first = (i, len(fields))
-    if first is None:
-        return DataError(f"{path} could not be parsed: some row does not have {n_fields} fields")
-    row, got = first
-    if row == last_row and got < n_fields:
-        return DataError(
-            f"{path} is truncated: its last row (row {row}) has {got} of the {n_fields} fields "
-            f"in the header; download or copy the file again"
-        )
-    return DataError(f"{path}: row {row} has {got} fields but the header has {n_fields}; "
-                     f"the file is damaged or not a plain WVS-7 CSV")
-
-
-def _sav_columns(path: Path) -> list[str]:
-    import pyreadstat
-
-    try:
-        _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-    except Exception as exc:
-        raise DataError(f"{path} is not a readable SPSS .sav file ({_first_line(exc)})") from None
-    return list(meta.column_names)
-
-
-def _sav_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[str, pd.Series]:
-    import pyreadstat
-
-    cols = list(names.values())
-    try:
-        # user_missing=True keeps the WVS missing codes (-1 ... -5) instead of blanking them.
-        frame, _ = pyreadstat.read_sav(str(path), usecols=cols, user_missing=True, apply_value_formats=False)
-    except Exception as exc:
-        if "expected number of rows" in str(exc):
-            _, meta = pyreadstat.read_sav(str(path), metadataonly=True)
-            row = _first_unreadable_row(
-                lambda k: pyreadstat.read_sav(str(path), usecols=cols[:1], row_limit=k), meta.number_rows)
-            raise DataError(f"{path} is truncated: row {row} of the {meta.number_rows} its header "
-                            f"announces cannot be read; download or copy the file again") from None
-        raise DataError(f"{path} is not a readable SPSS .sav file ({_first_line(exc)})") from None
-    return _pandas_columns(frame, names)
-
-
-def _dta_columns(path: Path) -> list[str]:
-    try:
-        with pd.read_stata(path, iterator=True) as reader:
-            return list(reader.variable_labels())
-    except Exception as exc:
-        raise DataError(f"{path} is not a readable Stata .dta file ({_first_line(exc)})") from None
-
-
-def _dta_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[str, pd.Series]:
-    cols = list(names.values())
-    options = dict(convert_categoricals=False, convert_dates=False, convert_missing=False,
-                   preserve_dtypes=True)
-    try:
-        frame = pd.read_stata(path, columns=cols, **options)
-    except Exception as exc:
-        row = _first_unreadable_dta_row(path, cols[:1], options)
-        if row is not None:
-            raise DataError(f"{path} is truncated: its data end inside row {row}; "
-                            f"download or copy the file again") from None
-        raise DataError(f"{path} is not a readable Stata .dta file ({_first_line(exc)})") from None
-    return _pandas_columns(frame, names)
-
-
-def _first_unreadable_dta_row(path: Path, cols: list[str], options: dict) -> int | None:
-    """The first row a damaged .dta cannot deliver, or None if every row reads (slow path)."""
-    def read_rows(k: int) -> int:
-        with pd.read_stata(path, iterator=True, columns=cols, **options) as reader:
-            return len(reader.read(nrows=k))
-
-    k = 1024
-    while True:
-        try:
-            if read_rows(k) < k:
-                return None  # all rows read: the problem is elsewhere
-        except Exception:
-            break
-        k *= 2
-    return _first_unreadable_row(read_rows, k)
-
-
-def _parquet_columns(path: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    try:
-        return list(pq.ParquetFile(path).schema_arrow.names)
-    except Exception as exc:
-        raise DataError(f"{path} is not a readable Parquet file; it may be truncated or damaged "
-                        f"({_first_line(exc)})") from None
-
-
-def _parquet_read(path: Path, names: dict[str, str], questions: list[str]) -> dict[str, pd.Series]:
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path, columns=list(names.values()))
-    except Exception as exc:
-        raise DataError(f"{path}: Parquet data could not be read; the file may be truncated or "
-                        f"damaged ({_first_line(exc)})") from None
-    return _arrow_columns(table, names)
-
-
-def _first_unreadable_row(can_read: Callable[[int], object], n_rows: int) -> int:
-    """Bisection for the first row count that fails to read; returns that row (1-based)."""
-    def ok(k: int) -> bool:
-        try:
-            can_read(k)
-            return True
-        except Exception:
-            return False
-
-    lo, hi = 0, n_rows  # lo rows readable; hi rows not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
-_READERS = {
-    "csv": _Reader(_csv_columns, _csv_read),
-    "sav": _Reader(_sav_columns, _sav_read),
-    "dta": _Reader(_dta_columns, _dta_read),
-    "parquet": _Reader(_parquet_columns, _parquet_read),
-}
-
-
-# --------------------------------------------------------------------------- column checks
-
-
-def _where(name: str, column: str, row: int, ids: np.ndarray | None = None) -> str:
-    who = f" (respondent {ids[row]})" if ids is not None else ""
-    return f"{name}: column {column}, row {row + 1}{who}"
-
-
-def _integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 codes, null mask) from whatever the reader produced; non-integers are an error."""
-    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":
-        values = series.to_numpy()
-        if values.dtype.kind == "u" or values.dtype.itemsize > 4:
-            values = values.astype(np.int64)
-        return values, np.zeros(len(values), dtype=bool)
-    if pd.api.types.is_bool_dtype(series.dtype):
-        series = series.astype("Int64")
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        numbers = series.astype("float64").to_numpy()
-        bad_text = np.zeros(len(numbers), dtype=bool)
-    else:
-        text = series.astype("string").str.strip().fillna("")
-        numbers = pd.to_numeric(text.mask(text == ""), errors="coerce").astype("float64").to_numpy()
-        bad_text = (text != "").to_numpy(dtype=bool) & np.isnan(numbers)
-    null = np.isnan(numbers) & ~bad_text
-    fractional = ~null & ~bad_text & ~np.isinf(numbers) & (numbers != np.floor(np.nan_to_num(numbers)))
-    bad = bad_text | fractional | np.isinf(numbers)
-    if bad.any():
-        row = int(np.argmax(bad))
-        shown = series.iloc[row]
-        raise DataError(
-            f"{_where(name, column, row, ids)}: {shown!r} is not an integer answer code "
-            f"({int(bad.sum())} such cells in {column}); WVS codes are whole numbers, "
-            f"missing answers are -1 to -5"
-        )
-    values = np.where(null, 0, numbers)
-    too_big = np.abs(values) > np.iinfo(np.int32).max
-    if too_big.any():
-        row = int(np.argmax(too_big))
-        raise DataError(f"{_where(name, column, row, ids)}: {series.iloc[row]!r} is far outside every "
-                        f"WVS answer code ({int(too_big.sum())} such cells in {column})")
-    return values.astype(np.int64), null
-
-
-def _validate_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Question],
-                    name: str, ids: np.ndarray, strict: bool = True) -> None:
-    """Every cell must be a code of its question, or a WVS missing code (-1 ... -5)."""
-    first = None
-    n_bad = 0
-    bad_columns = []
-    for q in questions:
-        values, null = codes[q.id]
-        codes_ = q.codes
-        contiguous = bool(codes_) and len(codes_) == max(codes_) - min(codes_) + 1
-        if q.options and not contiguous:
-            allowed = np.union1d(np.array(codes_, dtype=np.int64), _MISSING_SORTED)
-            ok = np.isin(values, allowed, kind="table")  # a lookup table: codes are small ints
-        elif q.options:
-            lo, hi = min(codes_), max(codes_)
-            ok = ((values >= lo) & (values <= hi)) | ((values >= -5) & (values <= -1))
-        else:
-            lo, hi = q.valid_range or (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
-            ok = ((values >= lo) & (values <= hi)) | ((values >= -5) & (values <= -1))
-        bad = ~ok & ~null
-        count = int(bad.sum())
-        if count:
-            if not strict:
-                values = np.where(bad, int(MissingCode.MISSING), values)
-                codes[q.id] = (values, null)
-            n_bad += count
-            bad_columns.append(q.id)
-            if first is None:
-                row = int(np.argmax(bad))
-                first = (q, row, int(values[row]), count)
-    if first is None:
-        return
-    q, row, value, count = first
-    if not strict:
-        shown = ", ".join(bad_columns[:8]) + (" ..." if len(bad_columns) > 8 else "")
-        warnings.warn(
-            f"{name}: {n_bad} cells with codes unknown to the question bank were loaded as missing "
-            f"(-5), in {shown}; the first is {q.id} row {row + 1} (respondent {ids[row]}): {value}",
-            WVSFileWarning, stacklevel=3)
-        return
-    others = ""
-    if len(bad_columns) > 1:
-        shown = ", ".join(bad_columns[:5]) + (" ..." if len(bad_columns) > 5 else "")
-        others = f"; {n_bad} invalid cells in {len(bad_columns)} columns ({shown})"
-    raise DataError(
-        f"{_where(name, q.id, row, ids)}: code {value} is out of range for {q.id} "
-        f"(valid: {_describe_codes(q)}; missing: -1 to -5); {count} such cells in {q.id}{others}. "
-        f"Is this the WVS wave 7 file? (load_wvs7(..., strict=False) loads such cells as missing)"
-    )
-
-
-def _describe_codes(q: Question) -> str:
-    codes = q.codes
-    if not codes:
-        return "none"
-    if q.options and len(codes) > 12:
-        return f"{len(codes)} codes from {min(codes)} to {max(codes)}"
-    if list(codes) == list(range(min(codes), max(codes) + 1)):
-        return f"{min(codes)} to {max(codes)}"
-    return ", ".join(map(str, codes))
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Stripped text with "" for empty cells (vectorised; ids and country codes)."""
-    return series.astype("string").str.strip().fillna("")
-
-
-def _respondent_ids(series: pd.Series, name: str) -> np.ndarray:
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        numbers = series.astype("float64").to_numpy()
-        if np.isnan(numbers).any():
-            row = int(np.argmax(np.isnan(numbers)))
-            raise DataError(f"{_where(name, ID_COLUMN, row)}: respondent id is empty")
-        if (numbers == np.floor(numbers)).all():
-            series = pd.Series(numbers.astype(np.int64))
-    text = _text(series)
-    empty = (text == "").to_numpy(dtype=bool)
-    if empty.any():
-        row = int(np.argmax(empty))
-        raise DataError(f"{_where(name, ID_COLUMN, row)}: respondent id is empty")
-    ids = text.to_numpy(dtype=object)
-    dup = pd.Index(ids).duplicated()
-    if dup.any():
-        row = int(np.argmax(dup))
-        first = int(np.argmax(ids == ids[row]))
-        raise DataError(
-            f"{_where(name, ID_COLUMN, row)}: respondent id {ids[row]} appears again (first at row "
-            f"{first + 1}); {int(dup.sum())} duplicate ids. Respondent ids must be unique."
-        )
-    return ids
-
-
-def _countries(series: pd.Series, name: str) -> np.ndarray:
-    values = _text(series)
-    empty = (values == "").to_numpy(dtype=bool)
-    if empty.any():
-        row = int(np.argmax(empty))
-        raise DataError(f"{_where(name, COUNTRY_COLUMN, row)}: country code is empty")
-    return values.to_numpy(dtype=object)
-
-
-def _weights(series: pd.Series, name: str, ids: np.ndarray) -> np.ndarray:
-    numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-    bad = np.isnan(numbers) | (numbers < 0) | np.isinf(numbers)
-    if bad.any():
-        row = int(np.argmax(bad))
-        raise DataError(f"{_where(name, WEIGHT_COLUMN, row, ids)}: weight {series.iloc[row]!r} is not a "
-                        f"non-negative number ({int(bad.sum())} such rows)")
-    return numbers
-
-
-__all__ = ["load_wvs7", "compact_ids", "detect_format", "WVSFileWarning", "ID_COLUMN", "COUNTRY_COLUMN",
-           "WEIGHT_COLUMN", "SYNTHETIC_COLUMN", "FORMATS"]
+__all__ = [
+    "COUNTRY_COLUMN",
+    "FORMATS",
+    "ID_COLUMN",
+    "SYNTHETIC_COLUMN",
+    "WEIGHT_COLUMN",
+    "WVSFileWarning",
+    "compact_ids",
+    "detect_format",
+    "load_wvs7",
+]

@@ -1,0 +1,149 @@
+"""Bad inputs a probe found (issue 10 item 7), each ending in a warning or one clear line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from valuesim.errors import DataError
+from valuesim.survey.synthetic import generate
+from valuesim.survey.synthetic.quirks import labelled_export
+from valuesim.survey.wvs7.bank import load_codebook
+from valuesim.survey.wvs7.importer import WVSFileWarning, load_wvs7
+
+CLI = [sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())"]
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return generate(respondents=120, countries=3, seed=5)
+
+
+def load_recording(path, **options):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        survey = load_wvs7(path, **options)
+    return survey, [str(w.message) for w in caught]
+
+
+def test_latin1_csv_loads_with_a_warning(tmp_path, frame):
+    f = frame.copy()
+    f.insert(5, "N_TOWN", ["Zürich", "Córdoba", "Malmö"] * 40)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(f.to_csv(index=False).encode("latin-1"))
+    survey, messages = load_recording(path)
+    assert len(survey) == len(f)
+    assert any("is not UTF-8" in m and "cp1252" in m for m in messages)
+    assert survey.quality.encoding == "cp1252"
+
+
+def test_cp1252_labelled_export_with_a_late_non_utf8_byte(tmp_path, frame):
+    export = labelled_export(frame, load_codebook())
+    # the header is plain ASCII; the first non-UTF-8 byte comes late, in a cell the import uses
+    export.columns = [c.replace("´", "'") for c in export.columns]
+    col = "Important in life: Family"
+    export[col] = export[col].astype(object)
+    export.loc[len(export) - 1, col] = "Very important"
+    export.loc[len(export) - 2, col] = "Very important´"  # a stray acute accent, as exports have
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes(export.to_csv(index=False).encode("cp1252"))
+    survey, messages = load_recording(path)
+    assert any("is not UTF-8" in m for m in messages)
+    assert survey.data["Q1"].iloc[-1] == 1 and survey.data["Q1"].iloc[-2] == 1  # "´" is punctuation
+
+
+def test_non_utf8_csv_through_the_cli_is_not_a_traceback(tmp_path, frame):
+    f = frame.copy()
+    f.insert(5, "N_TOWN", ["Zürich"] * len(f))
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(f.to_csv(index=False).encode("latin-1"))
+    run = subprocess.run(CLI + ["data", "inspect", str(path)], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0 and "Traceback" not in run.stderr
+    assert "not UTF-8" in run.stderr and "encoding: read as cp1252" in run.stdout
+
+
+def test_duplicate_column_names(tmp_path, frame):
+    path = tmp_path / "dup.csv"
+    text = frame.to_csv(index=False).splitlines()
+    header = text[0].split(",")
+    path.write_text("\n".join([",".join(header + ["Q1"])] + [r + ",1" for r in text[1:]]) + "\n")
+    with pytest.raises(DataError, match="column Q1 appears 2 times in the header") as info:
+        load_wvs7(path)
+    assert "\n" not in str(info.value)
+    # a repeated column valuesim does not use is only reported
+    path.write_text("\n".join([",".join(header + ["S018", "S018"])] + [r + ",1,2" for r in text[1:]]) + "\n")
+    survey, _ = load_recording(path)
+    assert survey.quality.duplicate_columns == ["S018"] and len(survey) == len(frame)
+
+
+@pytest.mark.parametrize("bad", ["<script>alert(1)</script>", "../../x", '=HYPERLINK("http://x","y")'])
+def test_country_values_that_are_not_codes_are_refused(tmp_path, frame, bad):
+    f = frame.copy()
+    f.loc[7, "B_COUNTRY_ALPHA"] = bad
+    path = tmp_path / "country.csv"
+    f.to_csv(path, index=False)
+    with pytest.raises(DataError, match="row 8") as info:
+        load_wvs7(path)
+    message = str(info.value)
+    assert "is not a country code" in message and "\n" not in message
+
+
+def test_unknown_but_code_like_country_is_kept_with_a_warning(tmp_path, frame):
+    f = frame.copy()
+    f.loc[:9, "B_COUNTRY_ALPHA"] = "XYZ"
+    f.loc[10:19, "B_COUNTRY_ALPHA"] = "NIR"  # a WVS code, not ISO: no warning
+    path = tmp_path / "country.csv"
+    f.to_csv(path, index=False)
+    survey, messages = load_recording(path)
+    assert survey.quality.unknown_countries == {"XYZ": 10}
+    assert sum("not ISO 3166-1 alpha-3" in m for m in messages) == 1
+
+
+def test_negative_weight_is_printed_as_a_number(tmp_path, frame):
+    f = frame.copy()
+    f.loc[3, "W_WEIGHT"] = -1.5
+    path = tmp_path / "weight.parquet"
+    f.to_parquet(path, index=False)
+    with pytest.raises(DataError) as info:
+        load_wvs7(path)
+    assert "weight -1.5 is not" in str(info.value) and "np." not in str(info.value)
+
+
+def test_strict_cli_refuses_and_default_cli_warns(tmp_path, frame):
+    f = frame.copy()
+    f.loc[4, "Q46"] = 8
+    path = tmp_path / "bad.csv"
+    f.to_csv(path, index=False)
+    ok = subprocess.run(CLI + ["data", "inspect", str(path), "--json"], capture_output=True, text=True, timeout=120, check=False)
+    assert ok.returncode == 0 and "Q46 has 1 cells" in ok.stderr
+    import json
+
+    quality = json.loads(ok.stdout)["quality"]
+    assert quality["unknown_codes"] == {"Q46": {"8": 1}}
+    strict = subprocess.run(CLI + ["data", "inspect", str(path), "--strict"], capture_output=True, text=True, timeout=120, check=False)
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1 and "column Q46, row 5" in strict.stderr
+
+
+def test_warning_class_is_exported():
+    assert issubclass(WVSFileWarning, UserWarning)
+
+
+def test_non_utf8_byte_after_the_first_megabyte_in_a_used_column(tmp_path):
+    """The header sample is clean; pyarrow meets the byte late, in an item column of labels."""
+    f = generate(respondents=2500, countries=3, seed=5)
+    labels = {1: "Very important", 2: "Rather important", 3: "Not very important", 4: "Not at all important",
+              -1: "Don't know", -2: "No answer", -4: "Not asked", -5: "Missing"}
+    codes = f["Q1"].copy()
+    f["Q1"] = f["Q1"].map(labels)
+    f.loc[len(f) - 1, "Q1"] = "Very important´"
+    path = tmp_path / "late.csv"
+    path.write_bytes(f.to_csv(index=False).encode("cp1252"))
+    assert path.stat().st_size > 1 << 20 and path.read_bytes().index(b"\xb4") > 1 << 20
+    survey, messages = load_recording(path)
+    assert sum("is not UTF-8" in m for m in messages) == 1 and survey.quality.encoding == "cp1252"
+    expected = codes.to_numpy().copy()
+    expected[-1] = 1
+    assert (survey.data["Q1"].astype("int64").to_numpy() == expected).all()
