@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Callable, Mapping, Sequence
 
 from ..errors import ModelError
+from .base import ANSWER_PREFIX, TokenLogprob
 
 # A function giving the next-token distribution {token text: logprob} after an answer text
 # already written (e.g. "" right after "Answer: ", or "1"); None when it cannot be known.
@@ -126,3 +127,46 @@ def vote_distribution(texts: Sequence[str], codes: Sequence[str]) -> dict[str, f
             f"{', '.join(map(str, codes))}); first reply: {shown!r}"
         )
     return {str(c): votes.get(str(c), 0) / n for c in codes}
+
+
+_LEAD_CHARS = re.compile(r"[\s*#>\[(\"']")
+
+
+def answer_position(tokens: Sequence[TokenLogprob], codes: Sequence[str], prefix: str = ANSWER_PREFIX) -> int | None:
+    """Index of the written token where the answer code starts: the first token after
+    "Answer:" (markdown allowed) or at the very start of the reply whose text could begin a
+    code. None when the reply never writes an answer code there."""
+    label = prefix.strip().rstrip(":") or "Answer"
+    lead = re.compile(re.escape(label) + r"\W*$", re.IGNORECASE)
+    before = ""
+    for i, item in enumerate(tokens):
+        stripped = item.token.lstrip()
+        if stripped and any(code.startswith(stripped[:1]) for code in codes):
+            if lead.search(before) or not _LEAD_CHARS.sub("", before):
+                return i
+        before += item.token
+    return None
+
+
+def probs_from_written(tokens: Sequence[TokenLogprob], codes: Sequence[str], prefix: str = ANSWER_PREFIX) -> dict[str, float]:
+    """Code probabilities from the logprobs of a written reply such as ``Answer: 10``.
+
+    Scores codes from the alternatives at the answer position; multi-token codes follow the
+    written path (the alternatives after "1" are known only where the reply wrote "1"; off the
+    path a code counts as complete, exact for tokenizers that write codes as one token).
+    Returns {} when the reply's logprobs do not cover an answer position."""
+    codes = [str(c) for c in codes]
+    start = answer_position(tokens, codes, prefix)
+    if start is None:
+        return {}
+    positions: dict[str, int] = {}
+    written = ""
+    for j in range(start, len(tokens)):
+        positions[written] = j
+        written = (written + tokens[j].token).lstrip() if not written else written + tokens[j].token
+
+    def next_tokens(text: str) -> dict[str, float] | None:
+        j = positions.get(text)
+        return None if j is None else tokens[j].alternatives()
+
+    return score_codes(tokens[start].alternatives(), next_tokens, codes)
