@@ -105,6 +105,22 @@ class FakeServer:
                 self.send(handler, 200, json.dumps(chat_body("Answer: 2")).encode())
             except (BrokenPipeError, ConnectionResetError):
                 pass
+        elif kind == "call":  # step[1](body) -> (status, payload dict)
+            status, payload = step[1](body)
+            self.send(handler, status, json.dumps(payload).encode())
+        elif kind == "trickle":  # headers at once, then the body one byte every step[1] seconds
+            payload = json.dumps(chat_body("Answer: 2")).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            try:
+                for i in range(len(payload)):
+                    handler.wfile.write(payload[i:i + 1])
+                    handler.wfile.flush()
+                    time.sleep(step[1])
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif kind == "garbage":
             self.send(handler, 200, b"<html>this is not json", ctype="text/html")
         elif kind == "truncated":

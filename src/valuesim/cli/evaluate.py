@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
+
+from ..llm.secrets import scrub_argv
 
 DEFAULT_METHODS = "country-marginal,knn,regression"
 
@@ -139,7 +140,7 @@ def run_eval(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
         base_url=args.base_url,
-        command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
+        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
     )
     print(result.summary())
     if args.report:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import textwrap
+
+from ..llm.secrets import scrub_argv
 
 
 def register(sub) -> None:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         calibration_questions=args.calibration_questions,
         workers=workers,
         progress=not args.no_progress,
-        command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
+        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
         base_url=args.base_url,
     )
     print(result.text_summary())

@@ -17,6 +17,8 @@ MASK = "***"
 _PATTERNS = [
     # scheme://user:password@host  ->  scheme://***@host
     (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@'\"]+@"), r"\1" + MASK + "@"),
+    # a bare user:password@host (no scheme)
+    (re.compile(r"(?<![\w/])[\w.\-~%+]+:[^\s/@:'\"]+@(?=[\w\-]+[.:\w])"), MASK + "@"),
     # Authorization header values, in any quoting
     (re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}"), r"\1\2" + MASK),
     # Basic base64(user:password): only values that look encoded, so "basic information" stays

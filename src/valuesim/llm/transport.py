@@ -81,6 +81,7 @@ class Transport:
         self._key = key or ""
         self.model = model
         self.replicas = [Replica(u, public_url(u)) for u in urls]
+        self._secrets = [self._key] + [p for u in urls for p in [urlsplit(u).password] if p]
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))
         self.backoff_base = backoff_base
@@ -162,7 +163,7 @@ class Transport:
                 retryable, message, status = self._classify(exc, rep.where)
                 if not retryable or attempt >= max_retries:
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                    raise RequestError(scrub(message, self._key) + tries, attempt + 1, status) from None
+                    raise RequestError(scrub(message, *self._secrets) + tries, attempt + 1, status) from None
                 attempt += 1
                 if attempt % n == 0:  # every replica failed in this round: wait before the next
                     delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt // n - 1)))
