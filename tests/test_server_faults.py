@@ -249,3 +249,25 @@ def test_key_and_password_never_reach_run_files_caches_or_reports(serve, tmp_pat
     for blob in blobs:  # ... and written nowhere
         for secret in (SECRET.encode(), b"hunter2", b"Ym9iOmh1bnRlcjI"):
             assert secret not in blob
+
+
+def test_rag_embeds_through_the_chat_models_server_cache_and_accounting(serve, person, codebook, tmp_path):
+    import hashlib
+
+    def reply(body):
+        if "input" in body:  # /v1/embeddings
+            vectors = [[b / 255 for b in hashlib.sha256(t.encode()).digest()[:8]] for t in body["input"]]
+            return 200, {"object": "list", "model": body["model"], "usage": {"prompt_tokens": 5, "total_tokens": 5},
+                         "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]}
+        return method_reply(body)
+
+    server = serve(("call", reply))
+    model = managed(server, tmp_path)
+    prediction = get_method("rag", model, embedder="openai:fake-embed").predict(person, codebook["Q46"])
+    assert not prediction.failed and prediction.trace["context"]["embedder"] == "openai:fake-embed"
+    embeds = [r for r in server.requests if "input" in r]
+    assert len(embeds) == 1 and embeds[0]["model"] == "fake-embed"
+    assert model.accounting.requests == 2 == len(server.requests)  # embeddings + the answer
+    again = managed(server, tmp_path)
+    get_method("rag", again, embedder="openai:fake-embed").predict(person, codebook["Q46"])
+    assert len(server.requests) == 2 and again.accounting.requests == 0  # all from the cache

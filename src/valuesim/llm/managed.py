@@ -157,7 +157,7 @@ class ManagedModel(ModelAPI):
         """Embeddings through the backend, one cache entry per text, counted like any call."""
         texts = [str(t) for t in texts]
         out: list = [None] * len(texts)
-        keys = [cache_key(kind="embed", model=self.identity(), embed_model=model, text=t) if self.cache else None
+        keys = [cache_key(kind="embed", model=self.identity(), embed_model=model, text=t) if self.cache is not None else None
                 for t in texts]
         missing = []
         for i, key in enumerate(keys):
