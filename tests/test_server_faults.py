@@ -271,3 +271,21 @@ def test_rag_embeds_through_the_chat_models_server_cache_and_accounting(serve, p
     again = managed(server, tmp_path)
     get_method("rag", again, embedder="openai:fake-embed").predict(person, codebook["Q46"])
     assert len(server.requests) == 2 and again.accounting.requests == 0  # all from the cache
+
+
+@pytest.mark.parametrize("method", ["full-info", "valuesim"])
+def test_prompts_of_one_person_share_their_context_prefix_and_cached_tokens_are_kept(serve, person, codebook, method):
+    server = serve(("call", method_reply))
+    model = managed(server)
+    sim = get_method(method, model)
+    preds = [sim.predict(person, codebook[q]) for q in ("Q46", "Q47")]
+    context = preds[0].trace["context"]["text"]  # the profile, or the backstory
+    prompts = [r["messages"][-1]["content"] for r in chat_requests(server)]
+    with_context = [p for p in prompts if context in p and "writer of background stories" not in p]
+    assert len(with_context) == (2 if method == "full-info" else 6)  # answers, or 3 modules x 2 questions
+    end = with_context[0].index(context) + len(context)
+    assert len({p[:end] for p in with_context}) == 1  # byte-identical up to the end of the context
+    for p in preds:
+        for turn in p.trace["modules"].values():
+            assert turn["usage"]["cached_tokens"] == 8  # the server's prompt_tokens_details, per request
+    assert model.accounting.cached_tokens == 8 * len(chat_requests(server))

@@ -50,7 +50,8 @@ def register(sub) -> None:
                    help="questions to fit the calibration on (default Q2,Q71,Q131,Q199; never evaluated)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
-    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--base-url", action="append", default=None, metavar="URL",
+                   help="OpenAI-compatible server URL (openai:MODEL); repeat or comma-separate for replicas")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
     p.add_argument("--seed", type=int, default=0, help="seed for the half split and the persona draw (default 0)")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
