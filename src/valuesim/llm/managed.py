@@ -176,7 +176,7 @@ class ManagedModel(ModelAPI):
                 self.accounting.record_failure(time.perf_counter() - start, getattr(exc, "attempts", 1))
                 raise
             self.accounting.record_call(usage, time.perf_counter() - start, attempts)
-            for i, vector in zip(missing, vectors):
+            for i, vector in zip(missing, vectors, strict=True):
                 out[i] = list(vector)
                 if keys[i]:
                     self.cache.put(keys[i], "embed", self.spec, {"vector": out[i]})
