@@ -132,10 +132,12 @@ class Transport:
         loop.call_soon_threadsafe(loop.stop)
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
-        try:
-            self.close()
-        except Exception:
-            pass
+        loop = self._loop
+        if loop is not None:  # never wait here: the collector may run on the loop thread itself
+            try:
+                loop.call_soon_threadsafe(loop.stop)
+            except RuntimeError:
+                pass
 
     # -- one request, retried ------------------------------------------------------------
     def send(self, send: Callable[[Any], Any], check: Callable[[Any], None] | None = None,
