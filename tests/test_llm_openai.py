@@ -105,6 +105,22 @@ class FakeServer:
                 self.send(handler, 200, json.dumps(chat_body("Answer: 2")).encode())
             except (BrokenPipeError, ConnectionResetError):
                 pass
+        elif kind == "call":  # step[1](body) -> (status, payload dict)
+            status, payload = step[1](body)
+            self.send(handler, status, json.dumps(payload).encode())
+        elif kind == "trickle":  # headers at once, then the body one byte every step[1] seconds
+            payload = json.dumps(chat_body("Answer: 2")).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            try:
+                for i in range(len(payload)):
+                    handler.wfile.write(payload[i:i + 1])
+                    handler.wfile.flush()
+                    time.sleep(step[1])
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif kind == "garbage":
             self.send(handler, 200, b"<html>this is not json", ctype="text/html")
         elif kind == "truncated":
@@ -124,8 +140,8 @@ class FakeServer:
         self.thread.join(timeout=5)
 
 
-@pytest.fixture
-def serve(monkeypatch):
+def serving(monkeypatch):
+    """Body of the ``serve`` fixture (other test files build theirs from it)."""
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     servers = []
 
@@ -137,6 +153,11 @@ def serve(monkeypatch):
     yield start
     for s in servers:
         s.close()
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    yield from serving(monkeypatch)
 
 
 def backend(server, **kw) -> OpenAIModel:
@@ -192,7 +213,7 @@ def test_slow_answer_times_out_and_is_retried(serve):
 
 def test_garbage_and_truncated_replies_end_in_a_clear_error(serve):
     server = serve(("garbage",), ("truncated",), ("garbage",))
-    with pytest.raises(ModelError, match="not a valid chat completion|cannot reach"):
+    with pytest.raises(ModelError, match="not a valid API reply|cannot reach"):
         backend(server, max_retries=2).complete(USER)
     assert len(server.requests) == 3
 
@@ -245,23 +266,28 @@ def test_option_distribution_from_logprobs_multi_digit(serve):
     assert server.requests[0]["logprobs"] is True and server.requests[0]["top_logprobs"] == 20
 
 
-def test_without_logprobs_falls_back_to_sampling_and_says_so(serve):
-    replies = iter(["Answer: 2", "Answer: 2", "I think... Answer: 3", "Answer: 2"] * 3)
-    server = serve(("good", lambda body: "Answer: 2"), *[("good", r) for r in list(replies)[:4]])
+def test_without_logprobs_one_hot_by_default_and_sampling_only_when_asked(serve):
+    server = serve(("good", "Answer: 2"))
     model = backend(server)
+    dist = model.option_distribution(USER, ["1", "2", "3", "4"])
+    assert dist.method == "parsed" and dist.probs == {"1": 0.0, "2": 1.0, "3": 0.0, "4": 0.0}
+    assert len(server.requests) == 1 and model.supports_logprobs  # decided per reply, no switch
+    replies = ["Answer: 2", "Answer: 2", "I think... Answer: 3", "Answer: 2"]
+    server2 = serve(("good", "Answer: 2"), *[("good", r) for r in replies])
+    model = backend(server2)
     dist = model.option_distribution(USER, ["1", "2", "3", "4"], samples=4)
     assert dist.method == "sampling"
     assert dist.probs == {"1": 0.0, "2": 0.75, "3": 0.25, "4": 0.0}
-    assert len(dist.samples) == 4 and not model.supports_logprobs
-    temps = [r["temperature"] for r in server.requests[1:]]
-    seeds = {r["seed"] for r in server.requests[1:]}
+    assert len(dist.samples) == 4 and dist.attempts == 5
+    temps = [r["temperature"] for r in server2.requests[1:]]
+    seeds = {r["seed"] for r in server2.requests[1:]}
     assert temps == [1.0] * 4 and len(seeds) == 4  # distinct seeds: samples are not collapsed
 
 
 def test_unparsable_sampled_answers_are_one_clear_error(serve):
     server = serve(("good", "I would rather not say."))
     with pytest.raises(ModelError, match="no parsable answer among 3 sampled replies"):
-        backend(server, logprobs=False).option_distribution(USER, ["1", "2"], samples=3)
+        backend(server).option_distribution(USER, ["1", "2"], samples=3)
 
 
 def test_concurrency_is_bounded(serve):

@@ -90,3 +90,22 @@ def test_vote_distribution_counts_parsable_answers_only():
     assert probs["10"] == pytest.approx(2 / 3) and probs["1"] == pytest.approx(1 / 3)
     with pytest.raises(ModelError, match="no parsable answer"):
         vote_distribution(["???", "hmm"], CODES_10)
+
+
+def test_distribution_read_where_a_free_reply_writes_its_code():
+    import math
+
+    from valuesim.llm.base import TokenLogprob
+    from valuesim.llm.options import answer_position, probs_from_written
+
+    def tok(t, alts):
+        return TokenLogprob(t, math.log(alts.get(t, 1e-9)), {k: math.log(v) for k, v in alts.items()})
+
+    reply = [tok("The", {"The": 1.0}), tok(" answer", {" answer": 1.0}), tok(" is", {" is": 1.0}),
+             tok(" 1", {" 1": 0.5, " 2": 0.3, " 4": 0.2}), tok(".", {".": 1.0}), tok(" Very", {" Very": 1.0})]
+    assert answer_position(reply, ["1", "2", "3", "4"]) == 3
+    probs = probs_from_written(reply, ["1", "2", "3", "4"])
+    assert probs["1"] == 0.5 and probs["2"] == 0.3 and probs["3"] == 0.0
+    # a code glued inside a token ("is1") has no alternatives that are codes: not covered
+    glued = [tok("It", {"It": 1.0}), tok(" is1", {" is1": 1.0})]
+    assert probs_from_written(glued, ["1", "2"]) == {}

@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from ..errors import ValuesimError
+from ..llm.secrets import scrub
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
-        print(f"valuesim: error: {exc}", file=sys.stderr)
+        print(f"valuesim: error: {scrub(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("valuesim: interrupted; everything computed so far is saved.", file=sys.stderr)

@@ -14,7 +14,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--respondent", required=True, metavar="ID", help="respondent id (D_INTERVIEW)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="model: local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
-    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--base-url", action="append", default=None, metavar="URL",
+                   help="OpenAI-compatible server URL (openai:MODEL); repeat or comma-separate for replicas")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the LLM response cache")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
+
+from ..llm.secrets import scrub_argv
 
 DEFAULT_METHODS = "country-marginal,knn,regression"
 
@@ -43,7 +44,8 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, metavar="K", help="folds over items (default 5)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="model for LLM methods: local, local:smollm2-135m, local:/x.gguf, openai:MODEL (default local)")
-    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--base-url", action="append", default=None, metavar="URL",
+                   help="OpenAI-compatible server URL (openai:MODEL); repeat or comma-separate for replicas")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
     p.add_argument("--curve", action="store_true",
                    help="also run the profile-size curve: the first fold's targets (fold 0) with 0, 25, 50, 100, 150 and all profile items")
@@ -144,7 +146,7 @@ def run_eval(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
         base_url=args.base_url,
-        command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
+        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
     )
     print(result.summary())
     if args.report:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import textwrap
+
+from ..llm.secrets import scrub_argv
 
 
 def register(sub) -> None:
@@ -49,7 +50,8 @@ def register(sub) -> None:
                    help="questions to fit the calibration on (default Q2,Q71,Q131,Q199; never evaluated)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
-    p.add_argument("--base-url", default=None, metavar="URL", help="OpenAI-compatible server URL (openai:MODEL)")
+    p.add_argument("--base-url", action="append", default=None, metavar="URL",
+                   help="OpenAI-compatible server URL (openai:MODEL); repeat or comma-separate for replicas")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
     p.add_argument("--seed", type=int, default=0, help="seed for the half split and the persona draw (default 0)")
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         calibration_questions=args.calibration_questions,
         workers=workers,
         progress=not args.no_progress,
-        command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
+        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
         base_url=args.base_url,
     )
     print(result.text_summary())

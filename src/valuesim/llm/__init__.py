@@ -8,22 +8,24 @@
     print(model.accounting.summary())
 
 Model specs: ``scripted``, ``local``, ``local:smollm2-135m``, ``local:/path/model.gguf``,
-``openai:MODEL`` (server from ``base_url`` or $OPENAI_BASE_URL; key from $OPENAI_API_KEY or
-$VALUESIM_API_KEY only). This layer knows nothing about surveys.
+``openai:MODEL`` (server from ``base_url`` or $OPENAI_BASE_URL, several replicas as a list or
+comma list; key from $OPENAI_API_KEY or $VALUESIM_API_KEY only). Backends are registered by
+name (``register_backend``) and all speak ``ModelAPI``. This layer knows nothing about surveys.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import ConfigError
 from .accounting import Accounting, Prices
-from .base import ANSWER_PREFIX, ChatModel, Completion, Message, OptionDistribution, Usage
+from .base import ANSWER_PREFIX, ChatModel, Completion, Message, ModelAPI, OptionDistribution, TokenLogprob, Usage
 from .cache import ResponseCache, cache_key, default_cache_path, valuesim_home
 from .managed import ManagedModel
-from .options import parse_answer, score_codes, vote_distribution
+from .options import parse_answer, probs_from_written, score_codes, vote_distribution
+from .secrets import scrub
 from .scripted import ScriptedCall, ScriptedModel, hashed_options
 
 DEFAULT_CACHE: Any = "default"  # sentinel: $VALUESIM_HOME/cache.sqlite for real backends
@@ -39,54 +41,97 @@ def _scripted_reply(messages: list) -> str:
     return f"Answer: {n}\nA scripted reply: no language model was used."
 
 
-def default_concurrency(spec: str) -> int:
-    """Requests to keep in flight: a model server answers many at once, the in-process
-    engine runs one prompt at a time (parallel requests would only queue and compete for cores)."""
-    return 8 if (spec or "").strip().startswith("openai") else 1
+# --- backends, registered by name -----------------------------------------------------------------
+
+BackendFactory = Callable[..., ModelAPI]
+BACKENDS: dict[str, tuple[BackendFactory, int]] = {}
+
+
+def register_backend(name: str, concurrency: int = 1) -> Callable[[BackendFactory], BackendFactory]:
+    """Register ``factory(arg, *, base_url, concurrency, timeout, max_retries)`` for specs
+    ``NAME`` and ``NAME:ARG``; ``concurrency`` is how many requests are worth keeping in flight."""
+
+    def add(factory: BackendFactory) -> BackendFactory:
+        BACKENDS[name] = (factory, concurrency)
+        return factory
+
+    return add
+
+
+@register_backend("scripted")
+def _scripted(arg: str, **_: Any) -> ModelAPI:
+    return ScriptedModel(default=_scripted_reply, options=hashed_options, spec="scripted")
+
+
+@register_backend("local")
+def _local(arg: str, **_: Any) -> ModelAPI:
+    from .local import LocalModel
+
+    return LocalModel.from_spec(arg)
+
+
+SERVER_CONCURRENCY = 8
+
+
+@register_backend("openai", concurrency=SERVER_CONCURRENCY)
+def _openai(arg: str, *, base_url=None, concurrency=None, timeout=120.0, max_retries=6) -> ModelAPI:
+    from .openai_backend import OpenAIModel
+
+    model = arg or os.environ.get("VALUESIM_OPENAI_MODEL") or os.environ.get("OPENAI_MODEL")
+    if not model:
+        raise ConfigError("the openai backend needs a model: use 'openai:MODEL' or set $OPENAI_MODEL")
+    return OpenAIModel(model, base_url=base_url, concurrency=concurrency, timeout=timeout, max_retries=max_retries)
+
+
+def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:
+    name, _, arg = (spec or "local").strip().partition(":")
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown model spec {spec!r}; use one of {SPEC_FORMS}")
+    factory, concurrency = BACKENDS[name]
+    return name, arg, factory, concurrency
+
+
+def default_concurrency(spec: "str | ModelAPI | None") -> int:
+    """The one default for requests to keep in flight: what the backend declares (a model
+    server answers many at once: 8; the in-process engine runs one prompt at a time: 1)."""
+    if isinstance(spec, ModelAPI):
+        return spec.default_concurrency
+    try:
+        return _lookup(spec or "local")[3]
+    except ConfigError:
+        return 1
 
 
 def make_backend(
     spec: str,
     *,
-    base_url: str | None = None,
-    concurrency: int = 4,
+    base_url: "str | list[str] | None" = None,
+    concurrency: int | None = None,
     timeout: float = 120.0,
     max_retries: int = 6,
-) -> ChatModel:
-    """The raw backend for a model spec (no cache, no accounting)."""
-    spec = (spec or "local").strip()
-    name, _, arg = spec.partition(":")
-    if name == "scripted":
-        return ScriptedModel(default=_scripted_reply, options=hashed_options, spec="scripted")
-    if name == "local":
-        from .local import LocalModel
-
-        return LocalModel.from_spec(arg)
-    if name == "openai":
-        from .openai_backend import OpenAIModel
-
-        model = arg or os.environ.get("VALUESIM_OPENAI_MODEL") or os.environ.get("OPENAI_MODEL")
-        if not model:
-            raise ConfigError("the openai backend needs a model: use 'openai:MODEL' or set $OPENAI_MODEL")
-        return OpenAIModel(model, base_url=base_url, concurrency=concurrency, timeout=timeout,
-                           max_retries=max_retries)
-    raise ConfigError(f"unknown model spec {spec!r}; use one of {SPEC_FORMS}")
+) -> ModelAPI:
+    """The raw backend for a model spec (no cache, no accounting). ``base_url`` may name
+    several replicas (a list or a comma list); ``concurrency`` None = the backend's default."""
+    _, arg, factory, _ = _lookup(spec)
+    return factory(arg, base_url=base_url, concurrency=concurrency, timeout=timeout, max_retries=max_retries)
 
 
 def get_model(
-    spec: "str | ChatModel" = "local",
+    spec: "str | ModelAPI" = "local",
     *,
-    base_url: str | None = None,
+    base_url: "str | list[str] | None" = None,
     cache: "str | Path | None | bool" = DEFAULT_CACHE,
-    concurrency: int = 4,
+    concurrency: int | None = None,
     timeout: float = 120.0,
     prices: "Prices | dict | str | None" = None,
     max_retries: int = 6,
 ) -> ManagedModel:
     """A ready model: the backend for ``spec`` behind the response cache and run accounting.
 
-    ``spec`` may also be a ChatModel object (e.g. a ScriptedModel) to give it accounting; a
-    ManagedModel is returned unchanged.
+    ``spec`` may also be a ModelAPI object (e.g. a ScriptedModel) to give it accounting; a
+    ManagedModel is returned unchanged. ``concurrency``: requests in flight (None: the
+    backend's default, see ``default_concurrency``); ``base_url``: one URL, a comma list or a
+    list of replicas of the same model.
     ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite;
     scripted models are not cached by default so test rules never leak between tests).
     ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices (default:
@@ -96,10 +141,10 @@ def get_model(
     if isinstance(spec, str):
         backend = make_backend(spec, base_url=base_url, concurrency=concurrency, timeout=timeout,
                                max_retries=max_retries)
-    elif isinstance(spec, ChatModel):
+    elif isinstance(spec, ModelAPI):
         backend = spec
     else:
-        raise ConfigError(f"model must be a spec string or a ChatModel, got {type(spec).__name__}")
+        raise ConfigError(f"model must be a spec string or a ModelAPI, got {type(spec).__name__}")
     if cache is DEFAULT_CACHE:
         cache = None if isinstance(backend, ScriptedModel) else default_cache_path()
     store = ResponseCache(cache) if cache not in (None, False, True) else (
@@ -117,6 +162,11 @@ __all__ = [
     "Completion",
     "ManagedModel",
     "Message",
+    "ModelAPI",
+    "TokenLogprob",
+    "register_backend",
+    "probs_from_written",
+    "scrub",
     "OptionDistribution",
     "Prices",
     "ResponseCache",

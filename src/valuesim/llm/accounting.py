@@ -45,11 +45,15 @@ class Prices:
 class Accounting:
     """What a run cost: model calls, cache hits, failures, tokens, time and (with prices) money.
 
+    ``calls`` counts answered calls; ``requests`` every request a server saw for them (a call
+    that needed three attempts is one call and three requests; a failed call adds its attempts).
+
     ``model_seconds`` adds up the time of every model call (calls may overlap when concurrent);
     ``wall_seconds`` is the time from the first call's start to the last call's end."""
 
     prices: Prices | None = None
     calls: int = 0
+    requests: int = 0  # every HTTP attempt (or engine call): retries, failures and extra reads included
     cache_hits: int = 0
     failures: int = 0
     usage: Usage = field(default_factory=Usage)
@@ -58,10 +62,11 @@ class Accounting:
     _last: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record_call(self, usage: Usage, seconds: float) -> None:
+    def record_call(self, usage: Usage, seconds: float, attempts: int = 1) -> None:
         now = time.monotonic()
         with self._lock:
             self.calls += 1
+            self.requests += max(0, int(attempts))
             self.usage = self.usage + usage
             self.model_seconds += seconds
             self._span(now - seconds, now)
@@ -70,10 +75,11 @@ class Accounting:
         with self._lock:
             self.cache_hits += 1
 
-    def record_failure(self, seconds: float = 0.0) -> None:
+    def record_failure(self, seconds: float = 0.0, attempts: int = 1) -> None:
         now = time.monotonic()
         with self._lock:
             self.failures += 1
+            self.requests += max(0, int(attempts))
             self.model_seconds += seconds
             self._span(now - seconds, now)
 
@@ -104,6 +110,7 @@ class Accounting:
     def as_dict(self) -> dict:
         return {
             "calls": self.calls,
+            "requests": self.requests,
             "cache_hits": self.cache_hits,
             "failures": self.failures,
             "prompt_tokens": self.prompt_tokens,
@@ -116,7 +123,8 @@ class Accounting:
 
     def summary(self) -> str:
         text = (
-            f"{self.calls} model calls, {self.cache_hits} cache hits, {self.failures} failures; "
+            f"{self.calls} model calls ({self.requests} requests incl. retries), {self.cache_hits} cache hits, "
+            f"{self.failures} failures; "
             f"tokens: {self.prompt_tokens} prompt ({self.cached_tokens} from prefix cache), "
             f"{self.completion_tokens} completion; {self.wall_seconds:.1f} s wall, "
             f"{self.model_seconds:.1f} s in model calls"

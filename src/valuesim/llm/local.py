@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, ModelError
-from .base import ANSWER_PREFIX, Completion, Message, OptionDistribution, Usage, check_messages
+from .base import (ANSWER_PREFIX, Completion, Message, ModelAPI, OptionDistribution, TokenLogprob, Usage,
+                   check_messages, estimate_tokens)
 from .options import score_codes
 from .weights import INSTALL_HINT, default_model_ready, prepare_default_model, sha256_file, smollm2_path
 
@@ -69,6 +70,20 @@ class _Engine:
         self.lock = threading.Lock()
         self.path = path
         self.n_ctx = n_ctx
+
+    def tokenize(self, text: str) -> int:
+        """Token count from llama.cpp's tokenizer via the engine's own HTTP endpoint."""
+        import json
+        import urllib.request
+
+        try:
+            req = urllib.request.Request(self.server.listening_address + "/tokenize",
+                                         data=json.dumps({"content": text}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as reply:
+                return len(json.loads(reply.read())["tokens"])
+        except Exception as exc:  # no endpoint (older wheel), refused: the caller estimates
+            raise ModelError(f"the embedded engine could not count tokens: {exc}") from None
 
     def chat(self, request: dict) -> dict:
         with self.lock:
@@ -148,10 +163,13 @@ def _usage(response: dict) -> Usage:
                  int(u.get("completion_tokens", 0)))
 
 
-class LocalModel:
-    """ChatModel on a GGUF file run in-process by llama.cpp."""
+class LocalModel(ModelAPI):
+    """ModelAPI on a GGUF file run in-process by llama.cpp (one prompt at a time)."""
 
     supports_logprobs = True
+    reads_prefilled = True  # option distributions: a 1-token read after a pre-filled "Answer: "
+    exact_tokens = True
+    default_concurrency = 1  # parallel requests would only queue and compete for the cores
 
     def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None):
         if importlib.util.find_spec("xllamacpp") is None:
@@ -182,6 +200,22 @@ class LocalModel:
     def engine(self) -> _Engine:
         return engine_for(self.path, self.n_ctx, self.threads)
 
+    def context_window(self) -> int | None:
+        return self.n_ctx
+
+    def load(self) -> float | None:
+        return self.engine.load_seconds
+
+    def count_tokens(self, text: str) -> int:
+        """llama.cpp's own tokenizer, through the engine's /tokenize endpoint (no model run)."""
+        try:
+            return self.engine.tokenize(text)
+        except ModelError:
+            return estimate_tokens(text)
+
+    def identity(self) -> dict[str, Any]:
+        return self.cache_identity()
+
     def cache_identity(self) -> dict[str, Any]:
         """File name, size and modification time: a replaced file gets fresh cache entries
         without hashing a gigabyte on every start."""
@@ -201,6 +235,7 @@ class LocalModel:
         stop: Sequence[str] | None = None,
         grammar: str | None = None,
         sample_index: int = 0,
+        logprobs: bool = False,
     ) -> Completion:
         msgs = check_messages(messages)
         request: dict[str, Any] = {
@@ -214,6 +249,8 @@ class LocalModel:
             request["stop"] = list(stop)
         if grammar:
             request["grammar"] = grammar
+        if logprobs:
+            request.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         start = time.perf_counter()
         response = self.engine.chat(request)
         seconds = time.perf_counter() - start
@@ -221,7 +258,12 @@ class LocalModel:
         text = (choice.get("message") or {}).get("content") or ""
         if msgs[-1]["role"] == "assistant" and text.startswith(msgs[-1]["content"]):
             text = text[len(msgs[-1]["content"]):]  # return only what the model added
-        return Completion(text, _usage(response), seconds, False, choice.get("finish_reason") or "")
+        tokens = None
+        if logprobs and (choice.get("logprobs") or {}).get("content"):
+            tokens = [TokenLogprob(t.get("token", ""), float(t.get("logprob", 0.0)),
+                                   {a.get("token", ""): float(a["logprob"]) for a in t.get("top_logprobs") or []})
+                      for t in choice["logprobs"]["content"]]
+        return Completion(text, _usage(response), seconds, False, choice.get("finish_reason") or "", tokens)
 
     # -- option distributions ------------------------------------------------------------
     def _next_tokens(self, msgs: list[dict], prefill: str) -> tuple[dict[str, float], Usage]:
@@ -250,23 +292,25 @@ class LocalModel:
         option_codes: Sequence[str],
         *,
         prefix: str = ANSWER_PREFIX,
-        samples: int = 10,
+        samples: int = 0,
     ) -> OptionDistribution:
         msgs = check_messages(messages)
         codes = [str(c) for c in option_codes]
         usage = Usage()
+        calls = 0
         start = time.perf_counter()
 
         def ask(written: str) -> dict[str, float]:
-            nonlocal usage
+            nonlocal usage, calls
             dist, used = self._next_tokens(msgs, prefix + written)
             usage = usage + used
+            calls += 1
             return dist
 
         probs = score_codes(ask(""), ask, codes)
         if not probs:
             raise ModelError(f"the model gave no probability to any of the codes {', '.join(codes)} after {prefix!r}")
-        return OptionDistribution(probs, "logprobs", usage, time.perf_counter() - start)
+        return OptionDistribution(probs, "logprobs", usage, time.perf_counter() - start, attempts=calls)
 
     def __repr__(self) -> str:
         return f"<LocalModel {self.spec}>"

@@ -1,188 +1,186 @@
 """Any OpenAI-compatible server (OpenAI, DeepSeek, vLLM, Ollama, llama-server) via the official SDK.
 
-The SDK's own retries are off; ours retry 429, 5xx, timeouts, dropped connections and garbled
-replies with exponential backoff and full jitter, honour Retry-After, and give up after a bounded
-number of attempts with one clear ModelError. A semaphore bounds concurrent requests. The API key
-is read from the environment only ($OPENAI_API_KEY or $VALUESIM_API_KEY) and is scrubbed from
-every message we raise; it never reaches the cache (see ``cache_identity``).
+Requests go through ``Transport`` (replicas, one deadline per attempt, bounded retries, every
+attempt counted). The API key is read from the environment only and scrubbed from every message
+we raise; it never reaches the cache (``identity`` holds model and public URL only).
 
-Option distributions use the server's log-probabilities when it returns them: the model writes
-``Answer: N`` and we read the top alternatives at the position where N starts (and, for codes
-such as 1 vs 10, at the next position along the written path). Servers without logprobs fall
-back to voting over sampled, parsed answers; ``OptionDistribution.method`` says which was used.
+One request per answer: ``complete(..., logprobs=True)`` asks for the top log-probabilities of
+every written token with the completion itself, and callers read the option distribution at the
+position where the reply writes its answer code (``options.probs_from_written``). Whether a
+server gave log-probabilities is decided per reply, never for the whole process.
+
+``option_distribution`` (for callers that want a distribution only) makes the model write a
+short ``Answer: N`` reply with logprobs: the distribution from those, else one-hot at the parsed
+answer, or votes over ``samples`` sampled replies when the caller asks for sampling.
 """
 
 from __future__ import annotations
 
-import email.utils
 import os
-import random
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from ..errors import ConfigError, ModelError
-from .base import ANSWER_PREFIX, Completion, Message, OptionDistribution, Usage, check_messages
-from .options import score_codes, vote_distribution
+from .base import (ANSWER_PREFIX, Completion, Message, ModelAPI, OptionDistribution, TokenLogprob, Usage,
+                   check_messages, estimate_tokens)
+from .options import parse_answer, probs_from_written, vote_distribution
+from .secrets import api_key, scrub
+from .transport import RequestError, Transport, public_url, split_urls
 
 TOP_LOGPROBS = 20
 ANSWER_MAX_TOKENS = 16  # room for "**Answer:** 10" in any tokenizer
 SAMPLE_MAX_TOKENS = 48
-KEY_ENV = ("OPENAI_API_KEY", "VALUESIM_API_KEY")
-_SECRETISH = re.compile(r"(sk-[A-Za-z0-9_\-*]{4,}|Bearer\s+\S+)")
+SERVER_CONCURRENCY = 8  # requests in flight against a model server unless told otherwise
+DEFAULT_URL = "https://api.openai.com/v1"
 
 
 def effective_seed(seed: int, sample_index: int) -> int:
     return (int(seed) * 1_000_003 + int(sample_index)) % (2**31 - 1)
 
 
-def _api_key() -> str | None:
-    for name in KEY_ENV:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
+def written_tokens(choice: Any) -> list[TokenLogprob] | None:
+    """The reply's per-token log-probabilities, or None when the server sent none."""
+    content = getattr(getattr(choice, "logprobs", None), "content", None)
+    if not content:
+        return None
+    out = []
+    for item in content:
+        top = {}
+        for alt in item.top_logprobs or []:
+            top[alt.token] = max(top.get(alt.token, float("-inf")), float(alt.logprob))
+        out.append(TokenLogprob(item.token, float(item.logprob), top))
+    return out
 
 
-def public_url(url: str) -> str:
-    """The URL without any user:password part (safe to show and to use as a cache key)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+def _root(url: str) -> str:
+    """The server root of an OpenAI base URL (llama.cpp and vLLM serve /tokenize, /props there)."""
+    url = url.rstrip("/")
+    return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
-class OpenAIModel:
-    """ChatModel for an OpenAI-compatible chat-completions endpoint."""
+class OpenAIModel(ModelAPI):
+    """ModelAPI for an OpenAI-compatible chat-completions endpoint (one or more replicas)."""
+
+    supports_logprobs = True  # asked for with every answer; each reply says whether it came
+    reads_prefilled = False
 
     def __init__(
         self,
         model: str,
         *,
-        base_url: str | None = None,
-        concurrency: int = 4,
+        base_url: "str | Sequence[str] | None" = None,
+        concurrency: int | None = None,
         timeout: float = 120.0,
         max_retries: int = 6,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
-        logprobs: bool | None = None,
         sample_temperature: float = 1.0,
     ):
-        try:
-            import openai
-        except ImportError:  # a declared dependency; only a broken install lands here
-            raise ModelError("the 'openai' package is not installed: pip install openai") from None
-        self._openai = openai
-        self.model = model
-        self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
-        if not urlsplit(self.base_url).scheme.startswith("http"):
-            raise ConfigError(f"base URL must start with http:// or https://, got {public_url(self.base_url)!r}")
-        self.where = public_url(self.base_url)
-        self.spec = f"openai:{model}"
-        key = _api_key()
-        if key is None and urlsplit(self.base_url).hostname == "api.openai.com":
+        urls = split_urls(base_url) or split_urls(os.environ.get("OPENAI_BASE_URL")) or [DEFAULT_URL]
+        key = api_key()
+        if key is None and any(urlsplit(u).hostname == "api.openai.com" for u in urls):
             raise ConfigError("no API key: set $OPENAI_API_KEY (or $VALUESIM_API_KEY) in the environment")
-        self._secret = key or ""
-        self.client = openai.OpenAI(api_key=key or "no-key-needed", base_url=self.base_url,
-                                    max_retries=0, timeout=timeout)
+        self.model = model
+        self.spec = f"openai:{model}"
+        self.default_concurrency = SERVER_CONCURRENCY
+        self.concurrency = max(1, int(concurrency or SERVER_CONCURRENCY))
+        self.transport = Transport(urls, key=key, timeout=timeout, max_retries=max_retries, model=model,
+                                   concurrency=self.concurrency, backoff_base=backoff_base, backoff_max=backoff_max)
+        self.where = self.transport.replicas[0].where
         self.timeout = timeout
-        self.max_retries = max(0, int(max_retries))
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.concurrency = max(1, int(concurrency))
-        self._slots = threading.BoundedSemaphore(self.concurrency)
-        self._logprobs = logprobs  # None: find out from the first answer
         self.sample_temperature = sample_temperature
-        self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe waits
+        self._probed: dict[str, Any] = {}
+        self._probe_lock = threading.Lock()
 
     @property
-    def supports_logprobs(self) -> bool:
-        return self._logprobs is not False
+    def sleep(self) -> Callable[[float], None]:
+        return self.transport.sleep
 
-    def cache_identity(self) -> dict[str, Any]:
+    @sleep.setter
+    def sleep(self, fn: Callable[[float], None]) -> None:  # tests observe backoff without waiting
+        self.transport.sleep = fn
+
+    def identity(self) -> dict[str, Any]:
+        """Model and the first replica's public URL (replicas serve the same model)."""
         return {"backend": "openai", "model": self.model, "base_url": self.where}
 
-    # -- errors and retries ----------------------------------------------------------------
-    def _scrub(self, text: str) -> str:
-        if self._secret:
-            text = text.replace(self._secret, "***")
-        return _SECRETISH.sub("***", text)[:300]
+    cache_identity = identity
 
-    @staticmethod
-    def _retry_after(exc: Exception) -> float | None:
-        response = getattr(exc, "response", None)
-        headers = getattr(response, "headers", None)
-        if not headers:
-            return None
-        ms = headers.get("retry-after-ms")
-        if ms:
+    def close(self) -> None:
+        self.transport.close()
+
+    # -- what the server can tell about the model ----------------------------------------
+    def _probe(self, name: str, fn: Callable[[], Any]) -> Any:
+        with self._probe_lock:
+            if name not in self._probed:
+                try:
+                    self._probed[name] = fn()
+                except (ModelError, KeyError, TypeError, ValueError, IndexError):
+                    self._probed[name] = None
+            return self._probed[name]
+
+    def _get(self, path: str) -> Any:
+        url = _root(self.transport.replicas[0].url) + path
+        return self.transport.send(lambda c: c.get(url, cast_to=object), replica=0, retries=0)[0]
+
+    def _post(self, path: str, body: dict) -> Any:
+        url = _root(self.transport.replicas[0].url) + path
+        return self.transport.send(lambda c: c.post(url, body=body, cast_to=object), replica=0, retries=0)[0]
+
+    def context_window(self) -> int | None:
+        """From llama.cpp's /props (n_ctx per slot) or vLLM's /v1/models (max_model_len);
+        None where the server does not say (OpenAI and most hosted APIs)."""
+
+        def ask() -> int | None:
             try:
-                return float(ms) / 1000.0
-            except ValueError:
+                props = self._get("/props")
+                n = (props.get("default_generation_settings") or {}).get("n_ctx") or props.get("n_ctx")
+                if n:
+                    return int(n)
+            except ModelError:
                 pass
-        value = headers.get("retry-after")
-        if not value:
+            listing = self._get("/v1/models")
+            for item in listing.get("data") or []:
+                if item.get("max_model_len"):
+                    return int(item["max_model_len"])
             return None
+
+        return self._probe("context_window", ask)
+
+    @property
+    def exact_tokens(self) -> bool:
+        return self._tokenizer() is not None
+
+    def _tokenizer(self) -> str | None:
+        """Which /tokenize dialect the server speaks ("llama.cpp", "vllm") or None."""
+
+        def ask() -> str | None:
+            if isinstance(self._post("/tokenize", {"content": "a b"}).get("tokens"), list):
+                return "llama.cpp"
+            return None
+
+        def ask_vllm() -> str | None:
+            reply = self._post("/tokenize", {"model": self.model, "prompt": "a b"})
+            return "vllm" if isinstance(reply.get("count"), int) else None
+
+        return self._probe("tokenizer", ask) or self._probe("tokenizer_vllm", ask_vllm)
+
+    def count_tokens(self, text: str) -> int:
+        """The server's own tokenizer (llama.cpp, vLLM /tokenize); an estimate where it has none."""
+        dialect = self._tokenizer()
         try:
-            return max(0.0, float(value))
-        except ValueError:
-            when = email.utils.parsedate_to_datetime(value) if value else None
-            return max(0.0, when.timestamp() - time.time()) if when else None
+            if dialect == "llama.cpp":
+                return len(self._post("/tokenize", {"content": text})["tokens"])
+            if dialect == "vllm":
+                return int(self._post("/tokenize", {"model": self.model, "prompt": text})["count"])
+        except (ModelError, KeyError, TypeError, ValueError):
+            pass  # a tokenizer hiccup must not stop a run
+        return estimate_tokens(text)
 
-    def _classify(self, exc: Exception) -> tuple[bool, str]:
-        """(retryable, user-facing message) for an SDK exception."""
-        o = self._openai
-        where = f"the model server at {self.where}"
-        if isinstance(exc, o.APITimeoutError):
-            return True, f"{where} did not answer within {self.timeout:g} s"
-        if isinstance(exc, o.APIConnectionError):
-            return True, f"cannot reach {where} (connection refused, dropped or reset); check --base-url and that the server is running"
-        if isinstance(exc, o.AuthenticationError):
-            return False, f"{where} rejected the API key (401): check $OPENAI_API_KEY / $VALUESIM_API_KEY"
-        if isinstance(exc, o.PermissionDeniedError):
-            return False, f"{where} refused access (403): the API key may lack access to model {self.model!r}"
-        if isinstance(exc, o.NotFoundError):
-            return False, f"{where} has no model {self.model!r} (404): check the model name and --base-url"
-        if isinstance(exc, o.RateLimitError):
-            return True, f"{where} kept rate-limiting requests (429)"
-        if isinstance(exc, o.APIStatusError):
-            status = exc.status_code
-            detail = self._scrub(str(getattr(exc, "message", "") or exc))
-            if status >= 500 or status == 408:
-                return True, f"{where} failed with HTTP {status}: {detail}"
-            return False, f"{where} refused the request (HTTP {status}): {detail}"
-        if isinstance(exc, (o.APIResponseValidationError, ValueError)):
-            return True, f"{where} sent a reply that is not a valid chat completion"
-        if isinstance(exc, o.OpenAIError):
-            return False, f"{where}: {self._scrub(str(exc))}"
-        raise exc
-
-    def _call(self, **kwargs: Any) -> Any:
-        """One request with bounded retries; returns a ChatCompletion or raises ModelError."""
-        attempt = 0
-        while True:
-            try:
-                with self._slots:
-                    response = self.client.chat.completions.create(model=self.model, **kwargs)
-                if not getattr(response, "choices", None):
-                    raise ValueError("no choices")
-                return response
-            except Exception as exc:  # classified below; anything unknown is re-raised as is
-                retryable, message = self._classify(exc)
-                if not retryable or attempt >= self.max_retries:
-                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                    raise ModelError(message + tries) from None
-                delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
-                hinted = self._retry_after(exc)
-                if hinted is not None:
-                    delay = max(delay, min(hinted, 120.0))
-                self.sleep(delay)
-                attempt += 1
-
+    # -- requests --------------------------------------------------------------------------
     @staticmethod
     def _usage(response: Any) -> Usage:
         u = getattr(response, "usage", None)
@@ -192,7 +190,11 @@ class OpenAIModel:
         cached = getattr(details, "cached_tokens", 0) if details is not None else 0
         return Usage(int(u.prompt_tokens or 0), int(cached or 0), int(u.completion_tokens or 0))
 
-    # -- ChatModel -----------------------------------------------------------------------
+    @staticmethod
+    def _check(response: Any) -> None:
+        if not getattr(response, "choices", None):
+            raise ValueError("no choices")
+
     def complete(
         self,
         messages: Sequence[Message],
@@ -203,6 +205,7 @@ class OpenAIModel:
         stop: Sequence[str] | None = None,
         grammar: str | None = None,
         sample_index: int = 0,
+        logprobs: bool = False,
     ) -> Completion:
         msgs = check_messages(messages)
         kwargs: dict[str, Any] = dict(messages=msgs, max_tokens=int(max_tokens), temperature=float(temperature),
@@ -211,14 +214,32 @@ class OpenAIModel:
             kwargs["stop"] = list(stop)
         if grammar:
             kwargs["extra_body"] = {"grammar": grammar}  # llama-server; other servers ignore it
+        if logprobs:
+            kwargs.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         start = time.perf_counter()
-        response = self._call(**kwargs)
+        attempts = 0
+        try:
+            response, attempts, _ = self.transport.send(
+                lambda c: c.chat.completions.create(model=self.model, **kwargs), self._check)
+        except RequestError as exc:
+            if not (logprobs and exc.status == 400 and "logprob" in str(exc).lower()):
+                raise
+            # this server refuses logprobs outright: the same request without them (counted)
+            attempts = exc.attempts
+            kwargs.pop("logprobs"), kwargs.pop("top_logprobs")
+            try:
+                response, more, _ = self.transport.send(
+                    lambda c: c.chat.completions.create(model=self.model, **kwargs), self._check)
+            except RequestError as again:
+                again.attempts += attempts
+                raise
+            attempts += more
         choice = response.choices[0]
         text = getattr(choice.message, "content", None)
         if text is None:
-            raise ModelError(f"the model server at {self.where} returned an empty answer")
+            raise RequestError(f"the model server at {self.where} returned an empty answer", attempts)
         return Completion(text, self._usage(response), time.perf_counter() - start, False,
-                          choice.finish_reason or "")
+                          choice.finish_reason or "", written_tokens(choice) if logprobs else None, attempts)
 
     def option_distribution(
         self,
@@ -226,82 +247,60 @@ class OpenAIModel:
         option_codes: Sequence[str],
         *,
         prefix: str = ANSWER_PREFIX,
-        samples: int = 10,
+        samples: int = 0,
     ) -> OptionDistribution:
+        """One short reply with logprobs; without them one-hot at its parsed answer, or votes
+        over ``samples`` sampled replies when ``samples`` > 0."""
         msgs = check_messages(messages)
         codes = [str(c) for c in option_codes]
         start = time.perf_counter()
-        if self._logprobs is not False:
-            response = self._call(messages=msgs, max_tokens=ANSWER_MAX_TOKENS, temperature=0.0, seed=0,
-                                  logprobs=True, top_logprobs=TOP_LOGPROBS)
-            usage = self._usage(response)
-            content = getattr(getattr(response.choices[0], "logprobs", None), "content", None)
-            if not content:
-                self._logprobs = False  # the server gives none: sample from now on
-            else:
-                self._logprobs = True
-                probs = probs_from_written_tokens(content, codes, prefix)
-                if probs:
-                    return OptionDistribution(probs, "logprobs", usage, time.perf_counter() - start)
-        texts, usage = self._sample(msgs, samples)
-        probs = vote_distribution(texts, codes)
-        return OptionDistribution(probs, "sampling", usage, time.perf_counter() - start, samples=texts)
+        reply = self.complete(msgs, max_tokens=ANSWER_MAX_TOKENS, temperature=0.0, logprobs=True)
+        if reply.logprobs:
+            probs = probs_from_written(reply.logprobs, codes, prefix)
+            if probs:
+                return OptionDistribution(probs, "logprobs", reply.usage, time.perf_counter() - start,
+                                          attempts=reply.attempts)
+        if samples > 0:
+            texts, usage, attempts = self._sample(msgs, samples)
+            return OptionDistribution(vote_distribution(texts, codes), "sampling", reply.usage + usage,
+                                      time.perf_counter() - start, samples=texts, attempts=reply.attempts + attempts)
+        answer = parse_answer(reply.text, codes)
+        if answer is None:
+            shown = scrub(reply.text[:120].replace("\n", " "))
+            raise RequestError(f"no parsable answer (expected one of {', '.join(codes)}) in the reply {shown!r}",
+                               reply.attempts)
+        return OptionDistribution({c: float(c == answer) for c in codes}, "parsed", reply.usage,
+                                  time.perf_counter() - start, attempts=reply.attempts)
 
-    def _sample(self, msgs: list[dict], samples: int) -> tuple[list[str], Usage]:
+    def _sample(self, msgs: list[dict], samples: int) -> tuple[list[str], Usage, int]:
         def one(i: int) -> Completion:
             return self.complete(msgs, max_tokens=SAMPLE_MAX_TOKENS, temperature=self.sample_temperature,
-                                 seed=0, sample_index=i)
+                                 seed=0, sample_index=i + 1)
 
-        with ThreadPoolExecutor(max_workers=min(max(1, samples), self.concurrency)) as pool:
-            results = list(pool.map(one, range(max(1, samples))))
+        with ThreadPoolExecutor(max_workers=min(samples, self.concurrency)) as pool:
+            results = list(pool.map(one, range(samples)))
         usage = Usage()
         for r in results:
             usage = usage + r.usage
-        return [r.text for r in results], usage
+        return [r.text for r in results], usage, sum(r.attempts for r in results)
+
+    def embed(self, texts: Sequence[str], model: str | None = None) -> tuple[list[list[float]], Usage, int]:
+        """Embedding vectors from the server's /embeddings endpoint, through the same transport."""
+        chunk = [str(t) for t in texts]
+
+        def check(response: Any) -> None:
+            if len(getattr(response, "data", None) or []) != len(chunk):
+                raise ValueError("wrong number of embeddings")
+
+        response, attempts, _ = self.transport.send(
+            lambda c: c.embeddings.create(model=model or self.model, input=chunk), check)
+        rows = [d.embedding for d in sorted(response.data, key=lambda d: d.index)]
+        u = getattr(response, "usage", None)
+        return rows, Usage(int(getattr(u, "prompt_tokens", 0) or 0), 0, 0), attempts
 
     def __repr__(self) -> str:
-        return f"<OpenAIModel {self.model} at {self.where}>"
+        more = f" (+{len(self.transport.replicas) - 1} replicas)" if len(self.transport.replicas) > 1 else ""
+        return f"<OpenAIModel {self.model} at {self.where}{more}>"
 
 
-def _top(item: Any) -> dict[str, float]:
-    dist: dict[str, float] = {}
-    for alt in getattr(item, "top_logprobs", None) or []:
-        dist[alt.token] = max(dist.get(alt.token, float("-inf")), float(alt.logprob))
-    if item.token not in dist:
-        dist[item.token] = float(item.logprob)
-    return dist
-
-
-_ANSWER_LEAD = re.compile(r"answer\W*$", re.IGNORECASE)
-
-
-def probs_from_written_tokens(content: Sequence[Any], codes: Sequence[str], prefix: str = ANSWER_PREFIX) -> dict[str, float]:
-    """Code probabilities from the logprobs of a written reply such as ``Answer: 10``.
-
-    Finds the first token where the answer starts (after "Answer:" or at the very start), then
-    scores codes from the alternatives there; multi-token codes follow the written path. Returns
-    {} when no answer position is found."""
-    lead = re.compile(re.escape(prefix.strip().rstrip(":")) + r"\W*$", re.IGNORECASE) if prefix.strip() else _ANSWER_LEAD
-    tokens = [c.token for c in content]
-    start = None
-    before = ""
-    for i, tok in enumerate(tokens):
-        stripped = tok.lstrip()
-        if stripped and any(code.startswith(stripped[:1]) for code in codes):
-            if lead.search(before) or not re.sub(r"[\s*#>\[(\"']", "", before):
-                start = i
-                break
-        before += tok
-    if start is None:
-        return {}
-    positions: dict[str, int] = {}
-    written = ""
-    for j in range(start, len(tokens)):
-        positions[written] = j
-        written = (written + tokens[j]).lstrip() if not written else written + tokens[j]
-
-    def next_tokens(text: str) -> dict[str, float] | None:
-        j = positions.get(text)
-        return None if j is None else _top(content[j])
-
-    return score_codes(_top(content[start]), next_tokens, codes)
+__all__ = ["OpenAIModel", "effective_seed", "public_url", "written_tokens"]

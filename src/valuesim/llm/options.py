@@ -19,6 +19,7 @@ from collections import Counter
 from typing import Callable, Mapping, Sequence
 
 from ..errors import ModelError
+from .base import ANSWER_PREFIX, TokenLogprob
 
 # A function giving the next-token distribution {token text: logprob} after an answer text
 # already written (e.g. "" right after "Answer: ", or "1"); None when it cannot be known.
@@ -93,8 +94,8 @@ def _code_alternation(codes: Sequence[str]) -> str:
     return "|".join(re.escape(str(c)) for c in sorted(codes, key=len, reverse=True))
 
 
-def parse_answer(text: str | None, codes: Sequence[str]) -> str | None:
-    """The option code a free-text reply gives, or None.
+def find_answer(text: str | None, codes: Sequence[str]) -> tuple[str, int] | None:
+    """(code, character offset where it is written) for the answer a free-text reply gives.
 
     Looks, in order, for "Answer: N" (any case, markdown/brackets allowed, first valid one),
     a reply that starts with a code, then a reply containing exactly one distinct code.
@@ -105,14 +106,20 @@ def parse_answer(text: str | None, codes: Sequence[str]) -> str | None:
     code_re = rf"(?<![\w.])({alt})(?![\w]|\.\d)"
     answer = re.search(rf"answer\W{{0,6}}?{code_re}", text, flags=re.IGNORECASE)
     if answer:
-        return answer.group(1)
+        return answer.group(1), answer.start(1)
     start = re.match(rf"[\s*#>\[(\"']*{code_re}", text)
     if start:
-        return start.group(1)
-    found = set(m.group(1) for m in re.finditer(code_re, text))
-    if len(found) == 1:
-        return found.pop()
+        return start.group(1), start.start(1)
+    found = list(re.finditer(code_re, text))
+    if len({m.group(1) for m in found}) == 1:
+        return found[0].group(1), found[0].start(1)
     return None
+
+
+def parse_answer(text: str | None, codes: Sequence[str]) -> str | None:
+    """The option code a free-text reply gives, or None (see ``find_answer``)."""
+    found = find_answer(text, codes)
+    return None if found is None else found[0]
 
 
 def vote_distribution(texts: Sequence[str], codes: Sequence[str]) -> dict[str, float]:
@@ -126,3 +133,57 @@ def vote_distribution(texts: Sequence[str], codes: Sequence[str]) -> dict[str, f
             f"{', '.join(map(str, codes))}); first reply: {shown!r}"
         )
     return {str(c): votes.get(str(c), 0) / n for c in codes}
+
+
+_LEAD_CHARS = re.compile(r"[\s*#>\[(\"']")
+
+
+def answer_position(tokens: Sequence[TokenLogprob], codes: Sequence[str], prefix: str = ANSWER_PREFIX) -> int | None:
+    """Index of the written token where the answer code starts: the token holding the first
+    character of the code ``find_answer`` reads from the reply ("Answer: 3", "The answer is
+    3."), else the first token after "Answer:" or at the very start that could begin a code.
+    None when the reply never writes an answer code at a token boundary."""
+    text = "".join(t.token for t in tokens)
+    found = find_answer(text, codes)
+    if found is not None:
+        offset = 0
+        for i, item in enumerate(tokens):
+            end = offset + len(item.token)
+            if offset <= found[1] < end:
+                # the code must open the token (leading spaces aside) for its alternatives to be codes
+                return i if item.token.lstrip() and found[1] == end - len(item.token.lstrip()) else None
+            offset = end
+    label = prefix.strip().rstrip(":") or "Answer"
+    lead = re.compile(re.escape(label) + r"\W*$", re.IGNORECASE)
+    before = ""
+    for i, item in enumerate(tokens):
+        stripped = item.token.lstrip()
+        if stripped and any(code.startswith(stripped[:1]) for code in codes):
+            if lead.search(before) or not _LEAD_CHARS.sub("", before):
+                return i
+        before += item.token
+    return None
+
+
+def probs_from_written(tokens: Sequence[TokenLogprob], codes: Sequence[str], prefix: str = ANSWER_PREFIX) -> dict[str, float]:
+    """Code probabilities from the logprobs of a written reply such as ``Answer: 10``.
+
+    Scores codes from the alternatives at the answer position; multi-token codes follow the
+    written path (the alternatives after "1" are known only where the reply wrote "1"; off the
+    path a code counts as complete, exact for tokenizers that write codes as one token).
+    Returns {} when the reply's logprobs do not cover an answer position."""
+    codes = [str(c) for c in codes]
+    start = answer_position(tokens, codes, prefix)
+    if start is None:
+        return {}
+    positions: dict[str, int] = {}
+    written = ""
+    for j in range(start, len(tokens)):
+        positions[written] = j
+        written = (written + tokens[j].token).lstrip() if not written else written + tokens[j].token
+
+    def next_tokens(text: str) -> dict[str, float] | None:
+        j = positions.get(text)
+        return None if j is None else tokens[j].alternatives()
+
+    return score_codes(tokens[start].alternatives(), next_tokens, codes)

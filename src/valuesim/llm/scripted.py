@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from ..errors import ModelError
-from .base import ANSWER_PREFIX, Completion, Message, OptionDistribution, Usage, check_messages
+from .base import ANSWER_PREFIX, Completion, Message, ModelAPI, OptionDistribution, Usage, check_messages
 from .options import parse_answer, vote_distribution
 
 Reply = Union[str, Sequence[str], Callable[[list], str]]
@@ -53,15 +53,20 @@ def _tokens(text: str) -> int:
     return len(text.split())
 
 
-class ScriptedModel:
-    """Deterministic ChatModel for tests. See the module docstring for the rule forms.
+class ScriptedModel(ModelAPI):
+    """Deterministic ModelAPI for tests. See the module docstring for the rule forms.
 
     ``options`` fixes what ``option_distribution`` returns: a {code: prob} mapping or a
     callable ``(messages, codes) -> {code: prob}``. Without it, the distribution comes from the
     scripted reply: one-hot on its parsed answer when ``supports_logprobs`` (method
-    "logprobs"), else votes over ``samples`` sampled replies (method "sampling").
+    "logprobs"), else votes over ``samples`` sampled replies (method "sampling") or, with
+    ``samples=0``, one-hot at the parsed reply (method "parsed").
     ``fail_on``: a pattern; matching conversations raise ModelError (to test failure paths).
+    Distributions are read like the embedded engine's (``reads_prefilled``), so tests see the
+    ``option_distribution`` calls; ``context_tokens`` declares a context window.
     """
+
+    reads_prefilled = True
 
     def __init__(
         self,
@@ -72,7 +77,9 @@ class ScriptedModel:
         supports_logprobs: bool = True,
         fail_on: Pattern | None = None,
         spec: str = "scripted",
+        context_tokens: int | None = None,
     ):
+        self.context_tokens = context_tokens
         if callable(rules):
             rules = [(lambda _m: True, rules)]
         self.rules = list(rules or [])
@@ -83,6 +90,9 @@ class ScriptedModel:
         self.spec = spec
         self.calls: list[ScriptedCall] = []
         self._lock = threading.Lock()
+
+    def context_window(self) -> int | None:
+        return self.context_tokens
 
     # -- helpers for tests -------------------------------------------------------------
     @property
@@ -133,6 +143,7 @@ class ScriptedModel:
         stop: Sequence[str] | None = None,
         grammar: str | None = None,
         sample_index: int = 0,
+        logprobs: bool = False,
     ) -> Completion:
         msgs = check_messages(messages)
         params = dict(max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(stop or []),
@@ -155,7 +166,7 @@ class ScriptedModel:
         option_codes: Sequence[str],
         *,
         prefix: str = ANSWER_PREFIX,
-        samples: int = 10,
+        samples: int = 0,
         temperature: float = 1.0,
     ) -> OptionDistribution:
         msgs = check_messages(messages)
@@ -180,6 +191,12 @@ class ScriptedModel:
             if answer is None:
                 raise ModelError(f"scripted reply has no answer among {codes}: {reply[:80]!r}")
             return OptionDistribution({c: float(c == answer) for c in codes}, "logprobs", usage)
+        if samples <= 0:  # one-hot at the parsed answer, as a server without logprobs gives
+            reply = self._reply(msgs, 0)
+            answer = parse_answer(reply, codes)
+            if answer is None:
+                raise ModelError(f"scripted reply has no answer among {codes}: {reply[:80]!r}")
+            return OptionDistribution({c: float(c == answer) for c in codes}, "parsed", usage)
         texts = [self._reply(msgs, i) for i in range(samples)]
         usage = Usage(usage.prompt_tokens * samples, 0, sum(_tokens(t) for t in texts))
         return OptionDistribution(vote_distribution(texts, codes), "sampling", usage, samples=texts)

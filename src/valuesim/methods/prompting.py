@@ -11,12 +11,16 @@ section holding the long shared context is called ``context``. Two layouts:
 * ``paper``: the sections in file order, which follows the paper's appendix.
 
 How an answer's distribution is read: the paper's modules reply "Answer: N" first and the
-analysis after it. The completion (greedy) gives the answer and analysis as in the paper; where
-the backend has log-probabilities, ``option_distribution`` on the same messages with the
-assistant prefix "Answer: " reads the probability of every option at exactly the position
-where the module writes its answer. Without log-probabilities the distribution is one-hot at
-the parsed answer. Questions with more than ``max_logprob_options`` codes (ages, years) use the
-one-hot too: walking ~100 multi-digit codes token by token costs more than it tells.
+analysis after it, at temperature 0. On a model server the completion itself carries the top
+log-probabilities of every written token, and the distribution is read at the position where
+the reply writes its code: one request per turn. Only when those do not cover the answer
+position does a second request read it (the turn's note says why). The embedded engine reads it
+with a 1-token request on the same messages pre-filled with "Answer: " (its prefix cache makes
+that nearly free). Without log-probabilities the distribution is one-hot at the parsed answer
+(or votes over ``samples`` sampled answers when asked for). ``distribution_method`` and
+``distribution_request`` in the trace say, per turn, which it was. Questions with more than
+``max_logprob_options`` codes (ages, years) use the one-hot: walking ~100 multi-digit codes
+token by token costs more than it tells.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from typing import Any
 
 from ..errors import ModelError
 from ..llm.base import ANSWER_PREFIX
-from ..llm.options import parse_answer
+from ..llm.options import parse_answer, probs_from_written, vote_distribution
+from ..llm.secrets import scrub
 from ..survey.model import Question
 
 LAYOUTS = ("context-first", "paper")
@@ -132,9 +137,12 @@ class Turn:
     analysis: str = ""
     distribution: dict[int, float] = field(default_factory=dict)
     distribution_method: str = ""
+    distribution_request: str = ""  # "reply" | "prefilled" | "second" | "samples" | "" (parsed)
     usage: dict = field(default_factory=dict)
     seconds: float = 0.0
     cached: bool = False
+    requests: int = 0  # model requests this turn made (retries included; 0 when all cached)
+    retries: list[dict] = field(default_factory=list)  # replies that had no answer, re-asked
     note: str = ""
 
     def trace(self, context: str | None = None, context_name: str = "context") -> dict:
@@ -151,10 +159,14 @@ class Turn:
             "analysis": self.analysis,
             "distribution": {str(k): v for k, v in self.distribution.items()},
             "distribution_method": self.distribution_method,
+            "distribution_request": self.distribution_request,
             "usage": self.usage,
+            "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "cached": self.cached,
         }
+        if self.retries:
+            out["retries"] = self.retries
         if self.note:
             out["note"] = self.note
         return out
@@ -162,46 +174,125 @@ class Turn:
 
 @dataclass(frozen=True)
 class Generation:
-    """How every answering turn is generated (temperature 0, as the paper)."""
+    """How every answering turn is generated (temperature 0, as the paper).
+
+    ``samples``: with a backend or reply without log-probabilities, vote over this many sampled
+    answers (at ``sample_temperature``) instead of the one-hot parsed answer; 0 = one-hot (the
+    paper's protocol, and one request per turn). ``parse_retries``: a reply without a readable
+    answer is asked again this many times with the next sample index (never from the cache)."""
 
     max_tokens: int = 256
     temperature: float = 0.0
     seed: int = 0
     use_logprobs: bool = True
     max_logprob_options: int = 20
+    samples: int = 0
+    sample_temperature: float = 1.0
+    parse_retries: int = 1
+
+
+def _as_managed(model):
+    from ..llm.managed import ManagedModel
+
+    return model if isinstance(model, ManagedModel) else ManagedModel(model)
+
+
+def _add_usage(turn: Turn, usage, prefix: str = "") -> None:
+    for key, value in usage.as_dict().items():
+        turn.usage[prefix + key] = turn.usage.get(prefix + key, 0) + value
 
 
 def ask(model, name: str, messages: list[dict], question: Question, gen: Generation,
         want_analysis: bool = True) -> Turn:
     """Send ``messages``, read "Answer: N" (+ analysis) and the option distribution.
 
-    Raises ModelError (backend failure) or UnparsableAnswer (no option in the reply)."""
+    One request per turn where the backend can: the completion asks for log-probabilities and
+    the distribution is read at the position where the reply writes its answer code. A second
+    request only when those do not cover the answer position (the note says so); the embedded
+    engine reads it with a 1-token pre-filled request instead. Without log-probabilities: the
+    parsed answer one-hot, or votes over ``gen.samples`` samples when asked for.
+
+    Raises ModelError (backend failure) or UnparsableAnswer (no option in the reply, also after
+    ``gen.parse_retries`` re-asks; ``exc.retries`` lists the replies)."""
+    model = _as_managed(model)
     turn = Turn(name, messages)
-    completion = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed)
+    codes = [str(c) for c in question.codes]
+    read = gen.use_logprobs and model.supports_logprobs and len(codes) <= gen.max_logprob_options
+    from_reply = read and not model.reads_prefilled
+
+    def usable(c) -> bool:
+        return read_answer(c.text, question) is not None
+
+    completion = None
+    for index in range(max(0, gen.parse_retries) + 1):
+        completion = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed,
+                                    sample_index=index, logprobs=from_reply, accept=usable)
+        turn.requests += completion.attempts
+        turn.seconds += completion.seconds
+        turn.answer = read_answer(completion.text, question)
+        if turn.answer is not None:
+            break
+        turn.retries.append({"sample_index": index, "completion": scrub(completion.text[:500]),
+                             "cached": completion.cached})
     turn.text = completion.text
     turn.usage = completion.usage.as_dict()
-    turn.seconds = completion.seconds
     turn.cached = completion.cached
-    turn.answer = read_answer(completion.text, question)
     if want_analysis:
         turn.analysis = read_analysis(completion.text)
     if turn.answer is None:
-        shown = completion.text[:160].replace("\n", " ")
-        raise UnparsableAnswer(f"{name}: no option of {question.id} in the reply: {shown!r}")
-    codes = [str(c) for c in question.codes]
-    if gen.use_logprobs and model.supports_logprobs and len(codes) <= gen.max_logprob_options:
-        dist = model.option_distribution(messages, codes, prefix=ANSWER_PREFIX)
-        turn.distribution = {int(c): float(p) for c, p in dist.probs.items()}
-        turn.distribution_method = dist.method
-        for key, value in dist.usage.as_dict().items():
-            turn.usage[f"distribution_{key}"] = value
-        turn.seconds += dist.seconds
-        if dist.answer and int(dist.answer) != turn.answer:
-            turn.note = f"the reply says {turn.answer}, the most probable option at the answer position is {dist.answer}"
+        shown = scrub(completion.text[:160].replace("\n", " "))
+        tries = f" (asked {len(turn.retries)} times)" if len(turn.retries) > 1 else ""
+        error = UnparsableAnswer(f"{name}: no option of {question.id} in the reply{tries}: {shown!r}")
+        error.retries = turn.retries
+        raise error
+
+    if from_reply and completion.logprobs:
+        probs = probs_from_written(completion.logprobs, codes, ANSWER_PREFIX)
+        if probs:
+            _set_distribution(turn, probs, "logprobs", "reply")
+            return turn
+        turn.note = "the reply's log-probabilities do not cover the answer position: read with a second request"
+        _read_separately(model, turn, messages, codes, "second")
+    elif read and model.reads_prefilled:
+        _read_separately(model, turn, messages, codes, "prefilled")
+    elif gen.samples > 0 and len(codes) <= gen.max_logprob_options:
+        _sample(model, turn, messages, codes, gen)
     else:
         turn.distribution = {int(c): float(int(c) == turn.answer) for c in codes}
         turn.distribution_method = "parsed"
+        if from_reply:
+            turn.note = "the server sent no log-probabilities with this reply: one-hot at the parsed answer"
     return turn
+
+
+def _set_distribution(turn: Turn, probs: dict, method: str, request: str) -> None:
+    turn.distribution = {int(c): float(p) for c, p in probs.items()}
+    turn.distribution_method = method
+    turn.distribution_request = request
+    best = max(turn.distribution, key=lambda c: turn.distribution[c]) if turn.distribution else None
+    if best is not None and best != turn.answer and turn.distribution[best] > turn.distribution.get(turn.answer, 0.0):
+        turn.note = (turn.note + "; " if turn.note else "") + (
+            f"the reply says {turn.answer}, the most probable option at the answer position is {best}")
+
+
+def _read_separately(model, turn: Turn, messages: list[dict], codes: list[str], request: str) -> None:
+    dist = model.option_distribution(messages, codes, prefix=ANSWER_PREFIX)
+    turn.requests += dist.attempts
+    turn.seconds += dist.seconds
+    _add_usage(turn, dist.usage, "distribution_")
+    _set_distribution(turn, dist.probs, dist.method, request)
+
+
+def _sample(model, turn: Turn, messages: list[dict], codes: list[str], gen: Generation) -> None:
+    texts = []
+    for i in range(gen.samples):
+        c = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.sample_temperature, seed=gen.seed,
+                           sample_index=1000 + i)
+        turn.requests += c.attempts
+        turn.seconds += c.seconds
+        _add_usage(turn, c.usage, "distribution_")
+        texts.append(c.text)
+    _set_distribution(turn, vote_distribution(texts, codes), "sampling", "samples")
 
 
 # --- context length ------------------------------------------------------------------------------
@@ -209,28 +300,13 @@ def ask(model, name: str, messages: list[dict], question: Question, gen: Generat
 
 def context_window(model) -> int | None:
     """The model's context length in tokens when the backend tells it (None: unknown/large)."""
-    for obj in (model, getattr(model, "backend", None)):
-        if obj is None:
-            continue
-        for attr in ("context_tokens", "n_ctx", "context_length"):
-            value = getattr(obj, attr, None)
-            value = value() if callable(value) else value
-            if isinstance(value, int) and value > 0:
-                return value
-    return None
+    return _as_managed(model).context_window()
 
 
 def count_tokens(model, text: str) -> int:
-    """Tokens in ``text`` for this model: the backend's tokenizer when it has one, else an
+    """Tokens in ``text`` for this model: the backend's own tokenizer when it has one, else an
     estimate of one token per 3 characters (errs on the long side for English survey text)."""
-    for obj in (model, getattr(model, "backend", None)):
-        counter = getattr(obj, "count_tokens", None) if obj is not None else None
-        if callable(counter):
-            try:
-                return int(counter(text))
-            except Exception:  # a tokenizer hiccup must not stop a run: fall back to the estimate
-                break
-    return len(text) // 3 + 1
+    return _as_managed(model).count_tokens(text)
 
 
 class ContextOverflow(ModelError):

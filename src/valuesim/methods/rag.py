@@ -2,8 +2,9 @@
 
 Each profile item is embedded as its question with the person's answer; the target question as
 its text with options; similarity is the cosine of L2-normalised sentence embeddings (the paper
-used text-embedding-ada-002; here all-MiniLM-L6-v2 on CPU by default, or any OpenAI-compatible
-embeddings endpoint with ``embedder="openai:MODEL"``). Embeddings are cached on disk.
+used text-embedding-ada-002; here all-MiniLM-L6-v2 on CPU by default, or with
+``embedder="openai:MODEL"`` the embeddings endpoint of the server the chat model uses, through
+the same client, cache and accounting). Embeddings are cached on disk.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class RAG(SinglePromptSimulator):
             if self._embedder is None:
                 from ..llm.embeddings import get_embedder
 
-                self._embedder = get_embedder(self._embedder_spec, base_url=self._base_url)
+                self._embedder = get_embedder(self._embedder_spec, model=self.model, base_url=self._base_url)
             return self._embedder
 
     def retrieve(self, person: PersonContext, question: Question) -> list[tuple[Question, int, float]]:

@@ -19,19 +19,23 @@ class SinglePromptSimulator:
     context_kind = "context"
 
     def __init__(self, model, *, prompt_order: str = "context-first", max_tokens: int = 48,
-                 use_logprobs: bool = True, seed: int = 0):
+                 use_logprobs: bool = True, seed: int = 0, samples: int = 0):
+        """``samples``: where a reply has no log-probabilities, vote over this many sampled
+        answers instead of the one-hot parsed answer (costs ``samples`` more requests)."""
         if prompt_order not in LAYOUTS:
             raise ValueError(f"prompt_order must be one of {LAYOUTS}, got {prompt_order!r}")
+        if int(samples) < 0:
+            raise ValueError(f"samples must be 0 or more, got {samples!r}")
         self.model = model
         self.prompt_order = prompt_order
-        self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
+        self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs, samples=int(samples))
 
     def context(self, person: PersonContext, question: Question, trace: dict) -> str | None:
         raise NotImplementedError
 
     def predict(self, person: PersonContext, question: Question) -> Prediction:
         trace: dict = {"config": {"method": self.name, "prompt_order": self.prompt_order,
-                                  "model": getattr(self.model, "spec", "")}, "question": question.id}
+                                  "model": self.model.spec if self.model is not None else ""}, "question": question.id}
         start = time.perf_counter()
         context = None
         try:
@@ -42,6 +46,8 @@ class SinglePromptSimulator:
             messages = user(render(self.prompt, self.prompt_order, **fields))
             turn = ask(self.model, self.name, messages, question, self.gen, want_analysis=False)
         except ModelError as exc:
+            if getattr(exc, "retries", None):
+                trace["retries"] = exc.retries  # the unreadable replies, in the order asked
             trace["seconds"] = round(time.perf_counter() - start, 3)
             return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)
         trace["modules"] = {self.name: turn.trace(context, self.context_kind)}

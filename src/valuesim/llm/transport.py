@@ -1,0 +1,225 @@
+"""HTTP to OpenAI-compatible servers: replicas, one deadline per attempt, bounded retries.
+
+Every request runs on one background asyncio loop through the SDK's async client, wrapped in
+``asyncio.wait_for``: the timeout is a deadline for the whole attempt (connect, headers and
+body), so a server that trickles a byte a second is cut off when the deadline passes, not when
+it pauses. Callers stay synchronous (they block on a future), so the thread-based runners need
+no change, while the sockets themselves are served by one event loop.
+
+Several replicas (``--base-url`` given more than once, or a comma list) share the work round
+robin; an attempt that fails on one replica is retried at once on the next, and only after every
+replica failed in a round does the retry wait (exponential backoff with full jitter, at least
+what Retry-After asks). Every attempt is counted, so accounting matches what servers saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import ConfigError, ModelError
+from .secrets import scrub
+
+
+class RequestError(ModelError):
+    """A request that failed for good. ``attempts``: HTTP attempts made; ``status``: the last
+    HTTP status (None for timeouts and connection errors)."""
+
+    def __init__(self, message: str, attempts: int = 1, status: int | None = None):
+        super().__init__(message)
+        self.attempts = attempts
+        self.status = status
+
+
+def public_url(url: str) -> str:
+    """The URL without any user:password part (safe to show and to use as a cache key)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+
+
+def split_urls(base_url: "str | Sequence[str] | None") -> list[str]:
+    """One or more base URLs from a string (comma list allowed) or a list of them."""
+    if base_url is None:
+        return []
+    items = [base_url] if isinstance(base_url, str) else list(base_url)
+    urls = [u.strip().rstrip("/") for item in items for u in str(item).split(",") if u.strip()]
+    for u in urls:
+        if not urlsplit(u).scheme.startswith("http"):
+            raise ConfigError(f"base URL must start with http:// or https://, got {public_url(u)!r}")
+    return urls
+
+
+@dataclass
+class Replica:
+    url: str
+    where: str
+    client: Any = None
+
+
+class Transport:
+    """Thread-safe sender of SDK calls to one or more replicas of one model server."""
+
+    def __init__(self, urls: Sequence[str], *, key: str | None, timeout: float = 120.0, max_retries: int = 6,
+                 concurrency: int = 8, backoff_base: float = 0.5, backoff_max: float = 30.0, model: str = ""):
+        try:
+            import openai
+        except ImportError:  # a declared dependency; only a broken install lands here
+            raise ModelError("the 'openai' package is not installed: pip install openai") from None
+        if not urls:
+            raise ConfigError("no model server URL: pass --base-url or set $OPENAI_BASE_URL")
+        self._openai = openai
+        self._key = key or ""
+        self.model = model
+        self.replicas = [Replica(u, public_url(u)) for u in urls]
+        self._secrets = [self._key] + [p for u in urls for p in [urlsplit(u).password] if p]
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.concurrency = max(1, int(concurrency))
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        self._next = itertools.count()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe waits
+        self.attempts_by_replica = {r.where: 0 for r in self.replicas}
+
+    # -- the event loop ------------------------------------------------------------------
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="valuesim-http", daemon=True)
+                thread.start()
+                self._loop = loop
+            return self._loop
+
+    def _client(self, replica: Replica) -> Any:
+        if replica.client is None:  # created on the loop thread only, so no lock is needed
+            replica.client = self._openai.AsyncOpenAI(api_key=self._key or "no-key-needed", base_url=replica.url,
+                                                      max_retries=0, timeout=self.timeout)
+        return replica.client
+
+    async def _attempt(self, replica: Replica, send: Callable[[Any], Any]) -> Any:
+        return await asyncio.wait_for(send(self._client(replica)), timeout=self.timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is None:
+            return
+
+        async def shut() -> None:
+            for r in self.replicas:
+                if r.client is not None:
+                    await r.client.close()
+                    r.client = None
+
+        try:
+            asyncio.run_coroutine_threadsafe(shut(), loop).result(timeout=5)
+        except Exception:  # closing is best effort
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+
+    def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
+        loop = self._loop
+        if loop is not None:  # never wait here: the collector may run on the loop thread itself
+            try:
+                loop.call_soon_threadsafe(loop.stop)
+            except RuntimeError:
+                pass
+
+    # -- one request, retried ------------------------------------------------------------
+    def send(self, send: Callable[[Any], Any], check: Callable[[Any], None] | None = None,
+             replica: int | None = None, retries: int | None = None) -> tuple[Any, int, str]:
+        """Run ``send(async_client)`` with retries over the replicas: (result, attempts, where).
+
+        ``check`` may raise ValueError on a reply that is not usable (retried like garbage);
+        ``replica`` pins the first attempt to one replica; ``retries`` overrides max_retries."""
+        start = next(self._next) if replica is None else replica
+        max_retries = self.max_retries if retries is None else retries
+        n = len(self.replicas)
+        attempt = 0
+        while True:
+            rep = self.replicas[(start + attempt) % n]
+            with self._lock:
+                self.attempts_by_replica[rep.where] += 1
+            try:
+                with self._slots:
+                    future = asyncio.run_coroutine_threadsafe(self._attempt(rep, send), self._running_loop())
+                    result = future.result()
+                if check is not None:
+                    check(result)
+                return result, attempt + 1, rep.where
+            except Exception as exc:  # classified below; anything unknown is re-raised as is
+                retryable, message, status = self._classify(exc, rep.where)
+                if not retryable or attempt >= max_retries:
+                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
+                    raise RequestError(scrub(message, *self._secrets) + tries, attempt + 1, status) from None
+                attempt += 1
+                if attempt % n == 0:  # every replica failed in this round: wait before the next
+                    delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt // n - 1)))
+                    hinted = self._retry_after(exc)
+                    if hinted is not None:
+                        delay = max(delay, min(hinted, 120.0))
+                    self.sleep(delay)
+
+    @staticmethod
+    def _retry_after(exc: Exception) -> float | None:
+        response = getattr(exc, "response", None)
+        headers = getattr(response, "headers", None)
+        if not headers:
+            return None
+        ms = headers.get("retry-after-ms")
+        if ms:
+            try:
+                return float(ms) / 1000.0
+            except ValueError:
+                pass
+        value = headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value) if value else None
+            return max(0.0, when.timestamp() - time.time()) if when else None
+
+    def _classify(self, exc: Exception, where_url: str) -> tuple[bool, str, int | None]:
+        """(retryable, user-facing message, HTTP status) for an exception of one attempt."""
+        o = self._openai
+        where = f"the model server at {where_url}"
+        if isinstance(exc, (asyncio.TimeoutError, TimeoutError, o.APITimeoutError)):
+            return True, f"{where} did not answer within {self.timeout:g} s", None
+        if isinstance(exc, o.APIConnectionError):
+            return True, (f"cannot reach {where} (connection refused, dropped or reset); check --base-url and "
+                          "that the server is running"), None
+        if isinstance(exc, o.AuthenticationError):
+            return False, f"{where} rejected the API key (401): check $OPENAI_API_KEY / $VALUESIM_API_KEY", 401
+        if isinstance(exc, o.PermissionDeniedError):
+            return False, f"{where} refused access (403): the API key may lack access to model {self.model!r}", 403
+        if isinstance(exc, o.NotFoundError):
+            return False, f"{where} has no model {self.model!r} (404): check the model name and --base-url", 404
+        if isinstance(exc, o.RateLimitError):
+            return True, f"{where} kept rate-limiting requests (429)", 429
+        if isinstance(exc, o.APIStatusError):
+            status = exc.status_code
+            detail = str(getattr(exc, "message", "") or exc)[:300]
+            if status >= 500 or status == 408:
+                return True, f"{where} failed with HTTP {status}: {detail}", status
+            return False, f"{where} refused the request (HTTP {status}): {detail}", status
+        if isinstance(exc, (o.APIResponseValidationError, ValueError)):
+            return True, f"{where} sent a reply that is not a valid API reply", None
+        if isinstance(exc, o.OpenAIError):
+            return False, f"{where}: {exc}", None
+        raise exc
