@@ -90,7 +90,10 @@ def main() -> int:
     ap.add_argument("--people", type=int, default=4)
     ap.add_argument("--targets", type=int, default=5)
     ap.add_argument("--items", type=int, default=16)
-    ap.add_argument("--variants", default="paper,small,statements")
+    ap.add_argument("--variants", default="small,statements,paper")
+    ap.add_argument("--attempts", type=int, default=3, help="tries per story part (default 3)")
+    ap.add_argument("--paper-attempts", type=int, default=None,
+                    help="tries per part for the paper prompt (default --attempts; 1 saves hours on a slow machine)")
     ap.add_argument("--module-tokens", type=int, default=64, help="cap on each module's analysis (default 64)")
     ap.add_argument("--audit", type=int, default=8, help="profile items audited per story (default 8)")
     ap.add_argument("--no-predict", action="store_true", help="stories and fidelity only")
@@ -110,9 +113,37 @@ def main() -> int:
 
     stories: dict[str, list[dict]] = {v: [] for v in variants}
     writers = {}
-    for v in variants:
+    acc: dict[str, list] = {}
+
+    def table() -> None:
+        print(f"\n## Story quality ({model.spec}, {len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles, "
+              f"{args.targets} targets each; {time.time() - started:.0f} s)\n")
+        print("| story variant | valid stories | part retries | fidelity (recovered) | chance | ValueSim accuracy (failures = wrong) | failed predictions |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for v in variants:
+            rows = stories[v]
+            if not rows:
+                continue
+            valid = sum(r["valid"] for r in rows)
+            fids = [r["fidelity"] for r in rows if r["fidelity"]]
+            share = mean([f["share"] for f in fids])
+            chance = mean([f["chance"] for f in fids])
+            a = acc.get(f"valuesim ({v})", [])
+            print(f"| {v} | {valid}/{len(rows)} ({valid / len(rows):.0%}) | {sum(r['retries'] or 0 for r in rows)} | "
+                  f"{share:.2f} | {chance:.2f} | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
+        for name in ("full-info", "country-marginal"):
+            if name in acc:
+                a = acc[name]
+                print(f"| {name} (baseline) | – | – | – | – | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
+        reasons = [r["reason"] for v in variants for r in stories[v] if r["reason"]]
+        if reasons:
+            print("\nStory failures:\n" + "\n".join(f"- {r}" for r in reasons))
+
+    def write_stories(v: str) -> None:
         kind, prompt = ("statements", "auto") if v == "statements" else ("model", v)
+        attempts = args.paper_attempts if v == "paper" and args.paper_attempts else args.attempts
         writers[v] = StoryWriter(model, kind=kind, prompt=prompt, audit_sample=args.audit, seed=args.seed,
+                                 attempts=attempts,
                                  reserve_tokens=900 + args.module_tokens,
                                  progress=lambda s, v=v: say(f"  {v}: {s}"))
         for resp, person, _ in folks:
@@ -139,44 +170,30 @@ def main() -> int:
                 + (f", fidelity {fid['recovered']}/{fid['n']} (chance {fid['chance']:.0%})" if fid else "")
                 + f", {row['seconds']:.0f}s")
 
-    acc: dict[str, list] = {}
+
+    def predict(name: str, sim) -> None:
+        for resp, person, targets in folks:
+            for qid in targets:
+                p = sim.predict(person, survey.codebook[qid])
+                acc.setdefault(name, []).append(None if p.failed else float(p.answer == resp.answers[qid]))
+            mine = acc[name][-len(targets):]
+            say(f"{name} {resp.id}: {sum(1 for x in mine if x)} of {len(targets)} right"
+                f" ({sum(1 for x in mine if x is None)} failed)")
+
+    # cheapest first, so a run cut short still has a table: baselines, then per variant its
+    # stories (validity, fidelity) and its ValueSim predictions
     if not args.no_predict:
         marginal = get_method("country-marginal")
         marginal.fit(survey.subset([i for i in survey.data.index if i not in {r.id for r, _, _ in folks}]))
-        sims = {"country-marginal": marginal,
-                "full-info": get_method("full-info", model, max_tokens=args.module_tokens)}
-        for v in variants:
-            sims[f"valuesim ({v})"] = ValueSim(model, story_writer=writers[v], max_tokens=args.module_tokens,
-                                               seed=args.seed)
-        for name, sim in sims.items():
-            for resp, person, targets in folks:
-                for qid in targets:
-                    p = sim.predict(person, survey.codebook[qid])
-                    hit = None if p.failed else float(p.answer == resp.answers[qid])
-                    acc.setdefault(name, []).append(hit)
-                say(f"{name} {resp.id}: {sum(1 for x in acc[name][-len(targets):] if x)} of {len(targets)} right"
-                    f" ({sum(1 for x in acc[name][-len(targets):] if x is None)} failed)")
-
-    print(f"\n## Story quality ({model.spec}, {len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles, "
-          f"{args.targets} targets each; {time.time() - started:.0f} s)\n")
-    print("| story variant | valid stories | part retries | fidelity (recovered) | chance | ValueSim accuracy (failures = wrong) | failed predictions |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+        predict("country-marginal", marginal)
+        predict("full-info", get_method("full-info", model, max_tokens=args.module_tokens))
     for v in variants:
-        rows = stories[v]
-        valid = sum(r["valid"] for r in rows)
-        fids = [r["fidelity"] for r in rows if r["fidelity"]]
-        share = mean([f["share"] for f in fids])
-        chance = mean([f["chance"] for f in fids])
-        a = acc.get(f"valuesim ({v})", [])
-        print(f"| {v} | {valid}/{len(rows)} ({valid / len(rows):.0%}) | {sum(r['retries'] or 0 for r in rows)} | "
-              f"{share:.2f} | {chance:.2f} | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
-    for name in ("full-info", "country-marginal"):
-        if name in acc:
-            a = acc[name]
-            print(f"| {name} (baseline) | – | – | – | – | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
-    reasons = [r["reason"] for v in variants for r in stories[v] if r["reason"]]
-    if reasons:
-        print("\nStory failures:\n" + "\n".join(f"- {r}" for r in reasons))
+        write_stories(v)
+        table()
+        if not args.no_predict:
+            predict(f"valuesim ({v})", ValueSim(model, story_writer=writers[v], max_tokens=args.module_tokens,
+                                                seed=args.seed))
+            table()
     print(f"\n{model.accounting.summary()}")
     return 0
 
