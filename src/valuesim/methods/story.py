@@ -120,13 +120,21 @@ def theme_chunks(profile: Profile, budget_tokens: int, model) -> list[tuple[str,
 
 
 def small_chunks(profile: Profile, part_items: int) -> list[tuple[str, Profile]]:
-    """The profile by category, each category in parts of at most ``part_items`` facts (evenly sized)."""
-    chunks: list[tuple[str, Profile]] = []
+    """Parts of at most ``part_items`` facts in category order: a long category split evenly,
+    short neighbouring categories packed together (fewer calls, each still one or two themes)."""
+    pieces: list[tuple[str, list]] = []
     for title, items in by_category(profile):
         n = -(-len(items) // max(1, part_items))
         size = -(-len(items) // n)
-        chunks += _split(title, [items[i:i + size] for i in range(0, len(items), size)])
-    return chunks
+        pieces += [(title, items[i:i + size]) for i in range(0, len(items), size)]
+    chunks: list[tuple[list[str], list]] = []
+    for title, items in pieces:
+        if chunks and len(chunks[-1][1]) + len(items) <= part_items and len(chunks[-1][0]) < 3:
+            chunks[-1][0].append(title)
+            chunks[-1][1].extend(items)
+        else:
+            chunks.append(([title], list(items)))
+    return [("; ".join(dict.fromkeys(titles)), Profile(tuple(items))) for titles, items in chunks]
 
 
 def statements_story(profile: Profile) -> tuple[str, list[dict]]:
