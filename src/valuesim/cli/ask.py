@@ -144,7 +144,8 @@ def run_ask(args: argparse.Namespace) -> int:
         lines = [ln for ln in ctx["text"].splitlines() if ln.strip()]
         story = trace.get("story", {})
         print(f"\nBackstory ({story.get('items', '?')} profile items, {len(ctx['text'])} characters"
-              + (", written theme by theme" if story.get("themed") else "") + "), first lines:")
+              + (", written theme by theme" if story.get("themed") and story.get("kind") == "model" else "")
+              + "), first lines:")
         print(_wrap("\n".join(lines[: args.backstory_lines])))
     elif ctx:
         print(f"\nContext: {ctx.get('kind')} ({len(ctx.get('text', ''))} characters)" +
