@@ -197,6 +197,9 @@ def test_ask_command_with_a_statistical_method(survey_file, capsys):
     rid = _first_id(survey_file)
     assert main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--method", "country-marginal"]) == 0
     assert "Final distribution:" in capsys.readouterr().out
+    assert main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--method", "country-marginal",
+                 "--story", "statements"]) != 0
+    assert "apply to ValueSim methods" in capsys.readouterr().err
 
 
 def test_story_command_prints_and_audits(survey_file, capsys):

@@ -125,10 +125,14 @@ def run_ask(args: argparse.Namespace) -> int:
     question = survey.codebook[args.question]
     info = method_info(args.method)
     options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
-                                 ("embedder", args.embedder), ("story", args.story),
-                                 ("story_prompt", args.story_prompt)) if v is not None}
-    if info.target.startswith("valuesim:"):
+                                 ("embedder", args.embedder)) if v is not None}
+    if info.target.startswith("valuesim:"):  # the methods that write a backstory
+        options.update({k: v for k, v in (("story", args.story), ("story_prompt", args.story_prompt)) if v})
         options["progress"] = Progress(not args.quiet)
+    elif args.story or args.story_prompt:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--story/--story-prompt apply to ValueSim methods, not {args.method}")
     model = _model(args) if info.needs_llm else None
     prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model, **options)
     trace = prediction.trace
