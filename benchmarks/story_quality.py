@@ -180,20 +180,21 @@ def main() -> int:
             say(f"{name} {resp.id}: {sum(1 for x in mine if x)} of {len(targets)} right"
                 f" ({sum(1 for x in mine if x is None)} failed)")
 
-    # cheapest first, so a run cut short still has a table: baselines, then per variant its
-    # stories (validity, fidelity) and its ValueSim predictions
+    # stories first (validity, fidelity: a table after each variant), then the predictions:
+    # baselines, then ValueSim per variant, so a run cut short still reports what it measured
+    for v in variants:
+        write_stories(v)
+        table()
     if not args.no_predict:
         marginal = get_method("country-marginal")
         marginal.fit(survey.subset([i for i in survey.data.index if i not in {r.id for r, _, _ in folks}]))
         predict("country-marginal", marginal)
         predict("full-info", get_method("full-info", model, max_tokens=args.module_tokens))
-    for v in variants:
-        write_stories(v)
-        table()
-        if not args.no_predict:
+        for v in variants:
             predict(f"valuesim ({v})", ValueSim(model, story_writer=writers[v], max_tokens=args.module_tokens,
                                                 seed=args.seed))
             table()
+    table()
     print(f"\n{model.accounting.summary()}")
     return 0
 
