@@ -108,7 +108,9 @@ def test_unparsable_baseline_answer_is_a_failure(person, codebook):
 def test_every_registered_llm_method_builds(codebook, person):
     for name in ("valuesim", "valuesim-no-story", "valuesim-no-cab", "valuesim-average", "valuesim-no-cognitive",
                  "valuesim-no-affective", "valuesim-no-behavioral", "full-info", "no-profile"):
-        sim = get_method(name, ScriptedModel(default="Answer: 2\nAnalysis: ok"))
+        # this scripted model's "story" is no story: valuesim variants use the statements story
+        options = {"story": "statements"} if name.startswith("valuesim") else {}
+        sim = get_method(name, ScriptedModel(default="Answer: 2\nAnalysis: ok"), **options)
         assert sim.name == name
         assert not sim.predict(person, codebook["Q46"]).failed
     assert get_method("valuesim", ScriptedModel(), coordinator="on-disagreement", prompt_order="paper").coordinator == "on-disagreement"
@@ -169,13 +171,24 @@ def test_ask_command_shows_every_step(survey_file, capsys):
     from valuesim.cli import main
 
     rid = _first_id(survey_file)
-    code = main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--model", "scripted", "--no-cache"])
-    out = capsys.readouterr().out
-    assert code in (0, 1)
-    for part in ("Backstory", "[cognitive] answer:", "[affective] answer:", "[behavioral] answer:",
-                 "[coordinator] mode always", "Final distribution:"):
+    code = main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--model", "scripted", "--no-cache",
+                 "--story", "statements"])
+    captured = capsys.readouterr()
+    out = captured.out
+    assert code == 0
+    for part in ("Story: VALID (statements (no model call)", "fidelity", "Backstory", "[cognitive] answer:",
+                 "[affective] answer:", "[behavioral] answer:", "[coordinator] mode always", "Final distribution:"):
         assert part in out, part
+    assert out.index("Story: VALID") < out.index("[cognitive] answer:")
     assert "Real answer:" in out
+    for stage in ("backstory: fidelity audit", "module cognitive", "module behavioral", "coordinator"):
+        assert stage in captured.err, stage  # progress with elapsed time on stderr
+    # the scripted backend's "story" is one line: the story fails the checks and so does the prediction
+    code = main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--model", "scripted", "--no-cache",
+                 "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Story: FAILED" in captured.out and "FAILED: StoryFailure: no valid backstory" in captured.out
+    assert "[cognitive] answer:" not in captured.out and "module cognitive" not in captured.err
 
 
 def test_ask_command_with_a_statistical_method(survey_file, capsys):
@@ -184,33 +197,52 @@ def test_ask_command_with_a_statistical_method(survey_file, capsys):
     rid = _first_id(survey_file)
     assert main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--method", "country-marginal"]) == 0
     assert "Final distribution:" in capsys.readouterr().out
+    assert main(["ask", str(survey_file), "--respondent", rid, "--question", "Q46", "--method", "country-marginal",
+                 "--story", "statements"]) != 0
+    assert "apply to ValueSim methods" in capsys.readouterr().err
 
 
 def test_story_command_prints_and_audits(survey_file, capsys):
     from valuesim.cli import main
 
     rid = _first_id(survey_file)
-    assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache"]) == 0
-    assert "scripted reply" in capsys.readouterr().out
+    assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "story: FAILED" in out and "empty" in out  # a one-line scripted reply is no story
     assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache",
-                 "--audit", "--sample", "5"]) == 0
+                 "--story", "statements"]) == 0
+    out = capsys.readouterr().out
+    assert "Checks per story call" in out and "Story: VALID (statements" in out and "fidelity" in out
+    assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache",
+                 "--story", "statements", "--audit", "--sample", "5"]) == 0
     assert "sampled profile answers recovered" in capsys.readouterr().out
 
 
 @pytest.mark.engine
-def test_valuesim_end_to_end_with_the_tiny_model(codebook):
+def test_tiny_model_story_is_checked_before_use(codebook):
+    """The real engine's story goes through the checks: either every part passed them and the
+    story has a fidelity figure, or the person's story failed with a named reason and the
+    prediction that needs it fails with that reason, never running the modules on it."""
     from valuesim.llm import get_model
+    from valuesim.methods.story import StoryFailure, StoryWriter
+    from valuesim.methods.story_checks import KINDS, check_story
     from valuesim.methods.valuesim import ValueSim
 
     model = get_model("local:smollm2-135m", cache=None)
     items = tuple((codebook[q], c) for q, c in (("Q1", 1), ("Q2", 2), ("Q49", 8)))
     person = PersonContext("tiny", "DEU", Profile(items))
-    sim = ValueSim(model, max_tokens=24, story_max_tokens=96, coordinator="on-disagreement")
-    prediction = sim.predict(person, codebook["Q46"])
-    trace = prediction.trace
-    assert trace["context"]["kind"] == "backstory" and trace["context"]["text"]
-    if not prediction.failed:  # a 135M model may not follow the format; then it must be a recorded failure
-        assert abs(sum(prediction.distribution.values()) - 1) < 1e-6
-        assert set(trace["modules"]) == {"cognitive", "affective", "behavioral"}
+    writer = StoryWriter(model, max_tokens=96, attempts=2, audit_sample=2)
+    assert writer.prompt == "small"  # chosen automatically for the embedded engine
+    try:
+        story = writer.backstory(person)
+    except StoryFailure as failure:
+        assert any(k in failure.reason for k in KINDS + ("fidelity",)), failure.reason
+        prediction = ValueSim(model, story_writer=writer, max_tokens=24).predict(person, codebook["Q46"])
+        assert prediction.failed and failure.reason in prediction.error and not prediction.trace.get("modules")
     else:
-        assert prediction.error
+        for part in story.parts:
+            facts = part["messages"][-1]["content"].rsplit("\nFacts:\n", 1)[1]
+            sub = Profile(tuple((q, c) for q, c in items if q.statement(c) in facts))
+            assert check_story(part["text"], part["items"], finish_reason=part["finish_reason"],
+                               source=sub.as_statements()) == []
+        assert story.fidelity["n"] == 2 and story.fidelity["share"] > story.fidelity["chance"]

@@ -1,25 +1,51 @@
 """The demo end to end with the scripted model: every step runs and the report is written."""
 
+import json
+import sqlite3
+
 import pandas as pd
 
 from valuesim.demo import run_demo
+from valuesim.survey.wvs7.bank import load_codebook
 
 
 def test_demo_runs_study_and_writes_report(tmp_path, capsys):
     result = run_demo(out=tmp_path / "demo", model="scripted", users=2, targets=4, respondents=600,
-                      countries=3, methods=("valuesim", "country-marginal", "regression"), progress=False)
+                      countries=3, methods=("valuesim", "full-info", "country-marginal", "regression"),
+                      progress=False)
     out = capsys.readouterr().out
     assert "SYNTHETIC" in out and "Report:" in out
     assert "| country-marginal | no LLM |" in out  # the results table is printed
+    # the scripted "story" is a one-line reply: the demo says plainly that it used statements
+    assert "Backstories the ValueSim numbers stand on" in out
+    assert "STATEMENTS used: the model story failed" in out and "fidelity" in out
+    assert "use the statements story, not a model-written backstory" in out
 
     html = result.report["html"].read_text(encoding="utf-8")
-    assert "valuesim" in html and "<script>" not in html
+    assert "valuesim" in html and "<script>" not in html and "Backstories: validity and fidelity" in html
     predictions = pd.read_parquet(result.report["parquet"])
     main = predictions[predictions["profile_limit"] < 0]
     # 2 users × 4 targets (all answered in the synthetic file at most) for each method
     per_method = main.groupby("method").size()
-    assert set(per_method.index) == {"valuesim", "country-marginal", "regression"}
+    assert set(per_method.index) == {"valuesim", "full-info", "country-marginal", "regression"}
     assert per_method.max() <= 8 and per_method.min() >= 6
-    # targets never appear in the profile used: the split's profile excludes the fold
-    split = pd.read_json(result.run_dir / "split.json", typ="series")
-    assert not set(split["folds"][0]) & set(split["profile_only"])
+    errors = main[(main["method"] == "valuesim") & main["failed"]]["error"]
+    assert not errors.str.contains("backstory").any()  # statements fallback, never a story failure
+
+
+def test_demo_targets_never_reach_the_prompts(tmp_path):
+    """What the LLM methods were actually shown (their traces) never holds the target's answer."""
+    result = run_demo(out=tmp_path / "demo", model="scripted", users=2, targets=4, respondents=600,
+                      countries=3, methods=("valuesim", "full-info"), progress=False)
+    book = load_codebook()
+    with sqlite3.connect(result.run_dir / "predictions.sqlite") as db:
+        rows = db.execute("SELECT p.method, p.question_id, p.truth, t.trace FROM predictions p "
+                          "JOIN traces t USING (trace_id)").fetchall()
+    assert len(rows) >= 12
+    for method, qid, truth, trace in rows:
+        trace = json.loads(trace)
+        context = trace["context"]["text"]
+        assert f"{qid}:" not in context, (method, qid)  # no Q/options/answer block of the target
+        assert book[qid].statement(truth) not in context, (method, qid)  # nor its answer as a statement
+        assert trace["context"]["kind"] == ("backstory" if method == "valuesim" else "profile")
+        assert len(context) > 200  # the other items were there

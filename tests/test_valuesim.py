@@ -19,7 +19,21 @@ from valuesim.methods.valuesim import ValueSim
 from valuesim.survey.model import Profile
 from valuesim.survey.wvs7.bank import CATEGORIES, load_codebook
 
-STORY = "You were born in a small town. BACKSTORY-MARKER."
+STORY = ("BACKSTORY-MARKER. You were born in a small town near the river, the second of three children. "
+         "Family is very important in your life, and friends are rather important to you. You value leisure "
+         "time, and politics is not very important in your life. Work matters a great deal: you believe that "
+         "hard work usually brings a better life. You attend religious services once a month and describe "
+         "yourself as a religious person. You feel quite happy, and your health is good. You trust your "
+         "neighbourhood somewhat, but you do not trust people you meet for the first time very much. You "
+         "think that a good society needs both order and freedom, and you vote in local elections. Your "
+         "parents ran a bakery, and you still remember the smell of bread before sunrise. You finished "
+         "secondary school and later trained as an electrician, a job you have now held for twenty years. "
+         "Money is sometimes tight, yet you save a little each month and you rarely borrow. You follow the "
+         "news on the radio every morning, you sign a petition now and then, and you have never joined a "
+         "strike. Science, in your eyes, makes life healthier and easier, although you worry that it moves "
+         "too fast. You believe that men and women should share the work at home, that children need "
+         "patience more than discipline, and that neighbours should help each other in hard times.")
+AUDIT_TRUTH: dict[str, int] = {}  # the person fixture's answers: the scripted audit reader recovers them
 DIMENSIONS = {
     "cognitive": ["gather information", "ways of reasoning", "view of the world", "weigh most heavily", "habits of thought"],
     "affective": ["emotional patterns", "values and principles", "emotional needs", "feel about each", "relationships and their identity"],
@@ -50,6 +64,9 @@ def scripted(answers: dict | None = None, **kwargs) -> ScriptedModel:
     def reply(messages):
         if is_story(messages):
             return STORY
+        audit = re.search(r"Using ONLY what the backstory says.*?Question:\n(Q\d+)", messages[-1]["content"], re.S)
+        if audit:
+            return f"Answer: {AUDIT_TRUTH.get(audit.group(1), 1)}"
         name = module_of(messages)
         if name is None:
             return "Answer: 4"
@@ -69,6 +86,7 @@ def person(codebook):
     rng = random.Random(1)
     picks = [q for q in codebook if q.options and len(q.codes) <= 12][:40]
     items = tuple((q, rng.choice(q.codes)) for q in picks if q.id != "Q46")
+    AUDIT_TRUTH.update({q.id: code for q, code in items})
     return PersonContext("r1", "DEU", Profile(items))
 
 
@@ -102,20 +120,42 @@ def test_every_profile_item_reaches_the_story_prompt(person, q46):
         assert rule in prompt
 
 
+def faithful_part(messages) -> str:
+    """A story part that names every item of its prompt once (passes the checks)."""
+    if "\nFacts:\n" in messages[-1]["content"]:  # the small-model prompt lists statements
+        return "PART. " + " ".join(messages[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n"))
+    found = re.findall(r"^(Q\d+[A-Z]?): .*?\nAnswer: (\d+)", messages[-1]["content"], re.M | re.S)
+    book = load_codebook()
+    return "PART. " + " ".join(book[q].statement(int(c)) for q, c in found)
+
+
 def test_long_profile_is_written_theme_by_theme_and_joined(codebook):
     rng = random.Random(2)
     items = tuple((q, rng.choice(q.codes)) for q in codebook if q.options and len(q.codes) <= 12)
     person = PersonContext("big", "DEU", Profile(items))
-    model = ScriptedModel(lambda m: "PART " + str(len(m[-1]["content"])))
-    story = StoryWriter(model, context_tokens=4000).backstory(person)
+    model = ScriptedModel(faithful_part)
+    story = StoryWriter(model, context_tokens=12000, audit_sample=0).backstory(person)
     assert story.themed and len(story.parts) > len(CATEGORIES)  # long categories are split further
     prompts = [c.last_user for c in model.calls]
     assert all("The information about one person is long" in p for p in prompts)
     for q, code in items:  # every item in exactly one part
         assert sum(f"{q.render()}\nAnswer: {code}." in p for p in prompts) == 1
-    assert story.text.count("PART ") == len(story.parts)
+    assert story.text.count("PART. ") == len(story.parts)
     themes = [p["theme"] for p in story.parts]
     assert themes[0].startswith("Core Value Orientations")
+
+
+def test_long_profile_story_leaves_room_for_the_module_prompts(codebook):
+    """Issue 13 item 5: the theme parts' lengths are planned so the joined story fits the
+    context beside the module prompts (a 268-item profile in an 8k window)."""
+    rng = random.Random(3)
+    items = tuple((q, rng.choice(q.codes)) for q in codebook if q.options and len(q.codes) <= 12)
+    person = PersonContext("long", "DEU", Profile(items))
+    model = ScriptedModel(faithful_part)
+    writer = StoryWriter(model, context_tokens=8192, reserve_tokens=1200, audit_sample=0, prompt="small")
+    story = writer.backstory(person)
+    assert sum(p["max_tokens"] for p in story.parts) <= 8192 - 1200
+    assert sum(p["items"] for p in story.parts) == len(items)
 
 
 def test_theme_chunks_respect_the_budget(codebook):
@@ -251,7 +291,7 @@ def test_distribution_comes_from_logprobs_at_the_answer_position(person, q46):
         return {"1": 0.1, "2": 0.6, "3": 0.2, "4": 0.1}
 
     model = scripted({"coordinator": 2}, options=options)
-    prediction = ValueSim(model).predict(person, q46)
+    prediction = ValueSim(model, story_audit=0).predict(person, q46)
     dist_calls = [c for c in model.calls if c.kind == "option_distribution"]
     assert len(dist_calls) == 4 and all(c.params["prefix"] == "Answer: " for c in dist_calls)
     assert prediction.distribution == pytest.approx({1: 0.1, 2: 0.6, 3: 0.2, 4: 0.1})
@@ -260,7 +300,7 @@ def test_distribution_comes_from_logprobs_at_the_answer_position(person, q46):
 
 def test_without_logprobs_the_distribution_is_one_hot_at_the_parsed_answer(person, q46):
     model = scripted({"coordinator": 3}, supports_logprobs=False)
-    prediction = ValueSim(model).predict(person, q46)
+    prediction = ValueSim(model, story_audit=0).predict(person, q46)
     assert not [c for c in model.calls if c.kind == "option_distribution"]
     assert prediction.distribution == {1: 0.0, 2: 0.0, 3: 1.0, 4: 0.0}
 

@@ -98,7 +98,10 @@ def run_demo(
          f"methods {', '.join(methods)}, model {model}")
     _say("   (LLM answers are cached: re-running the demo makes no model calls)\n")
     run_dir = out / "study"
-    options = {m: {"max_tokens": module_tokens} for m in methods if m.startswith("valuesim")}
+    # A model story that fails its checks or the fidelity gate is replaced by the profile's
+    # statements (labelled in the traces, the report and below): no number stands on a non-story.
+    options = {m: {"max_tokens": module_tokens, "story_fallback": "statements"}
+               for m in methods if m.startswith("valuesim")}
     run_study(survey, methods=list(methods), model=model, out=run_dir, split=split, seed=seed,
               method_options=options, progress=progress, force=True, command="valuesim demo")
     report = write_report(run_dir)
@@ -106,12 +109,40 @@ def run_demo(
 
     _say("\n5. Results (accuracy and normalized MAE; full tables, charts and significance in the report):")
     _say(_headline(report))
+    for line in story_lines(run_dir):
+        _say(line)
     _say(f"\nReport: {report['html']}\n        {report['markdown']}")
     _say(f"Predictions for pandas: {report.get('parquet', report.get('csv'))}")
     _say(f"Demo finished in {seconds / 60:.1f} minutes.")
     _say("Note: the embedded 1.5B model is for demos; on real WVS answers it scores at chance level. "
          "Use a strong model through --model openai:MODEL for research.")
     return DemoResult(run_dir, report, seconds)
+
+
+def story_lines(run_dir: Path) -> list[str]:
+    """Each person's backstory beside the results: how it was written, valid or replaced by the
+    statements story (and why), and its fidelity (profile answers recovered from it vs chance)."""
+    from .evaluation.runner import DB_FILE
+    from .evaluation.stories import story_records
+
+    records = story_records(Path(run_dir) / DB_FILE)
+    if records.empty:
+        return []
+    lines = ["\nBackstories the ValueSim numbers stand on (fidelity: sampled profile answers recovered from the story):"]
+    for r in records.to_dict("records"):
+        how = "statements story (no model call)" if r["kind"] == "statements" else f"model story ({r['prompt']} prompt)"
+        fid = (f"fidelity {r['fidelity']:.0%} vs chance {r['chance']:.0%}" if r["fidelity"] is not None
+               and r["fidelity"] == r["fidelity"] else "not audited")
+        if r["status"] == "fallback":
+            how = f"STATEMENTS used: the model story failed ({r['reason']})"
+        elif r["status"] == "failed":
+            how = f"NO STORY: {r['reason']} (its predictions are recorded failures)"
+        lines.append(f"   {r['method']} · respondent {r['respondent_id']}: {how}; {fid}")
+    fallbacks = (records["status"] == "fallback").sum()
+    if fallbacks:
+        lines.append(f"   Note: {fallbacks} of {len(records)} ValueSim results above use the statements story, "
+                     "not a model-written backstory.")
+    return lines
 
 
 def _headline(report: dict[str, Path], heading: str = "### Overall scores with confidence intervals") -> str:

@@ -7,6 +7,20 @@ import argparse
 import json
 import sys
 import textwrap
+import time
+
+
+class Progress:
+    """Prints each stage (backstory theme k of n, module, coordinator) with the elapsed time to
+    stderr, so a long local run shows where it is; silent with --quiet."""
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        if self.enabled:
+            print(f"  [{time.perf_counter() - self.start:6.1f}s] {stage}", file=sys.stderr, flush=True)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -17,6 +31,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base-url", action="append", default=None, metavar="URL",
                    help="OpenAI-compatible server URL (openai:MODEL); repeat or comma-separate for replicas")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the LLM response cache")
+    p.add_argument("--story", choices=["model", "statements"], default=None,
+                   help="backstory: model-written (default) or the profile's statements by theme (no model call)")
+    p.add_argument("--story-prompt", choices=["auto", "paper", "small"], default=None,
+                   help="story prompt: the paper's, the small-model variant, or auto (small for the embedded "
+                        "engine, the paper's otherwise; default)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
 def register(sub) -> None:
@@ -52,14 +72,16 @@ def register(sub) -> None:
         help="print a respondent's backstory (ValueSim's story module), or audit it",
         description=(
             "Write (or read from the cache) a respondent's second-person backstory from their profile and "
-            "print it. With --audit, answer a sample of the profile's own questions from the backstory "
-            "alone and report the share recovered (the paper's information-preservation claim)."
+            "print it with the validity checks of every story call and its fidelity (a sample of the profile's "
+            "own questions answered from the backstory alone, beside the chance rate). With --audit, list "
+            "the audited questions instead of the story."
         ),
     )
     _common(s)
     s.add_argument("--exclude", default="", metavar="Q1,Q2", help="question ids to leave out of the profile")
     s.add_argument("--audit", action="store_true", help="audit the backstory instead of printing it")
-    s.add_argument("--sample", type=int, default=20, metavar="N", help="questions the audit asks (default 20)")
+    s.add_argument("--sample", type=int, default=8, metavar="N",
+                   help="profile questions the fidelity audit answers from the story (default 8; 0: none)")
     s.add_argument("--seed", type=int, default=0, help="seed for the audit sample (default 0)")
     add_loading_options(s)
     s.set_defaults(func=run_story)
@@ -109,6 +131,13 @@ def run_ask(args: argparse.Namespace) -> int:
     info = method_info(args.method)
     options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
                                  ("embedder", args.embedder)) if v is not None}
+    if info.target.startswith("valuesim:"):  # the methods that write a backstory
+        options.update({k: v for k, v in (("story", args.story), ("story_prompt", args.story_prompt)) if v})
+        options["progress"] = Progress(not args.quiet)
+    elif args.story or args.story_prompt:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--story/--story-prompt apply to ValueSim methods, not {args.method}")
     model = _model(args) if info.needs_llm else None
     prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model, **options)
     trace = prediction.trace
@@ -116,11 +145,16 @@ def run_ask(args: argparse.Namespace) -> int:
     print(f"respondent {resp.id} ({resp.country}) · {question.id} · method {args.method}"
           + (f" · model {model.spec}" if model is not None else ""))
     ctx = trace.get("context") or {}
+    if "story" in trace:
+        from ..methods.story import story_status_line
+
+        print(f"\nStory: {story_status_line(trace['story'])}")
     if ctx.get("kind") == "backstory":
         lines = [ln for ln in ctx["text"].splitlines() if ln.strip()]
         story = trace.get("story", {})
         print(f"\nBackstory ({story.get('items', '?')} profile items, {len(ctx['text'])} characters"
-              + (", written theme by theme" if story.get("themed") else "") + "), first lines:")
+              + (", written theme by theme" if story.get("themed") and story.get("kind") == "model" else "")
+              + "), first lines:")
         print(_wrap("\n".join(lines[: args.backstory_lines])))
     elif ctx:
         print(f"\nContext: {ctx.get('kind')} ({len(ctx.get('text', ''))} characters)" +
@@ -164,7 +198,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def run_story(args: argparse.Namespace) -> int:
-    from ..methods.story import StoryWriter, audit_backstory
+    from ..methods.story import StoryFailure, StoryWriter, audit_backstory, story_status_line
     from .loading import load_from_args
 
     survey = load_from_args(args)
@@ -173,17 +207,32 @@ def run_story(args: argparse.Namespace) -> int:
         survey.codebook[qid]
     resp, person = _person(survey, args.respondent, exclude)
     model = _model(args)
-    story = StoryWriter(model).backstory(person)
+    writer = StoryWriter(model, kind=args.story or "model", prompt=args.story_prompt or "auto",
+                         audit_sample=args.sample, seed=args.seed, progress=Progress(not args.quiet))
+    try:
+        story = writer.backstory(person)
+    except StoryFailure as failure:
+        print(f"story: FAILED: {failure.reason}")
+        for tried in failure.summary.get("tried", []):
+            print(f"  round {tried['round']}: {tried['reason']}")
+        print(model.accounting.summary(), file=sys.stderr)
+        return 1
+    summary = story.summary()
     if not args.audit:
         print(story.text)
-        parts = f", written in {len(story.parts)} theme parts" if story.themed else ""
-        print(f"\n({story.n_items} profile items, {len(story.text)} characters{parts})", file=sys.stderr)
-        print(model.accounting.summary(), file=sys.stderr)
-        return 0
-    result = audit_backstory(model, story.text, person.profile, sample=args.sample, seed=args.seed)
-    for row in result.rows:
-        mark = "ok " if row["correct"] else "-- "
-        print(f"{mark} {row['question']:<6} {row['category']:<9} real {row['truth']:>4}  from backstory {row['answer']}")
-    print(result.summary())
+        print()
+    print("Checks per story call (empty, refusal, echo, wrong person, loop, cut off, too short):")
+    for part in story.parts:
+        problems = part.get("problems") or []
+        tries = f"{part.get('attempts', 1)} attempt(s)" if story.kind == "model" else "no model call"
+        rejected = f"; rejected before: {' | '.join(problems)}" if problems else ""
+        print(f"  ok  {part['theme']} ({part['items']} items, {tries}){rejected}")
+    print(f"Story: {story_status_line(summary)}")
+    if args.audit:
+        result = audit_backstory(model, story.text, person.profile, sample=args.sample, seed=args.seed)
+        for row in result.rows:
+            mark = "ok " if row["correct"] else "-- "
+            print(f"{mark} {row['question']:<6} {row['category']:<9} real {row['truth']:>4}  from backstory {row['answer']}")
+        print(result.summary())
     print(model.accounting.summary(), file=sys.stderr)
     return 0

@@ -86,6 +86,10 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Results by country", [country_table(run, main)]))
     if reference:
         sections.append(("Items", [hardest_items_table(run, main, reference)]))
+    from .stories import story_table  # issue 13: did the backstories carry the profile?
+
+    if (st := story_table(run.run_dir / DB_FILE)) is not None:
+        sections.append(("Backstories", [st]))
     ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))

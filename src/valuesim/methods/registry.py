@@ -66,7 +66,9 @@ register("hybrid", "hybrid:hybrid", needs_llm=True,
          description="log-linear pool of an LLM method and a statistical one, weight fitted on training respondents")
 register("valuesim", "valuesim:make_valuesim", needs_llm=True,
          description="ValueSim: backstory -> cognitive/affective/behavioral modules -> coordinator "
-                     "(options coordinator=always|on-disagreement|average, prompt_order=context-first|paper)")
+                     "(options coordinator=always|on-disagreement|average, prompt_order=context-first|paper, "
+                     "story=model|statements, story_prompt=auto|paper|small, story_audit=N, min_fidelity=X, "
+                     "story_fallback=fail|statements)")
 register("valuesim-no-story", "valuesim:make_no_story", needs_llm=True,
          description="ablation: the CAB modules read the raw profile instead of the backstory")
 register("valuesim-no-cab", "valuesim:make_no_cab", needs_llm=True,

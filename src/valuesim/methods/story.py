@@ -1,31 +1,57 @@
-"""The story module: a person's profile (question, options, their answer) -> a second-person backstory.
+"""The story module: a person's profile -> a second-person backstory, checked before use.
 
-The prompt (prompts/story.txt) keeps the paper's ten instructions: reorganise by theme, include
-every data point, keep exact values, second person, paragraphs by aspect, completeness over
-brevity, output only the story. A profile too long for the model's context is written theme by
-theme (the paper's nine value categories, a long theme split further) with
-prompts/story_theme.txt, and the parts are joined in category order.
+Three ways to write it (``StoryWriter(kind=..., prompt=...)``), each reproducible and labelled
+in every trace:
 
-Backstories are cached per (respondent, profile item set, model): computed once under a
-per-key lock even when many threads ask at once; the LLM response cache makes re-runs free.
+* ``kind="model", prompt="paper"``: the paper's prompt (prompts/story.txt, its ten
+  instructions) over the question/options/answer list; a profile too long for one call is
+  written theme by theme (the paper's nine categories, prompts/story_theme.txt).
+* ``kind="model", prompt="small"``: for small models (chosen by ``prompt="auto"`` for the
+  embedded engine): the bank's second-person statements, theme by theme in parts of at most
+  ``part_items`` facts, with an example paragraph (prompts/story_small.txt).
+* ``kind="statements"``: no model call, the statements grouped by theme into paragraphs
+  (lossless by construction; an ablation and a fallback).
 
-``audit_backstory`` measures the paper's "information preservation" claim: it answers a
-sample of the profile's own questions from the backstory alone and reports the share recovered.
+Every model-written part is validated (story_checks) and retried with another sample (then in
+smaller parts); a story that stays invalid, or whose fidelity audit (story_audit) is below
+``min_fidelity``, is regenerated once more and then recorded as the person's StoryFailure,
+which every prediction needing it reports. A failed story is never used as a context; with
+``fallback="statements"`` the statements story is used instead, labelled as such.
+
+Each part's length is planned from the model's context window so the finished story leaves
+``reserve_tokens`` for the module prompts. Stories are cached per (respondent, items, model,
+variant) in memory under a per-key lock; the LLM response cache makes re-runs free.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import random
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..errors import ModelError
 from ..survey.model import Profile
 from ..survey.wvs7.bank import CATEGORIES, CATEGORY_NAMES
 from .base import PersonContext
-from .prompting import Generation, ask, context_window, count_tokens, load_prompt, render, user
+from .prompting import context_window, count_tokens, load_prompt, render, user
+from .story_audit import AuditResult, audit_backstory  # noqa: F401  (re-exported)
+from .story_checks import Problem, check_story, describe
+
+KINDS = ("model", "statements")
+PROMPTS = ("auto", "paper", "small")
+FALLBACKS = ("fail", "statements")
+RETRY_TEMPERATURE = 0.7  # later attempts sample, so they can differ from the greedy first one
+
+
+class StoryFailure(ModelError):
+    """No valid backstory for this person: the reason, and what was tried (for the trace)."""
+
+    def __init__(self, reason: str, summary: dict):
+        super().__init__(f"no valid backstory: {reason}")
+        self.reason = reason
+        self.summary = summary
 
 
 @dataclass
@@ -33,7 +59,14 @@ class Backstory:
     text: str
     key: str
     n_items: int
-    parts: list[dict] = field(default_factory=list)  # one per story call: theme, items, usage, seconds
+    parts: list[dict] = field(default_factory=list)  # one per story call: theme, items, usage, checks
+    kind: str = "model"  # "model" | "statements"
+    prompt: str = ""  # "paper" | "small" ("" for statements)
+    status: str = "valid"  # "valid" | "fallback" (statements used because the model story failed)
+    rounds: int = 1  # whole-story writes (a failed fidelity gate writes it again)
+    retries: int = 0  # part calls beyond the first per part (invalid parts written again)
+    fidelity: dict | None = None
+    reason: str = ""  # why the model story failed (status "fallback")
 
     @property
     def themed(self) -> bool:
@@ -42,160 +75,308 @@ class Backstory:
     def summary(self) -> dict:
         """What a trace keeps about the story (the text itself goes in trace['context'])."""
         return {
-            "key": self.key,
-            "items": self.n_items,
-            "chars": len(self.text),
-            "themed": self.themed,
+            "key": self.key, "kind": self.kind, "prompt": self.prompt, "status": self.status,
+            "items": self.n_items, "chars": len(self.text), "themed": self.themed, "rounds": self.rounds,
+            "retries": self.retries, "fidelity": self.fidelity, "reason": self.reason,
             "parts": [{k: v for k, v in p.items() if k not in ("messages", "text")} for p in self.parts],
         }
 
 
-def profile_key(person: PersonContext, model) -> str:
-    """(respondent, profile item set, model) -> a short stable key."""
+def profile_key(person: PersonContext, model, variant: str = "") -> str:
+    """(respondent, profile item set, model, story variant) -> a short stable key."""
     ident = model.identity() if callable(getattr(model, "identity", None)) else {"spec": getattr(model, "spec", "")}
     items = sorted((q.id, int(c)) for q, c in person.profile.items)
-    raw = json.dumps([person.respondent_id, items, ident], sort_keys=True, default=str)
+    raw = json.dumps([person.respondent_id, items, ident, variant], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
 
-def theme_chunks(profile: Profile, budget_tokens: int, model) -> list[tuple[str, Profile]]:
-    """The profile split by the nine categories (paper order), a category that is still too
-    long split into consecutive parts of at most ``budget_tokens`` each."""
+def by_category(profile: Profile) -> list[tuple[str, list]]:
+    """The profile's items grouped by the paper's nine categories, in the paper's order."""
     groups: dict[str, list] = {}
     for q, code in profile.items:
-        cat = q.category if q.category in CATEGORIES else "Other"
-        groups.setdefault(cat, []).append((q, code))
+        groups.setdefault(q.category if q.category in CATEGORIES else "Other", []).append((q, code))
+    order = [c for c in CATEGORIES if c in groups] + (["Other"] if "Other" in groups else [])
+    return [(CATEGORY_NAMES.get(c, "other information"), groups[c]) for c in order]
+
+
+def _split(title: str, parts: list[list]) -> list[tuple[str, Profile]]:
+    return [(title if len(parts) == 1 else f"{title} (part {i + 1} of {len(parts)})", Profile(tuple(p)))
+            for i, p in enumerate(parts) if p]
+
+
+def theme_chunks(profile: Profile, budget_tokens: int, model) -> list[tuple[str, Profile]]:
+    """The profile split by category, a category still too long for ``budget_tokens`` (as a
+    Q/options/answer list) split into consecutive parts."""
     chunks: list[tuple[str, Profile]] = []
-    for cat in [c for c in CATEGORIES if c in groups] + (["Other"] if "Other" in groups else []):
-        title = CATEGORY_NAMES.get(cat, "other information")
+    for title, items in by_category(profile):
         parts: list[list] = [[]]
-        for item in groups[cat]:
-            trial = Profile(tuple(parts[-1] + [item]))
-            if parts[-1] and count_tokens(model, trial.as_qa_list()) > budget_tokens:
+        for item in items:
+            if parts[-1] and count_tokens(model, Profile(tuple(parts[-1] + [item])).as_qa_list()) > budget_tokens:
                 parts.append([item])
             else:
                 parts[-1].append(item)
-        for i, part in enumerate(parts):
-            label = title if len(parts) == 1 else f"{title} (part {i + 1} of {len(parts)})"
-            chunks.append((label, Profile(tuple(part))))
+        chunks += _split(title, parts)
     return chunks
 
 
+def small_chunks(profile: Profile, part_items: int) -> list[tuple[str, Profile]]:
+    """Parts of at most ``part_items`` facts in category order: a long category split evenly,
+    short neighbouring categories packed together (fewer calls, each still one or two themes)."""
+    pieces: list[tuple[str, list]] = []
+    for title, items in by_category(profile):
+        n = -(-len(items) // max(1, part_items))
+        size = -(-len(items) // n)
+        pieces += [(title, items[i:i + size]) for i in range(0, len(items), size)]
+    chunks: list[tuple[list[str], list]] = []
+    for title, items in pieces:
+        if chunks and len(chunks[-1][1]) + len(items) <= part_items and len(chunks[-1][0]) < 3:
+            chunks[-1][0].append(title)
+            chunks[-1][1].extend(items)
+        else:
+            chunks.append(([title], list(items)))
+    return [("; ".join(dict.fromkeys(titles)), Profile(tuple(items))) for titles, items in chunks]
+
+
+def statements_story(profile: Profile) -> tuple[str, list[dict]]:
+    """The profile's second-person statements, one paragraph per category: no model call."""
+    paragraphs, parts = [], []
+    for title, items in by_category(profile):
+        paragraphs.append(" ".join(q.statement(code) for q, code in items))
+        parts.append({"theme": title, "items": len(items)})
+    return "\n\n".join(paragraphs), parts
+
+
 class StoryWriter:
-    """Writes (and caches) backstories with one model. Thread-safe.
+    """Writes, checks, audits and caches backstories with one model. Thread-safe.
 
     ``max_tokens``: cap on one story call's output. ``context_tokens``: the model's context
-    (read from the backend when None). A profile is written in one call when its prompt takes at
-    most ``single_share`` of the context (the rest is left for the story), else theme by theme."""
+    (read from the backend when None); ``reserve_tokens`` of it stay free for the module
+    prompts. The paper prompt writes a profile in one call when its prompt takes at most
+    ``single_share`` of the context, else theme by theme. ``attempts``: tries per story part.
+    ``audit_sample`` profile items are answered from each finished story (0: no audit); below
+    ``min_fidelity`` recovered (or not above chance) the story is written once more, then failed.
+    ``progress``: called with a short stage text before each model call (for the CLI)."""
 
-    def __init__(self, model, *, max_tokens: int = 4096, context_tokens: int | None = None,
-                 single_share: float = 0.45, seed: int = 0):
+    def __init__(self, model, *, kind: str = "model", prompt: str = "auto", max_tokens: int = 4096,
+                 context_tokens: int | None = None, reserve_tokens: int = 1200, single_share: float = 0.45,
+                 part_items: int = 8, attempts: int = 3, audit_sample: int = 8, min_fidelity: float = 0.5,
+                 fallback: str = "fail", seed: int = 0, progress: Callable[[str], None] | None = None):
+        for name, value, allowed in (("story", kind, KINDS), ("story_prompt", prompt, PROMPTS),
+                                     ("story_fallback", fallback, FALLBACKS)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         self.model = model
+        self.kind = kind
+        self.prompt = resolve_prompt(prompt, model)
         self.max_tokens = max_tokens
         self.context_tokens = context_tokens or context_window(model)
+        self.reserve_tokens = reserve_tokens
         self.single_share = single_share
+        self.part_items = part_items
+        self.attempts = max(1, attempts)
+        self.audit_sample = audit_sample
+        self.min_fidelity = min_fidelity
+        self.fallback = fallback
         self.seed = seed
-        self._cache: dict[str, Backstory] = {}
+        self.progress = progress
+        self._cache: dict[str, Backstory | StoryFailure] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def variant(self) -> str:
+        return (f"statements/audit{self.audit_sample}" if self.kind == "statements" else
+                f"{self.prompt}/att{self.attempts}/audit{self.audit_sample}/min{self.min_fidelity}/"
+                f"{self.fallback}/seed{self.seed}/parts{self.part_items}")
+
     def backstory(self, person: PersonContext) -> Backstory:
-        key = profile_key(person, self.model)
+        """The person's checked story (cached); raises StoryFailure (also cached) when none is valid."""
+        key = profile_key(person, self.model, self.variant())
         with self._guard:
-            if key in self._cache:
-                return self._cache[key]
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             with self._guard:
-                if key in self._cache:
-                    return self._cache[key]
-            story = self.write(person.profile, key)
-            with self._guard:
-                self._cache[key] = story
-            return story
+                found = self._cache.get(key)
+            if found is None:
+                try:
+                    found = self.write(person.profile, key)
+                except StoryFailure as failure:
+                    found = failure
+                with self._guard:
+                    self._cache[key] = found
+        if isinstance(found, StoryFailure):
+            raise found
+        return found
 
-    def _output_budget(self, prompt: str, profile_text: str) -> int:
-        """Room for the story: at most ``max_tokens``, what the context has left, and about as
-        many tokens as the Q/options/answer list it retells (a story that needs more than its
-        own source is a model stuck in a loop, not completeness)."""
-        cap = min(self.max_tokens, max(512, count_tokens(self.model, profile_text)))
-        if not self.context_tokens:
-            return cap
-        room = self.context_tokens - count_tokens(self.model, prompt) - 64
-        if room < 256:
-            raise ModelError(f"story prompt of ~{count_tokens(self.model, prompt)} tokens leaves no room "
-                             f"for the story in a {self.context_tokens}-token context")
-        return min(cap, room)
+    def _say(self, stage: str) -> None:
+        if self.progress is not None:
+            self.progress(stage)
 
-    def _call(self, prompt: str, theme: str, n_items: int, profile_text: str) -> dict:
-        messages = user(prompt)
-        completion = self.model.complete(messages, max_tokens=self._output_budget(prompt, profile_text),
-                                         temperature=0.0, seed=self.seed)
-        text = completion.text.strip()
-        if not text:
-            raise ModelError(f"the story module returned an empty backstory ({theme})")
-        return {
-            "theme": theme, "items": n_items, "messages": messages, "text": text,
-            "usage": completion.usage.as_dict(), "seconds": round(completion.seconds, 3),
-            "cached": completion.cached, "finish_reason": completion.finish_reason,
-        }
-
+    # -- writing -----------------------------------------------------------------------------
     def write(self, profile: Profile, key: str = "") -> Backstory:
         if len(profile) == 0:
-            return Backstory("(No information about this person is available.)", key, 0, [])
-        text = profile.as_qa_list()
-        prompt = render("story", profile=text)
+            return Backstory("(No information about this person is available.)", key, 0, [], kind=self.kind)
+        if self.kind == "statements":
+            return self._statements(profile, key)
+        tried: list[dict] = []
+        rounds = 2 if self.audit_sample > 0 else 1
+        for round_ in range(rounds):
+            try:
+                story = self._model_story(profile, key, round_)
+            except StoryFailure as failure:
+                tried.append({"round": round_ + 1, "reason": failure.reason})
+                break  # every part was already retried: another round would repeat the same samples
+            story.rounds = round_ + 1
+            story.fidelity = self._audit(story.text, profile)
+            if self._passes(story.fidelity):
+                return story
+            tried.append({"round": round_ + 1, "reason": f"fidelity {fidelity_text(story.fidelity)} below the gate "
+                                                         f"(min_fidelity {self.min_fidelity}, and above chance)"})
+        reason = tried[-1]["reason"]
+        summary = {"key": key, "kind": "model", "prompt": self.prompt, "status": "failed", "items": len(profile),
+                   "rounds": len(tried), "tried": tried, "reason": reason}
+        if self.fallback == "statements":
+            story = self._statements(profile, key)
+            story.status, story.reason = "fallback", reason
+            return story
+        raise StoryFailure(reason, summary)
+
+    def _statements(self, profile: Profile, key: str) -> Backstory:
+        text, parts = statements_story(profile)
+        story = Backstory(text, key, len(profile), parts, kind="statements", prompt="")
+        story.fidelity = self._audit(text, profile)
+        return story
+
+    def _audit(self, text: str, profile: Profile) -> dict | None:
+        if self.audit_sample <= 0:
+            return None
+        self._say(f"backstory: fidelity audit ({min(self.audit_sample, len(profile))} items)")
+        result = audit_backstory(self.model, text, profile, sample=self.audit_sample, seed=self.seed)
+        return result.as_dict()
+
+    def _passes(self, fidelity: dict | None) -> bool:
+        if not fidelity or not fidelity.get("n"):
+            return True
+        return fidelity["share"] >= self.min_fidelity and fidelity["share"] > fidelity["chance"]
+
+    def _chunks(self, profile: Profile) -> list[tuple[str, Profile, str]]:
+        """(theme, items, prompt) per story call."""
+        if self.prompt == "small":
+            return [(t, c, render("story_small", theme=t, statements=c.as_statements()))
+                    for t, c in small_chunks(profile, self.part_items)]
+        whole = render("story", profile=profile.as_qa_list())
         window = self.context_tokens
-        if not window or count_tokens(self.model, prompt) <= window * self.single_share:
-            part = self._call(prompt, "all", len(profile), text)
-            return Backstory(part["text"], key, len(profile), [part])
-        template_tokens = count_tokens(self.model, load_prompt("story_theme"))
-        budget = max(200, int(window * self.single_share) - template_tokens)
-        parts = [self._call(render("story_theme", theme=theme, profile=chunk.as_qa_list()), theme, len(chunk),
-                            chunk.as_qa_list())
-                 for theme, chunk in theme_chunks(profile, budget, self.model)]
-        return Backstory("\n\n".join(p["text"] for p in parts), key, len(profile), parts)
+        if not window or count_tokens(self.model, whole) <= window * self.single_share:
+            return [("the whole profile", profile, whole)]
+        budget = max(200, int(window * self.single_share) - count_tokens(self.model, load_prompt("story_theme")))
+        return [(t, c, render("story_theme", theme=t, profile=c.as_qa_list()))
+                for t, c in theme_chunks(profile, budget, self.model)]
+
+    def _model_story(self, profile: Profile, key: str, round_: int) -> Backstory:
+        chunks = self._chunks(profile)
+        caps = self._plan(profile, chunks)
+        parts: list[dict] = []
+        retries = 0
+        for i, ((theme, chunk, prompt), cap) in enumerate(zip(chunks, caps)):
+            self._say(f"backstory: theme {i + 1} of {len(chunks)} ({theme})")
+            written = self._part(theme, chunk, prompt, cap, round_)
+            retries += sum(p["attempts"] - 1 for p in written)
+            parts += written
+        text = "\n\n".join(p["text"] for p in parts)
+        return Backstory(text, key, len(profile), parts, kind="model", prompt=self.prompt, retries=retries)
+
+    def _plan(self, profile: Profile, chunks: list[tuple[str, Profile, str]]) -> list[int]:
+        """Output tokens per part: about what its facts need, capped by ``max_tokens``, by the
+        room its own prompt leaves, and by its share of the story budget (context minus
+        ``reserve_tokens``), so the joined story fits beside the module prompts."""
+        need = [self._need(c) for _, c, _ in chunks]
+        caps = [min(self.max_tokens, n) for n in need]
+        window = self.context_tokens
+        if not window:
+            return caps
+        budget = window - self.reserve_tokens
+        total = sum(need)
+        out = []
+        for (theme, _, prompt), cap, n in zip(chunks, caps, need):
+            room = window - count_tokens(self.model, prompt) - 64
+            if room < 128:
+                raise StoryFailure(f"the story prompt for {theme} leaves no room in a {window}-token context",
+                                   {"status": "failed", "reason": "context"})
+            share = int(budget * n / total) if total > budget else cap
+            out.append(max(64, min(cap, room, share)))
+        return out
+
+    def _need(self, chunk: Profile) -> int:
+        """Tokens a faithful retelling of ``chunk`` may take: twice its statements, and for the
+        paper prompt at least 512 or its Q/options/answer list (the original rule)."""
+        stated = count_tokens(self.model, chunk.as_statements())
+        if self.prompt == "small":
+            return 2 * stated + 48
+        return max(512, count_tokens(self.model, chunk.as_qa_list()), 2 * stated + 48)
+
+    def _part(self, theme: str, chunk: Profile, prompt: str, cap: int, round_: int, split: bool = True) -> list[dict]:
+        """One story part, validated; retried with other samples, then in two halves."""
+        problems: list[str] = []
+        rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split("Facts:\n")[0]
+        for attempt in range(self.attempts):
+            sample = round_ * self.attempts + attempt
+            temperature = 0.0 if sample == 0 else RETRY_TEMPERATURE
+            messages = user(prompt)
+            completion = self.model.complete(messages, max_tokens=cap, temperature=temperature, seed=self.seed,
+                                             sample_index=sample)
+            text = completion.text.strip()
+            found: list[Problem] = check_story(text, len(chunk), finish_reason=completion.finish_reason, prompt=rules,
+                                               source=chunk.as_statements())
+            part = {"theme": theme, "items": len(chunk), "messages": messages, "text": text,
+                    "usage": completion.usage.as_dict(), "seconds": round(completion.seconds, 3),
+                    "cached": completion.cached, "finish_reason": completion.finish_reason,
+                    "max_tokens": cap, "temperature": temperature, "sample_index": sample,
+                    "attempts": attempt + 1, "problems": problems + ([describe(found)] if found else [])}
+            if not found:
+                return [part]
+            problems.append(describe(found))
+        if split and len(chunk) > 1:
+            half = len(chunk) // 2
+            out = []
+            for j, items in enumerate((chunk.items[:half], chunk.items[half:])):
+                sub = Profile(tuple(items))
+                sub_theme = f"{theme} (half {j + 1})"
+                sub_prompt = (render("story_small", theme=theme, statements=sub.as_statements())
+                              if self.prompt == "small" else render("story_theme", theme=theme, profile=sub.as_qa_list()))
+                self._say(f"backstory: {sub_theme}, smaller part after {self.attempts} invalid attempts")
+                out += self._part(sub_theme, sub, sub_prompt, max(64, cap // 2 + 32), round_, split=False)
+            for p in out:
+                p["attempts"] += self.attempts
+            return out
+        raise StoryFailure(f"{theme}: {problems[-1]} (after {self.attempts} attempts"
+                           + (", also in smaller parts)" if not split else ")"),
+                           {"status": "failed", "theme": theme, "problems": problems})
 
 
-# --- fidelity audit -----------------------------------------------------------------------------
+def resolve_prompt(prompt: str, model) -> str:
+    """``auto`` -> ``small`` for the embedded llama.cpp engine (small models), else the paper's."""
+    if prompt != "auto":
+        return prompt
+    spec = str(getattr(model, "spec", "") or "")
+    return "small" if spec == "local" or spec.startswith("local:") else "paper"
 
 
-@dataclass
-class AuditResult:
-    n: int
-    recovered: int
-    failed: int
-    chance: float  # expected share recovered by guessing uniformly
-    rows: list[dict]
-
-    @property
-    def share(self) -> float:
-        return self.recovered / self.n if self.n else float("nan")
-
-    def summary(self) -> str:
-        return (f"{self.recovered} of {self.n} sampled profile answers recovered from the backstory "
-                f"({self.share:.1%}; uniform guessing: {self.chance:.1%}; unparsable: {self.failed})")
+def fidelity_text(fidelity: dict | None) -> str:
+    if not fidelity or not fidelity.get("n"):
+        return "not audited"
+    return f"{fidelity['recovered']}/{fidelity['n']} = {fidelity['share']:.0%} (chance {fidelity['chance']:.0%})"
 
 
-def audit_backstory(model, backstory: str, profile: Profile, *, sample: int = 20, seed: int = 0,
-                    gen: Generation | None = None) -> AuditResult:
-    """Answer ``sample`` of the profile's own questions from the backstory alone."""
-    gen = gen or Generation(max_tokens=16, use_logprobs=False)
-    items = list(profile.items)
-    rng = random.Random(seed)
-    chosen = rng.sample(items, min(sample, len(items)))
-    rows = []
-    for q, truth in chosen:
-        prompt = render("audit", context=backstory, question=q.render())
-        row: dict = {"question": q.id, "category": q.category, "truth": int(truth)}
-        try:
-            turn = ask(model, "audit", user(prompt), q, gen, want_analysis=False)
-            row.update(answer=turn.answer, correct=turn.answer == int(truth), completion=turn.text)
-        except ModelError as exc:
-            row.update(answer=None, correct=False, error=str(exc))
-        rows.append(row)
-    recovered = sum(1 for r in rows if r["correct"])
-    failed = sum(1 for r in rows if r["answer"] is None)
-    chance = sum(1.0 / max(1, len(q.codes)) for q, _ in chosen) / len(chosen) if chosen else float("nan")
-    return AuditResult(len(rows), recovered, failed, chance, rows)
-
+def story_status_line(summary: dict) -> str:
+    """One line for the CLI: what the story is, whether it is valid, and its fidelity."""
+    if not summary:
+        return "no backstory"
+    kind = summary.get("kind", "model")
+    label = "statements (no model call)" if kind == "statements" else f"model-written, {summary.get('prompt')} prompt"
+    status = summary.get("status", "valid")
+    if status == "failed":
+        return f"FAILED ({label}): {summary.get('reason', '')}"
+    extra = f"; model story failed: {summary.get('reason')}" if status == "fallback" else ""
+    retried = f", {summary['retries']} part retries" if summary.get("retries") else ""
+    rounds = f", written {summary['rounds']}x (fidelity gate)" if summary.get("rounds", 1) > 1 else ""
+    return (f"{status.upper()} ({label}; {summary.get('items', '?')} items, {summary.get('chars', '?')} chars"
+            f"{retried}{rounds}); fidelity {fidelity_text(summary.get('fidelity'))}{extra}")

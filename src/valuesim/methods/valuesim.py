@@ -8,6 +8,12 @@ Ablations (section 5.2) are the same class with parts switched off: ``use_story=
 CAB modules the raw profile (Q/options/answer list) instead of the backstory; ``use_cab=False``
 asks one direct question of the backstory; ``modules=(...)`` drops single CAB units;
 ``coordinator="average"`` replaces the coordinator with the rounded mean.
+
+Story options (see methods/story.py): ``story="model"`` (default) or ``"statements"`` (the
+profile's statements by theme, no model call: an ablation, labelled in every trace);
+``story_prompt="auto"|"paper"|"small"`` (auto: the small-model prompt for the embedded engine);
+``story_audit`` items audited per story and ``min_fidelity`` (the gate); ``story_fallback=
+"fail"|"statements"``. A person without a valid story gets failed predictions with the reason.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from .base import PersonContext, Prediction
 from .cab import MODULES, run_module
 from .coordinator import MODES, coordinate
 from .prompting import LAYOUTS, OVERFLOW, Generation, Turn, fit_profile
-from .story import StoryWriter
+from .story import StoryFailure, StoryWriter
 
 # room kept in the context for a module's instructions, the question and the reply
 RESERVE_TOKENS = 900
@@ -46,6 +52,12 @@ class ValueSim:
         use_logprobs: bool = True,
         seed: int = 0,
         story_writer: StoryWriter | None = None,
+        story: str = "model",
+        story_prompt: str = "auto",
+        story_audit: int = 8,
+        min_fidelity: float = 0.5,
+        story_fallback: str = "fail",
+        progress=None,
     ):
         if coordinator not in MODES:
             raise ValueError(f"coordinator must be one of {MODES}, got {coordinator!r}")
@@ -66,20 +78,29 @@ class ValueSim:
         self.overflow = overflow
         self.context_tokens = context_tokens
         self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
-        self.story = story_writer or StoryWriter(model, max_tokens=story_max_tokens, context_tokens=context_tokens,
-                                                 seed=seed)
+        self.progress = progress
+        self.story = story_writer or StoryWriter(
+            model, kind=story, prompt=story_prompt, max_tokens=story_max_tokens, context_tokens=context_tokens,
+            reserve_tokens=RESERVE_TOKENS + max_tokens, audit_sample=story_audit, min_fidelity=min_fidelity,
+            fallback=story_fallback, seed=seed, progress=progress)
 
     def describe(self) -> dict:
         return {
             "method": self.name, "story": self.use_story, "cab": self.use_cab, "modules": list(self.modules),
             "coordinator": self.coordinator if self.use_cab else None, "prompt_order": self.prompt_order,
+            "story_kind": self.story.kind if self.use_story else None,
+            "story_prompt": self.story.prompt if self.use_story and self.story.kind == "model" else None,
             "model": getattr(self.model, "spec", ""),
         }
 
     # -- the person's context --------------------------------------------------------------
     def context(self, person: PersonContext, trace: dict) -> str:
         if self.use_story:
-            story = self.story.backstory(person)
+            try:
+                story = self.story.backstory(person)
+            except StoryFailure as failure:
+                trace["story"] = failure.summary
+                raise
             trace["story"] = story.summary()
             trace["context"] = {"kind": "backstory", "text": story.text}
             return story.text
@@ -98,13 +119,16 @@ class ValueSim:
         try:
             context = self.context(person, trace)
             if not self.use_cab:
+                self._say("direct answer")
                 turn = run_module(self.model, "direct", context, question, self.prompt_order, self.gen)
                 turns.append(turn)
                 answer, dist = turn.answer, turn.distribution
                 trace["decision"] = {"mode": "direct", "answer": answer}
             else:
                 for module in self.modules:
+                    self._say(f"module {module}")
                     turns.append(run_module(self.model, module, context, question, self.prompt_order, self.gen))
+                self._say("coordinator")
                 answer, dist, decision, coord = coordinate(self.model, question, turns, self.coordinator, self.gen)
                 trace["decision"] = decision
                 if coord is not None:
@@ -118,6 +142,10 @@ class ValueSim:
         prediction = Prediction.from_distribution(dist, trace)
         prediction.answer = int(answer)  # the method's decision (may differ from the argmax when averaging)
         return prediction
+
+    def _say(self, stage: str) -> None:
+        if self.progress is not None:
+            self.progress(stage)
 
     @staticmethod
     def _record_turns(trace: dict, turns: list[Turn], context: str) -> None:

@@ -1,0 +1,203 @@
+"""Are ValueSim's backstories backstories? Story validity, fidelity and ValueSim accuracy per story variant.
+
+    VALUESIM_THREADS=2 .venv/bin/python benchmarks/story_quality.py [--model local] [--people 4]
+        [--targets 5] [--items 16] [--variants paper,small,statements] [--module-tokens 64]
+
+Synthetic people only (never real data). Each person gets a seeded, category-balanced profile of
+``--items`` items and ``--targets`` held-out target items. For each story variant
+
+* ``paper``: the paper's prompt over the question/options/answer list,
+* ``small``: the small-model prompt (statements, theme by theme, example paragraph),
+* ``statements``: the statements story (no model call),
+
+it prints the share of valid stories (after retries; a failed story fails that person's
+predictions), the mean fidelity (profile answers recovered from the story alone) vs chance, and
+ValueSim's accuracy on the targets, next to Full Info and the country marginal on the same
+items. LLM answers go through the response cache (a re-run is free). Stages print as they go;
+the tables come at the end. Numbers depend on the machine's load (it is shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from valuesim.llm import get_model  # noqa: E402
+from valuesim.methods.base import PersonContext  # noqa: E402
+from valuesim.methods.registry import get_method  # noqa: E402
+from valuesim.methods.story import StoryFailure, StoryWriter  # noqa: E402
+from valuesim.methods.valuesim import ValueSim  # noqa: E402
+from valuesim.survey.model import Profile  # noqa: E402
+from valuesim.survey.wvs7.bank import CATEGORIES  # noqa: E402
+
+
+def people(n: int, n_items: int, n_targets: int, seed: int):
+    """``n`` synthetic respondents from different countries, each with a category-balanced
+    profile and targets (single-choice items with at most 12 options)."""
+    from valuesim.survey.io import load_survey
+    from valuesim.survey.synthetic import write_synthetic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        survey = load_survey(write_synthetic(Path(tmp) / "syn.csv", respondents=800, countries=4, seed=seed))
+    rng = random.Random(seed)
+    by_country: dict[str, list] = {}
+    for rid in survey.data.index:
+        by_country.setdefault(survey.respondent(rid).country, []).append(rid)
+    chosen = []
+    countries = sorted(by_country)
+    for i in range(n):
+        pool = by_country[countries[i % len(countries)]]
+        chosen.append(pool[rng.randrange(len(pool))])
+    out = []
+    for rid in chosen:
+        resp = survey.respondent(rid)
+        eligible: dict[str, list[str]] = {}
+        for q in survey.codebook:
+            if q.id in resp.answers and q.options and 2 <= len(q.codes) <= 12:
+                eligible.setdefault(q.category, []).append(q.id)
+        picks = []
+        per_cat = -(-(n_items + n_targets) // len(CATEGORIES))
+        for cat in CATEGORIES:
+            picks += rng.sample(eligible.get(cat, []), min(per_cat, len(eligible.get(cat, []))))
+        rng.shuffle(picks)
+        targets, profile_ids = picks[:n_targets], set(picks[n_targets:n_targets + n_items])
+        profile = Profile.from_respondent(resp, survey.codebook, include=[q for q in survey.codebook.ids if q in profile_ids])
+        out.append((resp, PersonContext(resp.id, resp.country, profile, resp.weight), targets))
+    return survey, out
+
+
+def mean(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.fmean(xs) if xs else float("nan")
+
+
+def acc_all(xs) -> float:
+    """Accuracy with failed predictions counted as wrong."""
+    return sum(x or 0.0 for x in xs) / len(xs) if xs else float("nan")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="local")
+    ap.add_argument("--people", type=int, default=4)
+    ap.add_argument("--targets", type=int, default=5)
+    ap.add_argument("--items", type=int, default=16)
+    ap.add_argument("--variants", default="small,statements,paper")
+    ap.add_argument("--attempts", type=int, default=3, help="tries per story part (default 3)")
+    ap.add_argument("--paper-attempts", type=int, default=None,
+                    help="tries per part for the paper prompt (default --attempts; 1 saves hours on a slow machine)")
+    ap.add_argument("--module-tokens", type=int, default=64, help="cap on each module's analysis (default 64)")
+    ap.add_argument("--audit", type=int, default=8, help="profile items audited per story (default 8)")
+    ap.add_argument("--no-predict", action="store_true", help="stories and fidelity only")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dump", default=None, metavar="FILE", help="also write every story (text, checks) as JSON lines")
+    args = ap.parse_args()
+    started = time.time()
+
+    def say(text: str) -> None:
+        print(f"[{time.time() - started:7.1f}s] {text}", flush=True)
+
+    survey, folks = people(args.people, args.items, args.targets, args.seed)
+    model = get_model(args.model)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    say(f"model {model.spec}; {len(folks)} synthetic people x {args.targets} targets, profiles of "
+        f"{len(folks[0][1].profile)} items; variants {', '.join(variants)}")
+
+    stories: dict[str, list[dict]] = {v: [] for v in variants}
+    writers = {}
+    acc: dict[str, list] = {}
+
+    def table() -> None:
+        print(f"\n## Story quality ({model.spec}, {len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles, "
+              f"{args.targets} targets each; {time.time() - started:.0f} s)\n")
+        print("| story variant | valid stories | part retries | fidelity (recovered) | chance | ValueSim accuracy (failures = wrong) | failed predictions |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for v in variants:
+            rows = stories[v]
+            if not rows:
+                continue
+            valid = sum(r["valid"] for r in rows)
+            fids = [r["fidelity"] for r in rows if r["fidelity"]]
+            share = mean([f["share"] for f in fids])
+            chance = mean([f["chance"] for f in fids])
+            a = acc.get(f"valuesim ({v})", [])
+            print(f"| {v} | {valid}/{len(rows)} ({valid / len(rows):.0%}) | {sum(r['retries'] or 0 for r in rows)} | "
+                  f"{share:.2f} | {chance:.2f} | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
+        for name in ("full-info", "country-marginal"):
+            if name in acc:
+                a = acc[name]
+                print(f"| {name} (baseline) | – | – | – | – | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
+        reasons = [r["reason"] for v in variants for r in stories[v] if r["reason"]]
+        if reasons:
+            print("\nStory failures:\n" + "\n".join(f"- {r}" for r in reasons))
+
+    def write_stories(v: str) -> None:
+        kind, prompt = ("statements", "auto") if v == "statements" else ("model", v)
+        attempts = args.paper_attempts if v == "paper" and args.paper_attempts else args.attempts
+        writers[v] = StoryWriter(model, kind=kind, prompt=prompt, audit_sample=args.audit, seed=args.seed,
+                                 attempts=attempts,
+                                 reserve_tokens=900 + args.module_tokens,
+                                 progress=lambda s, v=v: say(f"  {v}: {s}"))
+        for resp, person, _ in folks:
+            t0 = time.time()
+            text, summary = "", {}
+            try:
+                story = writers[v].backstory(person)
+                text, summary = story.text, story.summary()
+                row = {"valid": True, "retries": story.retries, "rounds": story.rounds, "fidelity": story.fidelity,
+                       "chars": len(story.text), "reason": ""}
+            except StoryFailure as failure:
+                summary = failure.summary
+                row = {"valid": False, "retries": None, "rounds": None, "fidelity": None, "chars": 0,
+                       "reason": failure.reason}
+            row["seconds"] = time.time() - t0
+            if args.dump:
+                with open(args.dump, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"variant": v, "person": resp.id, **row,
+                                         "text": text, "summary": summary},
+                                        default=str) + "\n")
+            stories[v].append(row)
+            fid = row["fidelity"]
+            say(f"{v} story for {resp.id} ({resp.country}): {'valid' if row['valid'] else 'FAILED ' + row['reason']}"
+                + (f", fidelity {fid['recovered']}/{fid['n']} (chance {fid['chance']:.0%})" if fid else "")
+                + f", {row['seconds']:.0f}s")
+
+
+    def predict(name: str, sim) -> None:
+        for resp, person, targets in folks:
+            for qid in targets:
+                p = sim.predict(person, survey.codebook[qid])
+                acc.setdefault(name, []).append(None if p.failed else float(p.answer == resp.answers[qid]))
+            mine = acc[name][-len(targets):]
+            say(f"{name} {resp.id}: {sum(1 for x in mine if x)} of {len(targets)} right"
+                f" ({sum(1 for x in mine if x is None)} failed)")
+
+    # stories first (validity, fidelity: a table after each variant), then the predictions:
+    # baselines, then ValueSim per variant, so a run cut short still reports what it measured
+    for v in variants:
+        write_stories(v)
+        table()
+    if not args.no_predict:
+        marginal = get_method("country-marginal")
+        marginal.fit(survey.subset([i for i in survey.data.index if i not in {r.id for r, _, _ in folks}]))
+        predict("country-marginal", marginal)
+        predict("full-info", get_method("full-info", model, max_tokens=args.module_tokens))
+        for v in variants:
+            predict(f"valuesim ({v})", ValueSim(model, story_writer=writers[v], max_tokens=args.module_tokens,
+                                                seed=args.seed))
+            table()
+    table()
+    print(f"\n{model.accounting.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

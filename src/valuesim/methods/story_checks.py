@@ -1,0 +1,134 @@
+"""Is a backstory a backstory? Checks run on every story (or story part) before it is used.
+
+A small model asked for a backstory may answer with a refusal ("I'm sorry, but I cannot ..."),
+repeat the prompt, write about itself in the first person, loop one sentence until the length
+limit, or stop after two lines. Each check returns a ``Problem`` (kind + a human-readable
+detail); a story with any problem is retried and, if it stays invalid, recorded as the person's
+story failure. The checks are plain text heuristics: cheap, deterministic, and strict only
+about things that are never part of a good second-person backstory.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short")
+
+MIN_WORDS = 12  # fewer words than this is no story at all (5 per item for a one- or two-fact part)
+MIN_WORDS_PER_ITEM = 2.5  # a story (part) shorter than this per profile item left most items out
+MIN_SOURCE_SHARE = 0.3  # ... or shorter than this share of the items' statements
+FIRST_PERSON_SHARE = 0.3  # first-person pronouns / (first + second): above this, the wrong person
+REPEATED_SENTENCE_SHARE = 0.25  # share of sentences that repeat an earlier one
+DISTINCT_NGRAM_SHARE = 0.5  # distinct word 6-grams / all 6-grams: below this, a loop
+NGRAM = 6
+
+_REFUSAL = re.compile(
+    r"\b(i'?m sorry|i am sorry|i apologi[sz]e|my apologies|i (?:can ?not|can't|cannot|am unable to|'m unable to|"
+    r"won't be able to) (?:provide|write|create|generate|help|complete|craft|fulfil)|as an ai\b|"
+    r"as a language model|(?:information|data) (?:provided |given )?is (?:too limited|insufficient|not enough)|"
+    r"not enough information)",
+    re.IGNORECASE,
+)
+# phrases of the story prompts that never belong in a story
+_ECHO = re.compile(
+    r"(writer of (?:background|back) ?stor|background story writer|rules you must follow|every single data point|"
+    r"information about (?:this|one) person|data points?\b|leave nothing out|nothing has been left out|"
+    r"^\s*(?:Q\d+[A-Z]?:|Answer:)|\bthe facts below\b|example paragraph)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FIRST = re.compile(r"\b(i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.IGNORECASE)
+_SECOND = re.compile(r"\b(you|your|yours|yourself|you're|you've|you'd|you'll)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w'’-]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # one of KINDS
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
+def sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
+    return [re.sub(r"\s+", " ", p).strip().lower() for p in parts if p.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str = "",
+                source: str = "") -> list[Problem]:
+    """Every problem found in ``text``, a story (or story part) written from ``n_items`` profile
+    items. ``finish_reason`` "length" means the model was stopped at its token limit; ``prompt``
+    (the rules part, without the profile) is used to spot a story that repeats its instructions;
+    ``source`` (the items as second-person statements, their shortest faithful form) sets how
+    short is too short."""
+    text = text or ""
+    words = _words(text)
+    source_words = len(_words(source))
+    if len(words) < (min(MIN_WORDS, max(3, 0.6 * source_words)) if source else MIN_WORDS):
+        return [Problem("empty", f"{len(words)} words")]
+    problems: list[Problem] = []
+    head = text[:400]
+    refusal = _REFUSAL.search(head)
+    if refusal:
+        problems.append(Problem("refusal", f"says {refusal.group(0)!r}"))
+    echo = _ECHO.search(text) or _prompt_overlap(text, prompt)
+    if echo:
+        shown = echo if isinstance(echo, str) else echo.group(0).strip()
+        problems.append(Problem("echo", f"repeats the prompt ({shown!r})"))
+    first, second = len(_FIRST.findall(text)), len(_SECOND.findall(text))
+    if first >= 3 and first / (first + second) > FIRST_PERSON_SHARE:
+        problems.append(Problem("wrong_person", f"first person ({first} I/me/my against {second} you/your)"))
+    elif second == 0:
+        problems.append(Problem("wrong_person", "never addresses the person as 'you'"))
+    loop = _loop(text, words)
+    if loop:
+        problems.append(Problem("loop", loop))
+    if finish_reason == "length":
+        problems.append(Problem("cut_off", "stopped at the length limit"))
+    floor = MIN_SOURCE_SHARE * source_words if source else MIN_WORDS_PER_ITEM * n_items
+    if len(words) < floor:
+        problems.append(Problem("too_short", f"{len(words)} words for {n_items} profile items "
+                                             f"(at least {floor:.0f} expected)"))
+    return problems
+
+
+def _loop(text: str, words: list[str]) -> str:
+    sents = sentences(text)
+    if len(sents) >= 4:
+        repeated = len(sents) - len(set(sents))
+        if repeated / len(sents) > REPEATED_SENTENCE_SHARE:
+            top, count = Counter(sents).most_common(1)[0]
+            return f"{repeated} of {len(sents)} sentences repeat (e.g. {count}x {top[:60]!r})"
+    grams = [tuple(words[i:i + NGRAM]) for i in range(len(words) - NGRAM + 1)]
+    if len(grams) >= 40:
+        distinct = len(set(grams)) / len(grams)
+        if distinct < DISTINCT_NGRAM_SHARE:
+            return f"only {distinct:.0%} of its {NGRAM}-word sequences are distinct"
+    return ""
+
+
+def _prompt_overlap(text: str, prompt: str, n: int = 8, share: float = 0.2) -> str:
+    """A story whose word 8-grams are largely copied from its instructions."""
+    if not prompt:
+        return ""
+    story = _words(text)
+    grams = {tuple(story[i:i + n]) for i in range(len(story) - n + 1)}
+    if not grams:
+        return ""
+    rules = _words(prompt)
+    source = {tuple(rules[i:i + n]) for i in range(len(rules) - n + 1)}
+    copied = grams & source
+    if len(copied) / len(grams) > share:
+        return " ".join(next(iter(copied)))
+    return ""
+
+
+def describe(problems: list[Problem]) -> str:
+    return "; ".join(str(p) for p in problems)

@@ -1,0 +1,180 @@
+"""Backstory validation, retry/failure, the fidelity gate and the statements story (scripted model)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from valuesim.llm import ScriptedModel, get_model
+from valuesim.methods.base import PersonContext
+from valuesim.methods.story import StoryFailure, StoryWriter, statements_story
+from valuesim.methods.story_checks import check_story
+from valuesim.methods.valuesim import ValueSim
+from valuesim.survey.model import Profile
+from valuesim.survey.wvs7.bank import load_codebook
+
+BOOK = load_codebook()
+ITEMS = tuple((BOOK[q], c) for q, c in (("Q1", 1), ("Q2", 2), ("Q3", 3), ("Q46", 2), ("Q49", 8), ("Q57", 2),
+                                         ("Q164", 9), ("Q171", 3), ("Q199", 2), ("Q260", 2)))
+PERSON = PersonContext("p1", "DEU", Profile(ITEMS))
+TRUTH = {q.id: c for q, c in ITEMS}
+GOOD = " ".join(q.statement(c) for q, c in ITEMS) + " You grew up in a quiet street, and you still like long walks."
+
+BAD = {
+    "empty": "",
+    "refusal": ("I'm sorry, but I cannot provide a complete backstory for the person based on the information "
+                "given. The information provided is too limited to write a full story about you."),
+    "wrong_person": ("I am a 35-year-old man who was born in New York City. My family is very important in my life "
+                     "and I see my friends often. I am quite happy, and I go to church on holidays. My parents had "
+                     "always been farmers, and I believe that hard work pays off in the end for me."),
+    "loop": "You are not at all happy. " * 30,
+    "echo": ("You are a writer of background stories. Using the information about one person given below, you "
+             "write a complete backstory. RULES YOU MUST FOLLOW: every single data point must appear."),
+}
+
+
+def is_story(messages) -> bool:
+    text = messages[-1]["content"]
+    return "writer of background stories" in text or "You turn facts about one person" in text
+
+
+def audit_reply(messages, wrong: bool = False) -> str:
+    qid = re.search(r"Question:\n(Q\d+)", messages[-1]["content"]).group(1)
+    q = BOOK[qid]
+    code = TRUTH[qid] if not wrong else next(c for c in q.codes if c != TRUTH[qid])
+    return f"Answer: {code}"
+
+
+def model_with(story_replies, wrong_audit: bool = False) -> ScriptedModel:
+    """Story calls get ``story_replies`` (by sample index), audits answer truthfully (or not)."""
+
+    def reply(messages):
+        if "Using ONLY what the backstory says" in messages[-1]["content"]:
+            return audit_reply(messages, wrong_audit)
+        return "Answer: 1\nAnalysis: a module."
+
+    return ScriptedModel([(is_story, story_replies)], default=reply)
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_each_invalid_kind_is_detected(kind):
+    problems = check_story(BAD[kind], len(ITEMS), source=PERSON.profile.as_statements(),
+                           prompt="You are a writer of background stories. RULES YOU MUST FOLLOW: every single data point")
+    assert kind in {p.kind for p in problems}, problems
+
+
+def test_cut_off_and_too_short_are_detected():
+    src = PERSON.profile.as_statements()
+    assert [p.kind for p in check_story(GOOD, len(ITEMS), finish_reason="length", source=src)] == ["cut_off"]
+    short = "You are female and family is very important in your life, and you are quite happy."
+    assert "too_short" in {p.kind for p in check_story(short, len(ITEMS), source=src)}
+
+
+def test_a_good_story_and_the_statements_story_pass():
+    src = PERSON.profile.as_statements()
+    assert check_story(GOOD, len(ITEMS), finish_reason="stop", source=src) == []
+    text, _ = statements_story(PERSON.profile)
+    assert check_story(text, len(ITEMS), source=src) == []
+
+
+@pytest.mark.parametrize("kind", sorted(BAD))
+def test_invalid_story_is_retried_with_another_sample(kind):
+    model = model_with([BAD[kind], GOOD])
+    story = StoryWriter(model, prompt="paper").backstory(PERSON)
+    assert story.text == GOOD and story.retries == 1 and story.status == "valid"
+    calls = [c for c in model.calls if c.kind == "complete" and is_story(c.messages)]
+    assert [c.params["sample_index"] for c in calls] == [0, 1]
+    assert calls[0].params["temperature"] == 0.0 and calls[1].params["temperature"] > 0
+    assert story.parts[0]["problems"] and kind in story.parts[0]["problems"][0]
+
+
+def test_a_story_that_stays_invalid_fails_every_prediction_with_the_reason():
+    model = model_with([BAD["refusal"]])
+    sim = ValueSim(model, story_prompt="paper")
+    first = sim.predict(PERSON, BOOK["Q47"])
+    second = sim.predict(PERSON, BOOK["Q48"])
+    assert first.failed and second.failed
+    assert "no valid backstory" in first.error and "refusal" in first.error
+    assert first.trace["story"]["status"] == "failed" and "context" not in first.trace
+    story_calls = [c for c in model.calls if is_story(c.messages)]
+    # 3 attempts on the whole profile, then 3 on its first half (which fails: no need to try the
+    # second); the failure is remembered, so the second prediction makes no story call
+    assert len(story_calls) == 6
+    assert not [c for c in model.calls if "the cognitive side" in c.prompt]  # no module saw the refusal
+
+
+def test_an_invalid_story_from_the_response_cache_is_not_valid_again(tmp_path):
+    backend = model_with([BAD["loop"], GOOD])
+    cache = tmp_path / "c.sqlite"
+    StoryWriter(get_model(backend, cache=cache), prompt="paper").backstory(PERSON)
+    n = len(backend.calls)
+    again = StoryWriter(get_model(backend, cache=cache), prompt="paper").backstory(PERSON)
+    assert len(backend.calls) == n  # both attempts came from the cache ...
+    assert again.text == GOOD and again.retries == 1  # ... and the cached loop was rejected again
+
+
+def test_fidelity_gate_regenerates_then_fails():
+    model = model_with([GOOD], wrong_audit=True)
+    writer = StoryWriter(model, prompt="paper", audit_sample=5, min_fidelity=0.5)
+    with pytest.raises(StoryFailure) as err:
+        writer.backstory(PERSON)
+    assert "fidelity 0/5" in err.value.reason
+    assert err.value.summary["rounds"] == 2
+    story_calls = [c for c in model.calls if is_story(c.messages)]
+    assert [c.params["sample_index"] for c in story_calls] == [0, 3]  # round 2 is a fresh sample
+
+
+def test_fidelity_gate_passes_and_is_recorded_in_the_trace():
+    model = model_with([GOOD])
+    prediction = ValueSim(model, story_prompt="paper", story_audit=5).predict(PERSON, BOOK["Q47"])
+    story = prediction.trace["story"]
+    assert not prediction.failed and story["status"] == "valid"
+    assert story["fidelity"]["recovered"] == story["fidelity"]["n"] == 5 and 0 < story["fidelity"]["chance"] < 1
+    audits = [c for c in model.calls if c.kind == "option_distribution" and "Using ONLY" in c.prompt]
+    assert len(audits) == 5 and all(GOOD in c.prompt for c in audits)
+
+
+def test_fallback_uses_the_statements_story_labelled():
+    model = model_with([BAD["refusal"]])
+    prediction = ValueSim(model, story_prompt="paper", story_fallback="statements").predict(PERSON, BOOK["Q47"])
+    story = prediction.trace["story"]
+    assert story["kind"] == "statements" and story["status"] == "fallback" and "refusal" in story["reason"]
+    assert prediction.trace["context"]["text"] == statements_story(PERSON.profile)[0]
+
+
+def test_statements_story_holds_every_answer_and_makes_no_story_call():
+    rng_items = tuple((q, q.codes[len(q.codes) // 2]) for q in BOOK if q.codes)
+    profile = Profile(rng_items)
+    text, parts = statements_story(profile)
+    for q, code in profile.items:
+        assert q.statement(code) in text
+    assert sum(p["items"] for p in parts) == len(profile)
+    assert text == statements_story(profile)[0]  # deterministic
+    model = model_with([GOOD])
+    prediction = ValueSim(model, story="statements", story_audit=0).predict(PERSON, BOOK["Q47"])
+    assert not [c for c in model.calls if is_story(c.messages)]
+    assert prediction.trace["story"]["kind"] == "statements"
+    assert prediction.trace["config"]["story_kind"] == "statements"
+
+
+def test_small_prompt_writes_statements_theme_by_theme_and_is_chosen_for_the_embedded_engine():
+    model = model_with(lambda m: " ".join(m[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")))
+    story = StoryWriter(model, prompt="small", part_items=3, audit_sample=0).backstory(PERSON)
+    prompts = [c.last_user for c in model.calls if is_story(c.messages)]
+    assert len(prompts) == len(story.parts) > 3 and all("Example paragraphs:" in p for p in prompts)
+    for q, code in ITEMS:
+        assert sum(q.statement(code) in p.rsplit("\nFacts:\n", 1)[1] for p in prompts) == 1
+    assert max(p["items"] for p in story.parts) <= 3
+    from valuesim.methods.story import resolve_prompt
+
+    assert resolve_prompt("auto", ScriptedModel(spec="local")) == "small"
+    assert resolve_prompt("auto", ScriptedModel(spec="local:smollm2-135m")) == "small"
+    assert resolve_prompt("auto", ScriptedModel(spec="openai:gpt-4o")) == "paper"
+
+
+def test_bad_story_options_are_rejected():
+    with pytest.raises(ValueError):
+        ValueSim(ScriptedModel(), story="novel")
+    with pytest.raises(ValueError):
+        ValueSim(ScriptedModel(), story_prompt="huge")
