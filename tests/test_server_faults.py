@@ -21,7 +21,16 @@ from valuesim.methods.registry import get_method
 from valuesim.survey.model import Profile
 from valuesim.survey.wvs7.bank import load_codebook
 
-STORY = "You grew up in a quiet town and you value your family above all."
+STORY = " ".join([
+    "You grew up in a quiet town where everyone knew your family, and your family has always come first in your life.",
+    "Friends matter to you as well, and you spend your free evenings with them whenever work allows it.",
+    "You are careful with money because your household has known hard months, and you plan ahead for them.",
+    "Religion plays a modest part in your days; you keep a few traditions but you rarely attend services.",
+    "You follow politics in the newspaper, you vote when elections come, and you distrust loud promises.",
+    "At work you value steady effort over quick success, and you expect the same fairness from others.",
+    "You believe children should learn tolerance and respect at home, long before they ever reach school.",
+    "When you think about the future you feel cautious but hopeful, and you want a calmer country for the young.",
+])  # a valid second-person story: long enough for the profile, no loop, no refusal
 ANSWER_LP = [token("Answer", {"Answer": 1.0}), token(":", {":": 1.0}), token(" ", {" ": 1.0}),
              token("2", {"2": 0.7, "1": 0.2, "3": 0.1}), token("\n", {"\n": 1.0})]
 
@@ -85,7 +94,7 @@ def test_single_prompt_methods_make_one_request_per_answer(serve, person, codebo
 def test_valuesim_makes_four_requests_per_answer_plus_one_backstory(serve, person, codebook):
     server = serve(("call", method_reply))
     model = managed(server)
-    sim = get_method("valuesim", model)
+    sim = get_method("valuesim", model, story_audit=0)
     first = sim.predict(person, codebook["Q46"])
     assert not first.error, first.error
     assert len(chat_requests(server)) == 5  # backstory + 3 modules + coordinator
@@ -93,6 +102,16 @@ def test_valuesim_makes_four_requests_per_answer_plus_one_backstory(serve, perso
     assert len(chat_requests(server)) == 9  # the backstory is reused: 4 per further answer
     methods = {m["distribution_method"] for m in first.trace["modules"].values()}
     assert methods == {"logprobs"}
+
+
+def test_valuesim_fidelity_audit_costs_one_request_per_audited_item_once_per_story(serve, person, codebook):
+    server = serve(("call", method_reply))
+    sim = get_method("valuesim", managed(server), story_audit=3, min_fidelity=0.0)
+    first = sim.predict(person, codebook["Q46"])
+    assert not first.error, first.error
+    assert len(chat_requests(server)) == 1 + 3 + 4  # backstory, 3 audited items, 3 modules + coordinator
+    sim.predict(person, codebook["Q47"])
+    assert len(chat_requests(server)) == 8 + 4  # story and audit are reused
 
 
 def test_without_logprobs_one_request_per_turn_and_one_hot(serve, person, codebook):
@@ -287,7 +306,7 @@ def test_prompts_of_one_person_share_their_context_prefix_and_cached_tokens_are_
     context = preds[0].trace["context"]["text"]  # the profile, or the backstory
     prompts = [r["messages"][-1]["content"] for r in chat_requests(server)]
     with_context = [p for p in prompts if context in p and "writer of background stories" not in p]
-    assert len(with_context) == (2 if method == "full-info" else 6)  # answers, or 3 modules x 2 questions
+    assert len(with_context) == (2 if method == "full-info" else 6 + 8)  # answers, or 3 modules x 2 questions + 8 audited items
     end = with_context[0].index(context) + len(context)
     assert len({p[:end] for p in with_context}) == 1  # byte-identical up to the end of the context
     for p in preds:

@@ -17,7 +17,8 @@ from ..errors import DataError
 from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
 from ..survey.wvs7.bank import CATEGORY_NAMES
 from . import metrics as M
-from .rundata import RunData, load_run
+from .rundata import DB_FILE, RunData, load_run
+from .stories import story_table
 from .tables import (_categories, category_table, country_table, curve_frame, curve_table, failures_table,
                      hardest_items_table, overall_table, tests_table, usage_table)
 
@@ -86,8 +87,6 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Results by country", [country_table(run, main)]))
     if reference:
         sections.append(("Items", [hardest_items_table(run, main, reference)]))
-    from .stories import story_table  # issue 13: did the backstories carry the profile?
-
     if (st := story_table(run.run_dir / DB_FILE)) is not None:
         sections.append(("Backstories", [st]))
     ft = failures_table(df)

@@ -3,18 +3,19 @@
 Every ValueSim prediction's trace holds its story's status (methods/story.py ``summary()``):
 kind (model-written or statements), prompt, valid / fallback / failed with the reason, part
 retries, fidelity-gate rounds and the fidelity audit (profile answers recovered from the story
-alone, beside chance). This module reads those traces from a run's store (read-only; the store
-schema is unchanged) and counts each person's story once per method.
+alone, beside chance). This module reads those traces through the run's store (read-only) and
+counts each person's story once per method.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
+
+from ..runs.render import Table, fmt
+from ..runs.store import read_story_traces
 
 COLUMNS = ["method", "fold", "respondent_id", "key", "kind", "prompt", "status", "retries", "rounds",
            "fidelity", "chance", "reason"]
@@ -22,11 +23,7 @@ COLUMNS = ["method", "fold", "respondent_id", "key", "kind", "prompt", "status",
 
 def story_records(db_path: str | Path) -> pd.DataFrame:
     """One row per (method, fold, respondent, story) found in the run's prediction traces."""
-    with sqlite3.connect(f"file:{Path(db_path)}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            "SELECT p.method, p.fold, p.respondent_id, t.trace FROM predictions p JOIN traces t USING (trace_id) "
-            "WHERE t.trace LIKE '%\"story\"%' ORDER BY p.created").fetchall()
-    return records_from_traces((m, f, r, json.loads(t)) for m, f, r, t in rows)
+    return records_from_traces(read_story_traces(db_path))
 
 
 def records_from_traces(items) -> pd.DataFrame:
@@ -64,9 +61,7 @@ def story_summary(records: pd.DataFrame) -> pd.DataFrame:
 
 
 def story_table(db_path: str | Path):
-    """The report's "Backstories" table (report.Table), or None when no method used stories."""
-    from .report import Table, _fmt
-
+    """The report's "Backstories" table, or None when no method used stories."""
     records = story_records(db_path)
     if records.empty:
         return None
@@ -74,7 +69,7 @@ def story_table(db_path: str | Path):
     header = ["method", "story", "stories", "valid", "retried", "failed", "statements fallback",
               "mean fidelity", "chance"]
     rows = [[r["method"], r["story"], str(r["stories"]), str(r["valid"]), str(r["retried"]), str(r["failed"]),
-             str(r["statements fallback"]), _fmt(r["fidelity"], 2), _fmt(r["chance"], 2)]
+             str(r["statements fallback"]), fmt(r["fidelity"], 2), fmt(r["chance"], 2)]
             for r in summary.to_dict("records")]
     caption = ("Each person's backstory, counted once per method and fold. Valid: passed the checks (not empty, "
                "no refusal, no prompt echo, second person, no loop, not cut off, not far too short) and the "

@@ -288,6 +288,15 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def read_story_traces(path: str | Path) -> list[tuple[str, int, str, dict]]:
+    """(method, fold, respondent_id, trace) of every prediction whose trace carries a story."""
+    with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
+        rows = db.execute(
+            "SELECT p.method, p.fold, p.respondent_id, t.trace FROM predictions p JOIN traces t USING (trace_id) "
+            "WHERE t.trace LIKE '%\"story\"%' ORDER BY p.created").fetchall()
+    return [(m, f, r, json.loads(t)) for m, f, r, t in rows]
+
+
 def read_sessions(path: str | Path) -> pd.DataFrame:
     with sqlite3.connect(Path(path)) as db:
         return pd.read_sql_query("SELECT * FROM sessions ORDER BY session", db)
