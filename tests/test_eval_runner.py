@@ -208,10 +208,12 @@ def test_curve_runs_only_for_the_curve_methods(tmp_path):
 def test_cli_method_options_are_parsed():
     from valuesim.cli.evaluate import parse_options
 
-    assert parse_options(["knn.k=30", "regression.C=0.5", "valuesim.coordinator=average", "x.flag=true"]) == {
-        "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}, "x": {"flag": True}}
+    assert parse_options(["knn.k=30", "regression.C=0.5", "valuesim.coordinator=average"]) == {
+        "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}}
     with pytest.raises(ConfigError, match="METHOD.KEY=VALUE"):
         parse_options(["k=30"])
+    with pytest.raises(ConfigError, match="unknown method 'x'"):  # more in test_options.py
+        parse_options(["x.flag=true"])
 
 
 def test_moved_file_resumes_but_other_data_refuses(tmp_path):

@@ -14,7 +14,7 @@ from ..errors import ValuesimError
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
 
-COMMAND_MODULES = ["demo", "data", "profile", "models", "evaluate", "population", "ask"]
+COMMAND_MODULES = ["demo", "data", "profile", "models", "evaluate", "population", "ask", "methods"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,11 +34,14 @@ def register(sub) -> None:
     a.add_argument("--question", required=True, metavar="QID", help="question id, e.g. Q46")
     a.add_argument("--method", default="valuesim", metavar="NAME", help="method name (default valuesim); "
                    "see `valuesim eval --help` for the list")
-    a.add_argument("--coordinator", choices=["always", "on-disagreement", "average"], default=None,
-                   help="ValueSim coordinator mode (default always, the paper's text)")
-    a.add_argument("--prompt-order", choices=["context-first", "paper"], default=None,
-                   help="context-first (default: reuses the engine's prefix cache) or the paper's order")
-    a.add_argument("--embedder", default=None, metavar="SPEC", help="RAG embedder: minilm (default) or openai:MODEL")
+    a.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="a method option, e.g. valuesim.coordinator=average or hybrid.llm.coordinator=average "
+                        "(repeatable; `valuesim methods` lists every option)")
+    a.add_argument("--coordinator", default=None, metavar="MODE",
+                   help="alias of --option METHOD.coordinator=MODE (always, on-disagreement, average)")
+    a.add_argument("--prompt-order", default=None, metavar="ORDER",
+                   help="alias of --option METHOD.prompt_order=ORDER (context-first or paper)")
+    a.add_argument("--embedder", default=None, metavar="SPEC", help="alias of --option rag.embedder=SPEC")
     a.add_argument("--backstory-lines", type=int, default=6, metavar="N", help="backstory lines to show (default 6)")
     a.add_argument("--trace", default=None, metavar="FILE", help="also write the full trace as JSON to FILE")
     a.set_defaults(func=run_ask)
@@ -57,6 +60,8 @@ def register(sub) -> None:
     s.add_argument("--audit", action="store_true", help="audit the backstory instead of printing it")
     s.add_argument("--sample", type=int, default=20, metavar="N", help="questions the audit asks (default 20)")
     s.add_argument("--seed", type=int, default=0, help="seed for the audit sample (default 0)")
+    s.add_argument("--option", action="append", default=[], metavar="valuesim.KEY=VALUE",
+                   help="a ValueSim option the backstory uses: story_max_tokens, context_tokens, seed (repeatable)")
     s.set_defaults(func=run_story)
 
 
@@ -99,11 +104,13 @@ def run_ask(args: argparse.Namespace) -> int:
     from ..methods.registry import method_info
     from .data import load_reporting_warnings
 
+    from ..methods.options import ask_options
+
+    options = ask_options(args.method, args.option, coordinator=args.coordinator, prompt_order=args.prompt_order,
+                          embedder=args.embedder)  # checked before the file is read
     survey = load_reporting_warnings(args.file)
     question = survey.codebook[args.question]
     info = method_info(args.method)
-    options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
-                                 ("embedder", args.embedder)) if v is not None}
     model = _model(args) if info.needs_llm else None
     prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model, **options)
     trace = prediction.trace
@@ -162,13 +169,16 @@ def run_story(args: argparse.Namespace) -> int:
     from ..methods.story import StoryWriter, audit_backstory
     from .data import load_reporting_warnings
 
+    from ..methods.options import story_options
+
+    writer_options = story_options(args.option)
     survey = load_reporting_warnings(args.file)
     exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
     for qid in exclude:
         survey.codebook[qid]
     resp, person = _person(survey, args.respondent, exclude)
     model = _model(args)
-    story = StoryWriter(model).backstory(person)
+    story = StoryWriter(model, **writer_options).backstory(person)
     if not args.audit:
         print(story.text)
         parts = f", written in {len(story.parts)} theme parts" if story.themed else ""

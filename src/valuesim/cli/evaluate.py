@@ -38,7 +38,8 @@ def register(sub) -> None:
     p.add_argument("--methods", default=DEFAULT_METHODS, metavar="A,B,...",
                    help=f"comma-separated method names (default: {DEFAULT_METHODS})")
     p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
-                   help="a method option, e.g. regression.max_train=4000 or knn.k=30 (repeatable)")
+                   help="a method option, e.g. knn.k=30 or hybrid.llm.coordinator=average (repeatable; "
+                        "`valuesim methods` lists every option)")
     p.add_argument("--users", type=int, default=100, metavar="N", help="users to sample (default 100, as the paper)")
     p.add_argument("--folds", type=int, default=5, metavar="K", help="folds over items (default 5)")
     p.add_argument("--model", default="local", metavar="SPEC",
@@ -89,34 +90,19 @@ def _sizes(text: str) -> list[int]:
         raise ConfigError(f"--curve-sizes must be comma-separated integers, got {text!r}") from None
 
 
-def parse_options(items: list[str]) -> dict[str, dict]:
-    """["knn.k=30", "valuesim.coordinator=average"] -> {"knn": {"k": 30}, "valuesim": {...}}."""
-    from ..errors import ConfigError
+def parse_options(items: list[str], methods: list[str] | None = None) -> dict[str, dict]:
+    """["knn.k=30", "valuesim.coordinator=average"] -> {"knn": {"k": 30}, ...}, checked against
+    each method's declared options (and refused for methods not in ``methods``)."""
+    from ..methods.options import parse_option_args
 
-    out: dict[str, dict] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        method, dot, name = key.partition(".")
-        if not (sep and dot and method and name):
-            raise ConfigError(f"--option must look like METHOD.KEY=VALUE, got {item!r}")
-        value: object = raw
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(raw)
-                    break
-                except ValueError:
-                    pass
-        out.setdefault(method.strip(), {})[name.strip()] = value
-    return out
+    return parse_option_args(items, methods)
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    method_options = parse_options(args.option, methods)  # before anything is loaded or written
     from ..llm import default_concurrency
 
     concurrency = args.concurrency or default_concurrency(args.model)
@@ -135,7 +121,7 @@ def run_eval(args: argparse.Namespace) -> int:
         curve_sizes=_sizes(args.curve_sizes),
         curve_methods=[m.strip() for m in args.curve_methods.split(",")] if args.curve_methods else None,
         split=args.split,
-        method_options=parse_options(args.option),
+        method_options=method_options,
         force=args.force,
         progress=not args.no_progress,
         base_url=args.base_url,

@@ -79,13 +79,15 @@ class _Method:
 
 
 def _resolve_methods(methods: Sequence, method_options: dict | None) -> list[_Method]:
+    from ..methods.options import check_method_options
     from ..methods.registry import method_info
 
+    method_options = check_method_options([m.strip() for m in methods if isinstance(m, str)], method_options)
     out: list[_Method] = []
     for m in methods:
         if isinstance(m, str):
             name = m.strip()
-            out.append(_Method(name, method_info(name).needs_llm, None, dict((method_options or {}).get(name, {}))))
+            out.append(_Method(name, method_info(name).needs_llm, None, dict(method_options.get(name, {}))))
         else:  # a Simulator object (tests, notebooks)
             name = getattr(m, "name", None)
             if not name:
