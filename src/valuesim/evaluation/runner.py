@@ -30,7 +30,8 @@ from ..errors import ConfigError, ModelError, ValuesimError
 from ..methods.base import PersonContext, Prediction, predict_many
 from ..survey.model import Profile, Question, Respondent
 from ..survey.survey import COUNTRY, WEIGHT, Survey
-from .protocol import DEFAULT_CURVE_SIZES, Split, Unit, answered_items, make_split
+from .crossfit import fit_plan
+from .protocol import DEFAULT_CURVE_SIZES, Split, Unit, answered_items, check_protocol, make_split
 from .store import PredictionStore, Row
 
 RUN_FILE, SPLIT_FILE, DB_FILE = "run.json", "split.json", "predictions.sqlite"
@@ -65,6 +66,8 @@ class RunResult:
             )
         else:
             lines.append("LLM usage: none (statistical methods only)")
+        if (self.run_dir / SPLIT_FILE).exists():
+            lines.append(Split.load(self.run_dir / SPLIT_FILE).sizes())
         lines.append(f"report: valuesim report {self.run_dir}")
         return "\n".join(lines)
 
@@ -227,6 +230,9 @@ def run_study(
     curve_methods: Sequence[str] | None = None,
     split: "Split | str | Path | None" = None,
     method_options: dict | None = None,
+    run_folds: int | None = None,
+    profile_items: Iterable[str] | str | None = None,
+    fit_groups: int | None = None,
     force: bool = False,
     progress: bool = True,
     base_url: str | None = None,
@@ -242,6 +248,7 @@ def run_study(
     """
     started = time.time()
     out = Path(out)
+    check_protocol(users if not isinstance(users, list) else 1, folds, run_folds, fit_groups)
     path: Path | None = None
     if not isinstance(survey, Survey):
         from ..survey.io import load_survey
@@ -275,11 +282,14 @@ def run_study(
     settings = {
         "methods": [m.name for m in resolved],
         "method_options": {m.name: m.options for m in resolved if m.options},
-        "users": users if isinstance(users, int) else sorted(map(str, users)),
+        "users": users if isinstance(users, (int, str)) else sorted(map(str, users)),
         "folds": folds,
         "seed": seed,
         "items": items if items is None or isinstance(items, str) else list(items),
         "stratify": stratify,
+        **({"run_folds": run_folds, "profile_items": profile_items if profile_items is None or isinstance(
+            profile_items, str) else list(profile_items), "fit_groups": fit_groups}
+           if (run_folds, profile_items, fit_groups) != (None, None, None) else {}),  # old runs stay resumable
         "curve": bool(curve),
         "curve_sizes": sorted(int(s) for s in curve_sizes) if curve else None,
         "curve_methods": list(curve_methods) if curve and curve_methods is not None else None,
@@ -308,7 +318,8 @@ def run_study(
     else:
         if split is None:
             split = make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
-                               curve_sizes=curve_sizes)
+                               curve_sizes=curve_sizes, run_folds=run_folds, profile_items=profile_items,
+                               fit_groups=fit_groups)
         split.save(split_path)
 
     store = PredictionStore(out / DB_FILE)
@@ -401,15 +412,21 @@ class _Runner:
             return 0, 0
         sim = _build(method, self.model)
         fit = getattr(sim, "fit", None)
-        if callable(fit):
-            train_ids = self.survey.data.index.difference(pd.Index(self.split.users))
-            fit(self.survey.subset(train_ids))
+        plan = fit_plan(self.survey, self.split) if callable(fit) else [(None, None)]
         bar = tqdm(total=total, initial=total - len(pending), desc=method.name, unit="pred", file=sys.stderr,
                    disable=not self.progress, dynamic_ncols=True, smoothing=0.1)
+        new = failed = 0
         try:
-            if method.needs_llm:
-                return self._run_threaded(method, sim, pending, bar)
-            return self._run_batched(method, sim, pending, bar)
+            for train_ids, group in plan:  # one fit, or one per cross-fitting group (crossfit.py)
+                todo = pending if group is None else [t for t in pending if t[0].user in group]
+                if not todo:
+                    continue
+                if train_ids is not None:
+                    fit(self.survey.subset(train_ids))
+                run = self._run_threaded if method.needs_llm else self._run_batched
+                n, f = run(method, sim, todo, bar)
+                new, failed = new + n, failed + f
+            return new, failed
         finally:
             bar.close()
 
