@@ -173,3 +173,15 @@ def test_users_all_deals_every_respondent_into_cross_fitting_groups():
         fit_plan(survey, Split(split.users, split.items, split.folds, fit_groups=1))
     with pytest.raises(ConfigError, match="'all'"):
         make_split(survey, users="everyone", folds=3)
+
+
+def test_bulk_respondents_equal_one_by_one():
+    from valuesim.evaluation.crossfit import load_respondents
+
+    survey = small_survey(n=30, missing=0.3)
+    ids = list(survey.data.index[::3])
+    bulk = load_respondents(survey, ids, chunk=4)
+    assert list(bulk) == ids
+    for rid in ids:
+        assert bulk[rid] == survey.respondent(rid)
+    assert any(bulk[rid].missing for rid in ids)  # missing codes kept apart, as one by one

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..survey.survey import Survey
+from ..survey.model import Respondent, answers_from_codes
+from ..survey.survey import COUNTRY, WEIGHT, Survey
 from .protocol import Split
 
 
@@ -37,3 +39,21 @@ def fit_plan(survey: Survey, split: Split) -> list[tuple[pd.Index, set[str] | No
                               "on; use --fit-groups 5 (cross-fitting) or fewer --users")
         return [(train, None)]
     return [(ids.difference(pd.Index(group)), set(group)) for group in user_groups(split)]
+
+
+def load_respondents(survey: Survey, ids, chunk: int = 5000) -> dict[str, Respondent]:
+    """Many respondents at once (one block read per ``chunk``); equal to ``survey.respondent(id)``
+    for each id, but ~100x faster, which is what makes ``--users all`` affordable."""
+    qids = survey.question_ids
+    ids = [str(i) for i in ids]
+    out: dict[str, Respondent] = {}
+    for s in range(0, len(ids), chunk):
+        part = ids[s : s + chunk]
+        block = survey.data.loc[part, qids].astype("float64").to_numpy()
+        countries = survey.data.loc[part, COUNTRY].astype(str).to_numpy()
+        weights = survey.data.loc[part, WEIGHT].astype(float).to_numpy()
+        for rid, row, country, weight in zip(part, block, countries, weights):
+            present = np.nonzero(~np.isnan(row))[0]
+            answers, missing = answers_from_codes({qids[j]: int(row[j]) for j in present})
+            out[rid] = Respondent(rid, country, float(weight), answers, missing)
+    return out

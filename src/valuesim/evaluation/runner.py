@@ -30,7 +30,7 @@ from ..errors import ConfigError, ModelError, ValuesimError
 from ..methods.base import PersonContext, Prediction, predict_many
 from ..survey.model import Profile, Question, Respondent
 from ..survey.survey import COUNTRY, WEIGHT, Survey
-from .crossfit import fit_plan
+from .crossfit import fit_plan, load_respondents
 from .protocol import DEFAULT_CURVE_SIZES, Split, Unit, answered_items, check_protocol, make_split
 from .store import PredictionStore, Row
 
@@ -373,7 +373,7 @@ class _Runner:
         self.answered = answered_items(survey, split.users, shown)
         self.all_units = list(split.units(self.answered))
         self.curve_methods = curve_methods
-        valid = survey.valid(split.items).loc[split.users]
+        valid = survey.subset(split.users).valid(split.items)
         self.truth = {str(u): {q: int(v) for q, v in row.items() if pd.notna(v)} for u, row in valid.iterrows()}
         self.country = survey.data.loc[split.users, COUNTRY].astype(str).to_dict()
         self.weight = survey.data.loc[split.users, WEIGHT].astype(float).to_dict()
@@ -439,6 +439,8 @@ class _Runner:
         for unit, q in pending:
             groups.setdefault((unit.fold, unit.profile_limit), {}).setdefault(q, []).append((unit, q))
         codebook = self.survey.codebook
+        wanted = {u.user for u, _ in pending} - set(self._respondents)
+        self._respondents.update(load_respondents(self.survey, sorted(wanted)))  # one block read, not one per user
         for (fold, limit), by_item in groups.items():
             contexts: dict[str, PersonContext] = {}
             items = list(by_item)
