@@ -158,7 +158,7 @@ def test_ask_cli_runs_with_an_option(synth_csv, capsys):
 
     rid = str(pd.read_csv(synth_csv, usecols=["D_INTERVIEW"]).iloc[0, 0])
     assert main(["ask", str(synth_csv), "--respondent", rid, "--question", "Q1", "--method", "knn",
-                 "--option", "knn.k=5"]) in (0, 1)
+                 "--option", "knn.k=5"]) == 0
     assert "Final distribution" in capsys.readouterr().out
 
 
