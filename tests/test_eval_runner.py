@@ -130,7 +130,6 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
 def test_failures_are_stored_counted_and_retried(tmp_path):
     survey = small_survey(n=30)
     out = tmp_path / "run"
-    split_items = None
     res = run_study(survey, methods=[FakeLLM("m", fail_items={"Q1", "Q2"})], users=5, folds=5, out=out,
                     model=object(), progress=False)
     df = rows(out)

@@ -10,8 +10,6 @@ know" and "not asked" stay apart), and every problem a user can cause ends in on
 from __future__ import annotations
 
 import csv
-import io
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
