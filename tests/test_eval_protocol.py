@@ -185,3 +185,21 @@ def test_bulk_respondents_equal_one_by_one():
     for rid in ids:
         assert bulk[rid] == survey.respondent(rid)
     assert any(bulk[rid].missing for rid in ids)  # missing codes kept apart, as one by one
+
+
+def test_cli_budget_flags_and_sizes_in_summary_and_report(tmp_path, capsys):
+    from valuesim.cli import main
+
+    from valuesim.survey.synthetic import write_synthetic
+
+    path = write_synthetic(tmp_path / "s.csv", respondents=60, countries=2, seed=3)
+    out = tmp_path / "run"
+    base = ["eval", str(path), "--methods", "country-marginal", "--users", "4", "--out", str(out), "--no-progress"]
+    assert main(base + ["--folds", "1"]) == 2
+    assert "--run-folds 1" in capsys.readouterr().err and not out.exists()
+    assert main(base + ["--folds", "5", "--run-folds", "1", "--items", "Q1,Q2,Q3,Q4,Q5", "--report"]) == 0
+    printed = capsys.readouterr().out
+    assert "targets: 1 items scored (1 per fold, the first 1 of 5 folds)" in printed
+    assert "every other item the person answered" in printed
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "targets: 1 items scored" in report and "profiles shown: mean" in report
