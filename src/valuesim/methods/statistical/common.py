@@ -250,7 +250,9 @@ class StatisticalSimulator:
                     for i in idx:
                         out[i] = Prediction.failure(question, f"{self.name}: {exc}")
                     continue
-                traces = [{"method": self.name} for _ in idx]
+                # no trace: the store already has the method, and a trace row per prediction
+                # doubled the rows written for a whole-file study (26 M predictions per method)
+                traces = [{} for _ in idx]
                 for i, pred in zip(idx, make_predictions(question, probs, traces)):
                     out[i] = pred
         self._batch = None
