@@ -73,6 +73,10 @@ def main() -> int:
         for method, pts in results.items():
             (n1, p1, s1), (n2, p2, s2) = pts[0], pts[-1]
             per_user = (s2 - s1) / (n2 - n1)
+            if per_user <= 0:  # the larger sample cost less: load noise swamps the per-user cost
+                print(f"  {method:<18} per-user cost lost in noise ({s1:.0f} vs {s2:.0f} CPU s); fixed ~{s2:.0f} s")
+                grand += s2
+                continue
             fixed = s1 - per_user * n1
             est = fixed + per_user * total_people
             preds = p1 + (p2 - p1) / (n2 - n1) * (total_people - n1)
