@@ -9,13 +9,17 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.stamps
 
-.PHONY: demo test install dev engine model tiny-model clean
+.PHONY: demo test lint install dev engine model tiny-model clean
 
 demo: install engine model
 	$(VENV)/bin/valuesim demo
 
-test: dev engine tiny-model
+test: dev engine tiny-model lint
 	$(PY) -m pytest
+
+# Lint only (configured in pyproject.toml); nothing is reformatted.
+lint: dev
+	$(VENV)/bin/ruff check src tests benchmarks
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_eval_helpers import CODEBOOK, small_survey
+from eval_helpers import CODEBOOK, small_survey
 from valuesim.errors import ConfigError, DataError
 from valuesim.evaluation.protocol import (
     ALL_PROFILE,
@@ -113,3 +113,93 @@ def test_curve_units_share_targets_and_nest_profiles():
         order = mine[ALL_PROFILE].profile
         assert mine[10].profile == sorted(mine[10].profile, key=order.index)  # shown in item order
         assert set(mine[1000].profile) == set(mine[ALL_PROFILE].profile)
+
+
+# --- budgets: run some folds, score some items, evaluate everyone ------------------------------
+def test_run_folds_runs_only_the_first_folds_and_folds_1_says_what_to_do():
+    survey = small_survey()
+    split = make_split(survey, users=10, folds=5, seed=1, run_folds=1)
+    answered = answered_items(survey, split.users, split.items + split.profile_only)
+    units = list(split.units(answered))
+    assert units and {u.fold for u in units} == {0}
+    assert len(split.folds) == 5 and sum(map(len, split.folds)) == len(split.items)  # still a 5-fold split
+    assert "the first 1 of 5 folds" in split.sizes()
+    assert Split.from_json(split.to_json()) == split
+    with pytest.raises(ConfigError, match="--folds 5 --run-folds 1"):
+        make_split(survey, users=10, folds=1)
+    with pytest.raises(ConfigError, match="between 1 and --folds"):
+        make_split(survey, users=10, folds=5, run_folds=6)
+
+
+def test_items_choose_targets_only_and_the_profile_keeps_every_other_item():
+    survey = small_survey(missing=0.0)
+    chosen = survey.question_ids[:6]
+    split = make_split(survey, users=5, folds=3, seed=2, items=chosen)
+    answered = answered_items(survey, split.users, split.items + split.profile_only)
+    for u in split.units(answered):
+        assert set(u.targets) <= set(chosen)
+        # the profile: every item of the file the person answered except this fold's targets
+        assert set(u.profile) == answered[u.user] - set(split.folds[u.fold])
+        assert len(u.profile) > len(chosen)
+    assert "targets: 6 items scored" in split.sizes()
+    assert f"profile: up to {len(survey.question_ids) - 2} items" in split.sizes()
+
+
+def test_profile_items_restrict_the_profile_on_purpose():
+    survey = small_survey(missing=0.0)
+    targets, pool = survey.question_ids[:6], survey.question_ids[10:14]
+    split = make_split(survey, users=5, folds=3, items=targets, profile_items=pool)
+    answered = answered_items(survey, split.users, split.items + split.profile_only)
+    for u in split.units(answered):
+        assert set(u.profile) == set(pool)
+    assert "restricted with --profile-items" in split.sizes()
+    with pytest.raises(ConfigError, match="--profile-items: unknown question id 'Q999'"):
+        make_split(survey, users=5, folds=3, profile_items="Q999")
+
+
+def test_users_all_deals_every_respondent_into_cross_fitting_groups():
+    from valuesim.evaluation.crossfit import fit_plan
+
+    survey = small_survey(n=40)
+    split = make_split(survey, users="all", folds=3)
+    assert len(split.users) == 40 and split.fit_groups == 5
+    plan = fit_plan(survey, split)
+    groups = [g for _, g in plan]
+    assert sorted(u for g in groups for u in g) == sorted(split.users)  # each user in exactly one group
+    for train, group in plan:
+        assert not set(train) & group  # a group is never in its own training data
+        assert set(train) | group == set(survey.data.index)  # ... and everyone else is
+    with pytest.raises(ConfigError, match="--fit-groups 5"):
+        fit_plan(survey, Split(split.users, split.items, split.folds, fit_groups=1))
+    with pytest.raises(ConfigError, match="'all'"):
+        make_split(survey, users="everyone", folds=3)
+
+
+def test_bulk_respondents_equal_one_by_one():
+    from valuesim.evaluation.crossfit import load_respondents
+
+    survey = small_survey(n=30, missing=0.3)
+    ids = list(survey.data.index[::3])
+    bulk = load_respondents(survey, ids, chunk=4)
+    assert list(bulk) == ids
+    for rid in ids:
+        assert bulk[rid] == survey.respondent(rid)
+    assert any(bulk[rid].missing for rid in ids)  # missing codes kept apart, as one by one
+
+
+def test_cli_budget_flags_and_sizes_in_summary_and_report(tmp_path, capsys):
+    from valuesim.cli import main
+
+    from valuesim.survey.synthetic import write_synthetic
+
+    path = write_synthetic(tmp_path / "s.csv", respondents=60, countries=2, seed=3)
+    out = tmp_path / "run"
+    base = ["eval", str(path), "--methods", "country-marginal", "--users", "4", "--out", str(out), "--no-progress"]
+    assert main(base + ["--folds", "1"]) == 2
+    assert "--run-folds 1" in capsys.readouterr().err and not out.exists()
+    assert main(base + ["--folds", "5", "--run-folds", "1", "--items", "Q1,Q2,Q3,Q4,Q5", "--report"]) == 0
+    printed = capsys.readouterr().out
+    assert "targets: 1 items scored (1 per fold, the first 1 of 5 folds)" in printed
+    assert "every other item the person answered" in printed
+    report = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "targets: 1 items scored" in report and "profiles shown: mean" in report

@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 
-from test_eval_helpers import FakeLLM, FirstCode, small_survey
+from eval_helpers import FakeLLM, FirstCode, small_survey
 from valuesim.cli import main as cli_main
 from valuesim.evaluation import run_study, write_report
 from valuesim.survey.model import Codebook

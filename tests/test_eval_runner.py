@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from test_eval_helpers import FakeLLM, FirstCode, small_survey
+from eval_helpers import FakeLLM, FirstCode, small_survey
 from valuesim.errors import ConfigError, ModelError
 from valuesim.evaluation import Split, read_predictions, run_study
 from valuesim.evaluation.protocol import answered_items
@@ -93,7 +93,7 @@ def test_killed_subprocess_resumes(tmp_path):
     script.write_text(f"""
 import sys, time
 sys.path.insert(0, {str(tests_dir)!r})
-from test_eval_helpers import FakeLLM, small_survey
+from eval_helpers import FakeLLM, small_survey
 from valuesim.evaluation import run_study
 class Slow(FakeLLM):
     def predict(self, person, question):
@@ -207,10 +207,12 @@ def test_curve_runs_only_for_the_curve_methods(tmp_path):
 def test_cli_method_options_are_parsed():
     from valuesim.cli.evaluate import parse_options
 
-    assert parse_options(["knn.k=30", "regression.C=0.5", "valuesim.coordinator=average", "x.flag=true"]) == {
-        "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}, "x": {"flag": True}}
+    assert parse_options(["knn.k=30", "regression.C=0.5", "valuesim.coordinator=average"]) == {
+        "knn": {"k": 30}, "regression": {"C": 0.5}, "valuesim": {"coordinator": "average"}}
     with pytest.raises(ConfigError, match="METHOD.KEY=VALUE"):
         parse_options(["k=30"])
+    with pytest.raises(ConfigError, match="unknown method 'x'"):  # more in test_options.py
+        parse_options(["x.flag=true"])
 
 
 def test_moved_file_resumes_but_other_data_refuses(tmp_path):
@@ -249,3 +251,32 @@ def test_hybrid_is_fitted_by_the_runner_without_the_evaluated_users(tmp_path):
     df = rows(tmp_path / "run")
     assert res.predictions == len(df) > 0
     assert not df["failed"].any()
+
+
+def test_users_all_cross_fits_and_no_prediction_comes_from_a_fit_that_saw_the_person(tmp_path):
+    """Every respondent evaluated; each prediction made by a model fitted without that person."""
+
+    class Recorder(FirstCode):
+        def predict_batch(self, pairs):
+            seen = self.fitted_on[-1]
+            self.leaks = getattr(self, "leaks", 0) + sum(p.respondent_id in seen for p, _ in pairs)
+            self.predicted = getattr(self, "predicted", set()) | {p.respondent_id for p, _ in pairs}
+            return super().predict_batch(pairs)
+
+    survey = small_survey(n=30)
+    stat = Recorder()
+    res = run_study(survey, methods=[stat], users="all", folds=3, run_folds=2, out=tmp_path / "run", progress=False)
+    assert stat.leaks == 0
+    assert stat.predicted == set(survey.data.index)  # nobody left out
+    assert len(stat.fitted_on) == 5  # one fit per cross-fitting group
+    assert set(rows(tmp_path / "run")["fold"]) == {0, 1}
+    assert "cross-fitted over 5 groups" in res.summary() and "the first 2 of 3 folds" in res.summary()
+
+
+def test_refused_protocol_arguments_leave_no_run_dir(tmp_path):
+    survey = small_survey(n=20)
+    for kwargs in ({"folds": 1}, {"users": 0}, {"run_folds": 4}, {"users": "most"}):
+        args = {"users": 3, "folds": 3, **kwargs}
+        with pytest.raises(ConfigError):
+            run_study(survey, methods=[FirstCode()], out=tmp_path / "r", progress=False, **args)
+        assert not (tmp_path / "r").exists()

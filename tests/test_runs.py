@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from test_eval_helpers import FakeLLM, FirstCode, small_survey
+from eval_helpers import FakeLLM, FirstCode, small_survey
 from valuesim.cli import main
 from valuesim.errors import ConfigError
 from valuesim.evaluation import run_study, write_report
@@ -178,7 +178,7 @@ def test_killed_session_is_marked_interrupted_with_what_it_did(tmp_path):
     script.write_text(f"""
 import sys, time
 sys.path.insert(0, {str(tests_dir)!r})
-from test_eval_helpers import FakeLLM, small_survey
+from eval_helpers import FakeLLM, small_survey
 from valuesim.evaluation import run_study
 class Slow(FakeLLM):
     def predict(self, person, question):

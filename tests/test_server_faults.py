@@ -246,7 +246,7 @@ def test_error_echoing_basic_auth_is_scrubbed(serve):
 
 
 def test_key_and_password_never_reach_run_files_caches_or_reports(serve, tmp_path, monkeypatch):
-    from test_eval_helpers import small_survey
+    from eval_helpers import small_survey
     from valuesim.evaluation import run_study, write_report
 
     monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))

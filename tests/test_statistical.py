@@ -269,3 +269,18 @@ def test_target_item_in_profile_is_never_used():
     a = sim.predict(person(base), CB["Q6"])
     b = sim.predict(person({**base, "Q6": 4}), CB["Q6"])
     assert a.distribution == pytest.approx(b.distribution)
+
+
+
+@pytest.mark.parametrize("name", ["chance", "global-marginal", "country-marginal", "regression"])
+def test_plain_statistical_predictions_carry_no_trace_row(name):
+    """A trace is stored as a row of its own: these methods have nothing to explain beyond their
+    name (a column already), so they carry none; a whole-file study would write 26 M such rows."""
+    from valuesim.runs.store import Row
+
+    train = structured(200, seed=1)
+    sim = get_method(name).fit(train)
+    q = train.codebook[train.question_ids[0]]
+    pred = sim.predict(person({}), q)
+    assert pred.trace == {} and not pred.failed
+    assert Row(name, 0, "p", q.id, -1, 0, "AAA", pred.answer, 1, pred.distribution, trace=pred.trace).trace_id is None

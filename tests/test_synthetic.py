@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from valuesim.errors import ConfigError
-from valuesim.survey.model import MISSING_CODES, Kind
+from valuesim.survey.model import MISSING_CODES
 from valuesim.survey.synthetic import COUNTRIES, META_COLUMNS, SYNTHETIC_COLUMN, generate, write_synthetic
 from valuesim.survey.wvs7.bank import load_codebook
 

@@ -386,9 +386,16 @@ def test_audit_reports_the_share_recovered(person):
 
 
 def test_invalid_options_are_config_errors():
-    with pytest.raises(ValueError):
-        ValueSim(ScriptedModel(), coordinator="vote")
-    with pytest.raises(ValueError):
-        ValueSim(ScriptedModel(), prompt_order="random")
-    with pytest.raises(ValueError):
+    """What a user types reaches ValueSim through the registry: one ConfigError line naming the
+    key and the accepted values (the CLI prints it and exits 2), never a ValueError traceback."""
+    from valuesim.errors import ConfigError
+    from valuesim.methods.registry import get_method
+
+    with pytest.raises(ConfigError, match=r"valuesim.coordinator=vote .*always, on-disagreement, average"):
+        get_method("valuesim", ScriptedModel(), coordinator="vote")
+    with pytest.raises(ConfigError, match=r"prompt_order=random .*context-first, paper"):
+        get_method("valuesim", ScriptedModel(), prompt_order="random")
+    with pytest.raises(ConfigError, match=r"has no option 'modules'"):  # ablations are methods, not options
+        get_method("valuesim", ScriptedModel(), modules=("cognitive", "intuitive"))
+    with pytest.raises(ValueError, match="non-empty subset"):  # the class still guards the Python API
         ValueSim(ScriptedModel(), modules=("cognitive", "intuitive"))

@@ -55,11 +55,14 @@ def register(sub) -> None:
     a.add_argument("--question", required=True, metavar="QID", help="question id, e.g. Q46")
     a.add_argument("--method", default="valuesim", metavar="NAME", help="method name (default valuesim); "
                    "see `valuesim eval --help` for the list")
-    a.add_argument("--coordinator", choices=["always", "on-disagreement", "average"], default=None,
-                   help="ValueSim coordinator mode (default always, the paper's text)")
-    a.add_argument("--prompt-order", choices=["context-first", "paper"], default=None,
-                   help="context-first (default: reuses the engine's prefix cache) or the paper's order")
-    a.add_argument("--embedder", default=None, metavar="SPEC", help="RAG embedder: minilm (default) or openai:MODEL")
+    a.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="a method option, e.g. valuesim.coordinator=average or hybrid.llm.coordinator=average "
+                        "(repeatable; `valuesim methods` lists every option)")
+    a.add_argument("--coordinator", default=None, metavar="MODE",
+                   help="alias of --option METHOD.coordinator=MODE (always, on-disagreement, average)")
+    a.add_argument("--prompt-order", default=None, metavar="ORDER",
+                   help="alias of --option METHOD.prompt_order=ORDER (context-first or paper)")
+    a.add_argument("--embedder", default=None, metavar="SPEC", help="alias of --option rag.embedder=SPEC")
     a.add_argument("--backstory-lines", type=int, default=6, metavar="N", help="backstory lines to show (default 6)")
     a.add_argument("--trace", default=None, metavar="FILE", help="also write the full trace as JSON to FILE")
     from .loading import add_loading_options
@@ -83,6 +86,9 @@ def register(sub) -> None:
     s.add_argument("--sample", type=int, default=8, metavar="N",
                    help="profile questions the fidelity audit answers from the story (default 8; 0: none)")
     s.add_argument("--seed", type=int, default=0, help="seed for the audit sample (default 0)")
+    s.add_argument("--option", action="append", default=[], metavar="valuesim.KEY=VALUE",
+                   help="a ValueSim option the backstory uses: story, story_prompt, story_max_tokens, "
+                        "context_tokens, story_audit, min_fidelity, story_fallback, seed (repeatable)")
     add_loading_options(s)
     s.set_defaults(func=run_story)
 
@@ -107,14 +113,19 @@ def _wrap(text: str, indent: str = "    ") -> str:
                      for line in text.splitlines())
 
 
-def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesim", model=None, **options):
-    """The Python call behind `valuesim ask`: (prediction, respondent, question)."""
+def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesim", model=None, progress=None,
+            **options):
+    """The Python call behind `valuesim ask`: (prediction, respondent, question). ``progress``:
+    called with each ValueSim stage (story, audit, modules, coordinator)."""
     from ..methods.registry import get_method, method_info
+    from ..methods.valuesim import ValueSim
 
     question = survey.codebook[question_id]
     resp, person = _person(survey, respondent_id, exclude=[question_id])
     info = method_info(method)
     sim = get_method(method, model if info.needs_llm else None, **options)
+    if progress is not None and isinstance(sim, ValueSim):
+        sim.watch(progress)
     fit = getattr(sim, "fit", None)
     if callable(fit):  # statistical methods and the hybrid learn from everyone else
         others = [i for i in survey.data.index if i != resp.id]
@@ -126,20 +137,22 @@ def run_ask(args: argparse.Namespace) -> int:
     from ..methods.registry import method_info
     from .loading import load_from_args
 
-    survey = load_from_args(args)
-    question = survey.codebook[args.question]
+    from ..methods.options import ask_options
+
     info = method_info(args.method)
-    options = {k: v for k, v in (("coordinator", args.coordinator), ("prompt_order", args.prompt_order),
-                                 ("embedder", args.embedder)) if v is not None}
+    aliases = dict(coordinator=args.coordinator, prompt_order=args.prompt_order, embedder=args.embedder)
     if info.target.startswith("valuesim:"):  # the methods that write a backstory
-        options.update({k: v for k, v in (("story", args.story), ("story_prompt", args.story_prompt)) if v})
-        options["progress"] = Progress(not args.quiet)
+        aliases.update(story=args.story, story_prompt=args.story_prompt)
     elif args.story or args.story_prompt:
         from ..errors import ConfigError
 
         raise ConfigError(f"--story/--story-prompt apply to ValueSim methods, not {args.method}")
+    options = ask_options(args.method, args.option, **aliases)  # checked before the file is read
+    survey = load_from_args(args)
+    question = survey.codebook[args.question]
     model = _model(args) if info.needs_llm else None
-    prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model, **options)
+    prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model,
+                                         progress=Progress(not args.quiet), **options)
     trace = prediction.trace
 
     print(f"respondent {resp.id} ({resp.country}) · {question.id} · method {args.method}"
@@ -201,14 +214,18 @@ def run_story(args: argparse.Namespace) -> int:
     from ..methods.story import StoryFailure, StoryWriter, audit_backstory, story_status_line
     from .loading import load_from_args
 
+    from ..methods.options import story_options
+
+    writer_options = story_options(args.option, story=args.story, story_prompt=args.story_prompt)
+    writer_options.setdefault("audit_sample", args.sample)
+    writer_options.setdefault("seed", args.seed)
     survey = load_from_args(args)
     exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
     for qid in exclude:
         survey.codebook[qid]
     resp, person = _person(survey, args.respondent, exclude)
     model = _model(args)
-    writer = StoryWriter(model, kind=args.story or "model", prompt=args.story_prompt or "auto",
-                         audit_sample=args.sample, seed=args.seed, progress=Progress(not args.quiet))
+    writer = StoryWriter(model, progress=Progress(not args.quiet), **writer_options)
     try:
         story = writer.backstory(person)
     except StoryFailure as failure:

@@ -39,9 +39,18 @@ def register(sub) -> None:
     p.add_argument("--methods", default=DEFAULT_METHODS, metavar="A,B,...",
                    help=f"comma-separated method names (default: {DEFAULT_METHODS})")
     p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
-                   help="a method option, e.g. regression.max_train=4000 or knn.k=30 (repeatable)")
-    p.add_argument("--users", type=int, default=100, metavar="N", help="users to sample (default 100, as the paper)")
-    p.add_argument("--folds", type=int, default=5, metavar="K", help="folds over items (default 5)")
+                   help="a method option, e.g. knn.k=30 or hybrid.llm.coordinator=average (repeatable; "
+                        "`valuesim methods` lists every option)")
+    p.add_argument("--users", default="100", metavar="N|all",
+                   help="users to sample (default 100, as the paper), or all: every respondent, with the "
+                        "statistical methods cross-fitted (see --fit-groups)")
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="folds over items (default 5; at least 2)")
+    p.add_argument("--run-folds", type=int, default=None, metavar="N",
+                   help="run only the first N of the K folds, e.g. --folds 5 --run-folds 1 (default: all)")
+    p.add_argument("--fit-groups", type=int, default=None, metavar="G",
+                   help="cross-fitting: methods that fit are fitted G times, each on every respondent outside one "
+                        "group of users, and predict that group (default 5 with --users all, else 1: one fit "
+                        "on the respondents who are not evaluated)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="model for LLM methods: local, local:smollm2-135m, local:/x.gguf, openai:MODEL (default local)")
     p.add_argument("--base-url", action="append", default=None, metavar="URL",
@@ -56,7 +65,10 @@ def register(sub) -> None:
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
                    help="LLM predictions in flight (default 1 for the local engine, 8 for openai:)")
     p.add_argument("--items", default=None, metavar="IDS",
-                   help="evaluate only these items, e.g. Q1-Q45,Q199 (overrides the default eligible set)")
+                   help="score only these items, e.g. Q1-Q45,Q199 (the targets; the profile is still every other "
+                        "item the person answered)")
+    p.add_argument("--profile-items", default=None, metavar="IDS",
+                   help="restrict profiles to these items (default: every item that is not a target in the fold)")
     p.add_argument("--stratify", choices=["country"], default=None,
                    help="sample equal numbers of users from every country")
     p.add_argument("--split", default=None, metavar="SPLIT_JSON", help="reuse a split.json to repeat a study exactly")
@@ -94,34 +106,23 @@ def _sizes(text: str) -> list[int]:
         raise ConfigError(f"--curve-sizes must be comma-separated integers, got {text!r}") from None
 
 
-def parse_options(items: list[str]) -> dict[str, dict]:
-    """["knn.k=30", "valuesim.coordinator=average"] -> {"knn": {"k": 30}, "valuesim": {...}}."""
-    from ..errors import ConfigError
+def parse_options(items: list[str], methods: list[str] | None = None) -> dict[str, dict]:
+    """["knn.k=30", "valuesim.coordinator=average"] -> {"knn": {"k": 30}, ...}, checked against
+    each method's declared options (and refused for methods not in ``methods``)."""
+    from ..methods.options import parse_option_args
 
-    out: dict[str, dict] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        method, dot, name = key.partition(".")
-        if not (sep and dot and method and name):
-            raise ConfigError(f"--option must look like METHOD.KEY=VALUE, got {item!r}")
-        value: object = raw
-        if raw.lower() in ("true", "false"):
-            value = raw.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(raw)
-                    break
-                except ValueError:
-                    pass
-        out.setdefault(method.strip(), {})[name.strip()] = value
-    return out
+    return parse_option_args(items, methods)
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    method_options = parse_options(args.option, methods)  # before anything is loaded or written
+    from ..evaluation.protocol import check_protocol, parse_users
+
+    users = parse_users(args.users)
+    check_protocol(users, args.folds, args.run_folds, args.fit_groups)
     from ..llm import default_concurrency
 
     concurrency = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
@@ -130,8 +131,11 @@ def run_eval(args: argparse.Namespace) -> int:
     result = run_study(
         load_from_args(args),
         methods=methods,
-        users=args.users,
+        users=users,
         folds=args.folds,
+        run_folds=args.run_folds,
+        fit_groups=args.fit_groups,
+        profile_items=args.profile_items,
         model=args.model,
         out=args.out,
         curve=args.curve,
@@ -142,7 +146,7 @@ def run_eval(args: argparse.Namespace) -> int:
         curve_sizes=_sizes(args.curve_sizes),
         curve_methods=[m.strip() for m in args.curve_methods.split(",")] if args.curve_methods else None,
         split=args.split,
-        method_options=parse_options(args.option),
+        method_options=method_options,
         force=args.force,
         progress=not args.no_progress,
         base_url=args.base_url,

@@ -44,6 +44,8 @@ def register(sub) -> None:
     p.add_argument("--method", "--methods", dest="methods", default="value-persona", metavar="A,B,...",
                    help="value-persona, demographic, no-persona (default value-persona); country-marginal "
                         "and uniform are always reported")
+    p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
+                   help="an option of one of --method's methods (repeatable; `valuesim methods` lists them)")
     p.add_argument("--calibrate", action="store_true",
                    help="also report each LLM method after calibration (T fitted on calibration questions)")
     p.add_argument("--calibration-questions", default=None, metavar="IDS",
@@ -71,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ..llm import default_concurrency
 
+    if args.option:  # checked before anything is read or written (population methods declare theirs: none yet)
+        from ..methods.options import parse_option_args
+
+        parse_option_args(args.option, [m.strip() for m in args.methods.split(",") if m.strip()])
     workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     from .loading import load_from_args
 

@@ -14,7 +14,15 @@ score 281: numeric items (age, year of birth, children) have no options for accu
 MAE, and six items have country-specific code lists (party, country of birth ×3, language,
 ethnic group) whose codes mean nothing across countries. Those 9 items are still shown in every
 profile ("profile-only" items), so a person's profile is as rich as in the paper.
-``--items`` overrides the scored set (and then nothing is profile-only).
+``--items`` chooses the items to *score* (a budget knob: an LLM study can score a few targets);
+it does not shrink the profile, which is still every other item the person answered (the
+paper's profiles hold 232 items). ``--profile-items`` restricts the profile on purpose.
+
+Budgets: ``--run-folds N`` runs only the first N of the K folds (the paper's profile-size
+experiment uses one fold of a 5-fold split). ``--users all`` evaluates every respondent; the
+statistical methods are then cross-fitted over ``fit_groups`` groups of users (each group is
+predicted by a model fitted on everyone else, see crossfit.py), so nobody is predicted by a
+model that saw their answers.
 
 A ``Split`` is saved as JSON (``split.json``) so a study can be repeated exactly.
 """
@@ -63,7 +71,7 @@ def eligible_items(codebook: Codebook, items: Iterable[str] | str | None = None,
     return chosen
 
 
-def parse_items(items: Iterable[str] | str, codebook: Codebook) -> list[str]:
+def parse_items(items: Iterable[str] | str, codebook: Codebook, flag: str = "--items") -> list[str]:
     """``"Q1-Q45,Q199"`` or a list of ids -> ids (unknown ids raise one clear error)."""
     parts = items.split(",") if isinstance(items, str) else list(items)
     ids = codebook.ids
@@ -75,18 +83,46 @@ def parse_items(items: Iterable[str] | str, codebook: Codebook) -> list[str]:
             lo, hi = (s.strip() for s in part.split("-", 1))
             for end in (lo, hi):
                 if end not in codebook:
-                    raise ConfigError(f"--items: unknown question id {end!r} in range {part!r}")
+                    raise ConfigError(f"{flag}: unknown question id {end!r} in range {part!r}")
             i, j = ids.index(lo), ids.index(hi)
             if i > j:
-                raise ConfigError(f"--items: range {part!r} runs backwards")
+                raise ConfigError(f"{flag}: range {part!r} runs backwards")
             out += ids[i : j + 1]
         else:
             if part not in codebook:
-                raise ConfigError(f"--items: unknown question id {part!r}")
+                raise ConfigError(f"{flag}: unknown question id {part!r}")
             out.append(part)
     if not out:
-        raise ConfigError("--items selects no items")
+        raise ConfigError(f"{flag} selects no items")
     return list(dict.fromkeys(out))
+
+
+ALL_USERS = "all"
+
+
+def check_protocol(users, folds: int, run_folds: int | None = None, fit_groups: int | None = None) -> None:
+    """Refuse impossible protocol arguments before anything is loaded or written."""
+    if isinstance(users, str) and users != ALL_USERS:
+        raise ConfigError(f"--users must be a positive number or 'all', got {users!r}")
+    if isinstance(users, int) and not isinstance(users, bool) and users <= 0:
+        raise ConfigError(f"--users must be positive, got {users}")
+    if folds < 2:
+        raise ConfigError(f"--folds must be at least 2, got {folds} (a fold's targets are predicted from the "
+                          "other folds' items); to run one fold of a 5-fold split use --folds 5 --run-folds 1")
+    if run_folds is not None and not 1 <= run_folds <= folds:
+        raise ConfigError(f"--run-folds must be between 1 and --folds ({folds}), got {run_folds}")
+    if fit_groups is not None and fit_groups < 1:
+        raise ConfigError(f"--fit-groups must be at least 1, got {fit_groups}")
+
+
+def parse_users(text: str) -> "int | str":
+    """``--users`` from the command line: a number or ``all``."""
+    if str(text).strip().lower() == ALL_USERS:
+        return ALL_USERS
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"--users must be a positive number or 'all', got {text!r}") from None
 
 
 def sample_users(survey: Survey, n: int, seed: int = 0, stratify: str | None = None, min_answered: int = 2,
@@ -97,6 +133,8 @@ def sample_users(survey: Survey, n: int, seed: int = 0, stratify: str | None = N
     results are comparable; otherwise a simple random sample (as the paper). Respondents who
     answered fewer than ``min_answered`` eligible items are never sampled.
     """
+    if n == ALL_USERS:
+        n = len(survey)
     if n <= 0:
         raise ConfigError(f"--users must be positive, got {n}")
     cols = items if items is not None else survey.question_ids
@@ -137,8 +175,7 @@ def make_folds(codebook: Codebook, items: list[str], k: int, seed: int = 0) -> l
 
     Items are shuffled within each category and dealt round-robin, so every fold carries a
     similar share of every category (each category can then be scored in every fold)."""
-    if k < 2:
-        raise ConfigError(f"--folds must be at least 2, got {k}")
+    check_protocol(1, k)
     if k > len(items):
         raise ConfigError(f"--folds {k} is more than the {len(items)} eligible items")
     rng = random.Random(seed)
@@ -172,6 +209,9 @@ class Split:
     # Items shown in profiles but never predicted (by default the numeric and country-specific
     # items the file has: age, country of birth, party... are known facts about a person).
     profile_only: list[str] = field(default_factory=list)
+    run_folds: int | None = None  # run only folds 0..run_folds-1 (None: all)
+    profile_pool: list[str] | None = None  # --profile-items: the only items a profile may show
+    fit_groups: int = 1  # cross-fitting groups of users for methods that fit (1: fit once on non-users)
 
     def fold_of(self) -> dict[str, int]:
         return {q: i for i, f in enumerate(self.folds) for q in f}
@@ -179,7 +219,26 @@ class Split:
     def profile_items(self, fold: int) -> list[str]:
         """Candidate profile items for a fold: every eligible item not in it."""
         held = set(self.folds[fold])
+        if self.profile_pool is not None:
+            return [q for q in self.profile_pool if q not in held]
         return [q for q in self.items if q not in held] + [q for q in self.profile_only if q not in held]
+
+    def folds_run(self) -> int:
+        return len(self.folds) if self.run_folds is None else min(self.run_folds, len(self.folds))
+
+    def sizes(self) -> str:
+        """Targets and profile in one line (what the run summary and the report state)."""
+        k, n = len(self.folds), self.folds_run()
+        per = sorted({len(f) for f in self.folds[:n]})
+        scored = sum(len(f) for f in self.folds[:n])
+        folds = f"{k} folds" if n == k else f"the first {n} of {k} folds"
+        pool = len(self.profile_items(0))
+        where = ("restricted with --profile-items" if self.profile_pool is not None
+                 else "every other item the person answered")
+        fit = (f"; methods that fit are cross-fitted over {self.fit_groups} groups of users"
+               if self.fit_groups > 1 else "")
+        return (f"targets: {scored} items scored ({'/'.join(map(str, per))} per fold, {folds}); "
+                f"profile: up to {pool} items per person ({where}){fit}")
 
     def profile_limits(self) -> list[int]:
         """ALL_PROFILE for the main study, plus the curve sizes when the study has a curve."""
@@ -192,7 +251,7 @@ class Split:
         ``answered`` maps a user to the eligible items they gave a valid answer to."""
         for user in self.users:
             done = answered.get(user, set())
-            for fold in range(len(self.folds)):
+            for fold in range(self.folds_run()):
                 targets = [q for q in self.folds[fold] if q in done]
                 if not targets:
                     continue
@@ -221,6 +280,9 @@ class Split:
                 curve_sizes=[int(s) for s in data.get("curve_sizes", DEFAULT_CURVE_SIZES)],
                 curve_order={str(k): list(v) for k, v in data.get("curve_order", {}).items()},
                 profile_only=list(data.get("profile_only", [])),
+                run_folds=data.get("run_folds"),
+                profile_pool=None if data.get("profile_pool") is None else list(data["profile_pool"]),
+                fit_groups=int(data.get("fit_groups", 1)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"split definition is malformed ({exc}); expected keys users, items, folds") from None
@@ -247,7 +309,8 @@ class Split:
         if missing_users:
             raise DataError(f"the split names {len(missing_users)} respondents that are not in {survey.source or 'the survey'} "
                             f"(e.g. {missing_users[0]!r}); was it made for another file?")
-        missing_items = [q for q in self.items + self.profile_only if q not in survey.data.columns]
+        missing_items = [q for q in self.items + self.profile_only + (self.profile_pool or [])
+                         if q not in survey.data.columns]
         if missing_items:
             raise DataError(f"the split names items the survey lacks: {', '.join(missing_items[:8])}")
 
@@ -265,7 +328,7 @@ class Unit:
 
 def make_split(
     survey: Survey,
-    users: int | list[str] = 100,
+    users: int | str | list[str] = 100,
     folds: int = 5,
     seed: int = 0,
     items: Iterable[str] | str | None = None,
@@ -273,19 +336,31 @@ def make_split(
     curve: bool = False,
     curve_sizes: Iterable[int] = DEFAULT_CURVE_SIZES,
     curve_fold: int = 0,
+    run_folds: int | None = None,
+    profile_items: Iterable[str] | str | None = None,
+    fit_groups: int | None = None,
 ) -> Split:
-    """Sample users, choose items, deal folds and (with ``curve``) the per-user profile orders."""
+    """Sample users, choose items, deal folds and (with ``curve``) the per-user profile orders.
+
+    ``items``: the items to score (default: every eligible item); the profile is every other
+    item of the file unless ``profile_items`` restricts it. ``users="all"``: every respondent,
+    with ``fit_groups`` (default 5) cross-fitting groups; ``run_folds``: only the first N folds."""
+    check_protocol(users if not isinstance(users, list) else 1, folds, run_folds, fit_groups)
     chosen_items = eligible_items(survey.codebook, items, available=survey.data.columns)
     if not chosen_items:
         raise DataError(f"{survey.source or 'the survey'} has none of the evaluated items")
-    if isinstance(users, int):
+    if isinstance(users, (int, str)):
         user_ids = sample_users(survey, users, seed=seed, stratify=stratify, items=chosen_items)
     else:
         user_ids = [str(u) for u in users]
     fold_lists = make_folds(survey.codebook, chosen_items, folds, seed=seed)
-    split = Split(user_ids, chosen_items, fold_lists, seed=seed, stratify=stratify)
-    if items is None:  # the default protocol still shows the excluded items as known facts
-        split.profile_only = [q for q in survey.question_ids if q not in set(chosen_items)]
+    split = Split(user_ids, chosen_items, fold_lists, seed=seed, stratify=stratify, run_folds=run_folds,
+                  fit_groups=fit_groups or (5 if users == ALL_USERS else 1))
+    # the items not scored are still known facts about a person: shown in every profile
+    split.profile_only = [q for q in survey.question_ids if q not in set(chosen_items)]
+    if profile_items is not None:
+        have = set(survey.data.columns)
+        split.profile_pool = [q for q in parse_items(profile_items, survey.codebook, "--profile-items") if q in have]
     if curve:
         if not 0 <= curve_fold < folds:
             raise ConfigError(f"curve fold {curve_fold} is not one of the {folds} folds")
@@ -301,7 +376,7 @@ def make_split(
 
 def answered_items(survey: Survey, users: list[str], items: list[str]) -> dict[str, set[str]]:
     """user -> the items (of ``items``) they gave a valid answer to."""
-    valid = survey.valid(items).loc[users]
+    valid = survey.subset(users).valid(items)  # only these rows: the file may hold 97,220 people
     mask = valid.notna().to_numpy()
     cols = list(valid.columns)
     return {str(u): {cols[j] for j in mask[i].nonzero()[0]} for i, u in enumerate(valid.index)}

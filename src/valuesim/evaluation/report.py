@@ -125,6 +125,7 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
         ("Items", f"{n_items} target items in {len(folds)} folds ({'/'.join(map(str, per_fold))} per fold); "
                   f"{len(split.get('profile_only', []))} more items only ever shown in profiles "
                   "(numeric and country-specific code lists)"),
+        ("Sizes", _sizes(split, main)),
         ("Protocol", "5-fold cross-validation over questions: for each user and fold, the fold's items they "
                      "answered are the targets and every other item they answered is the profile. Scores are "
                      "per-user means averaged over users; normalized MAE = |predicted − true| / ordinal steps, "
@@ -135,6 +136,14 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
         ("Data fingerprint", f"size {data.get('size', '?')} bytes, sha256 of first MB "
                              f"{data.get('sha256_first_mb') or data.get('sha256_data', '?')}"),
     ]
+
+
+def _sizes(split: dict, main: pd.DataFrame) -> str:
+    from .protocol import Split
+
+    shown = main.groupby(["respondent_id", "fold"])["profile_n"].first() if len(main) else pd.Series(dtype=float)
+    real = f"; profiles shown: mean {shown.mean():.0f} items (min {shown.min()}, max {shown.max()})" if len(shown) else ""
+    return (Split.from_json(split).sizes() if split else "") + real
 
 
 CATEGORY_LEGEND = "Categories: " + "; ".join(f"{k} = {v}" for k, v in CATEGORY_NAMES.items())

@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.store import PredictionStore
 from ..survey.survey import Survey
-from .protocol import DEFAULT_CURVE_SIZES, Split, make_split
+from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
 from .work import StudyMethod, StudyWork
 
 RUN_FILE, SPLIT_FILE, DB_FILE = rundir.RUN_FILE, "split.json", "predictions.sqlite"
@@ -59,15 +59,19 @@ class RunResult:
             )
         else:
             lines.append("LLM usage: none (statistical methods only)")
+        if (self.run_dir / SPLIT_FILE).exists():
+            lines.append(Split.load(self.run_dir / SPLIT_FILE).sizes())
         lines.append(f"report: valuesim report {self.run_dir}")
         return "\n".join(lines)
 
 
 def resolve_methods(methods: Sequence, method_options: dict | None) -> list[StudyMethod]:
     """Registry names (or Simulator objects) -> StudyMethods; unknown names are one ConfigError."""
+    from ..methods.options import check_method_options
     from ..methods.persona import PERSONA_METHODS
     from ..methods.registry import method_info
 
+    method_options = check_method_options([m.strip() for m in methods if isinstance(m, str)], method_options)
     out: list[StudyMethod] = []
     for m in methods:
         if isinstance(m, str):
@@ -76,7 +80,7 @@ def resolve_methods(methods: Sequence, method_options: dict | None) -> list[Stud
             if name in PERSONA_METHODS:
                 raise ConfigError(f"{name} simulates personas of a population: use `valuesim population ... "
                                   f"--method {name}`")
-            out.append(StudyMethod(name, info.needs_llm, None, dict((method_options or {}).get(name, {}))))
+            out.append(StudyMethod(name, info.needs_llm, None, dict(method_options.get(name, {}))))
         else:  # a Simulator object (tests, notebooks)
             name = getattr(m, "name", None)
             if not name:
@@ -106,6 +110,9 @@ def run_study(
     curve_methods: Sequence[str] | None = None,
     split: "Split | str | Path | None" = None,
     method_options: dict | None = None,
+    run_folds: int | None = None,
+    profile_items: Iterable[str] | str | None = None,
+    fit_groups: int | None = None,
     force: bool = False,
     progress: bool = True,
     base_url: str | None = None,
@@ -121,6 +128,7 @@ def run_study(
     """
     started = time.time()
     out = Path(out)
+    check_protocol(users if not isinstance(users, list) else 1, folds, run_folds, fit_groups)
     path: Path | None = None
     if not isinstance(survey, Survey):
         from ..survey.io import load_survey
@@ -146,7 +154,8 @@ def run_study(
     if split is not None:
         split.check(survey)
     fresh_split = split or make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
-                                      curve_sizes=curve_sizes)
+                                      curve_sizes=curve_sizes, run_folds=run_folds,
+                                      profile_items=profile_items, fit_groups=fit_groups)
     for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
         if not m.needs_llm:
             m.build(None)
@@ -165,11 +174,14 @@ def run_study(
     settings = {
         "methods": [m.name for m in resolved],
         "method_options": {m.name: m.options for m in resolved if m.options},
-        "users": users if isinstance(users, int) else sorted(map(str, users)),
+        "users": users if isinstance(users, (int, str)) else sorted(map(str, users)),
         "folds": folds,
         "seed": seed,
         "items": items if items is None or isinstance(items, str) else list(items),
         "stratify": stratify,
+        **({"run_folds": run_folds, "profile_items": profile_items if profile_items is None or isinstance(
+            profile_items, str) else list(profile_items), "fit_groups": fit_groups}
+           if (run_folds, profile_items, fit_groups) != (None, None, None) else {}),  # old runs stay resumable
         "curve": bool(curve),
         "curve_sizes": curve_sizes if curve else None,
         "curve_methods": list(curve_methods) if curve and curve_methods is not None else None,

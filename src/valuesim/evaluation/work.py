@@ -21,6 +21,7 @@ from ..runs.execute import execute
 from ..runs.store import PredictionStore, Row
 from ..survey.model import Profile, Respondent
 from ..survey.survey import COUNTRY, WEIGHT, Survey
+from .crossfit import fit_plan, load_respondents
 from .protocol import Split, Unit, answered_items
 
 MAX_FAILURES_IN_A_ROW = 25  # then the model server is down or the method is broken: stop
@@ -57,7 +58,7 @@ class StudyWork:
         self.answered = answered_items(survey, split.users, shown)
         self.all_units = list(split.units(self.answered))
         self.curve_methods = curve_methods
-        valid = survey.valid(split.items).loc[split.users]
+        valid = survey.subset(split.users).valid(split.items)
         self.truth = {str(u): {q: int(v) for q, v in row.items() if pd.notna(v)} for u, row in valid.iterrows()}
         self.country = survey.data.loc[split.users, COUNTRY].astype(str).to_dict()
         self.weight = survey.data.loc[split.users, WEIGHT].astype(float).to_dict()
@@ -101,16 +102,18 @@ class StudyWork:
             return
         sim = method.build(self.model)
         fit = getattr(sim, "fit", None)
-        if callable(fit):
-            train_ids = self.survey.data.index.difference(pd.Index(self.split.users))
-            fit(self.survey.subset(train_ids))
+        plan = fit_plan(self.survey, self.split) if callable(fit) else [(None, None)]
         bar = tqdm(total=total, initial=total - len(pending), desc=method.name, unit="pred", file=sys.stderr,
                    disable=not self.progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         try:
-            if method.needs_llm:
-                self._run_one_by_one(method, sim, pending, bar)
-            else:
-                self._run_batched(method, sim, pending, bar)
+            for train_ids, group in plan:  # one fit, or one per cross-fitting group (crossfit.py)
+                todo = pending if group is None else [t for t in pending if t[0].user in group]
+                if not todo:
+                    continue
+                if train_ids is not None:
+                    fit(self.survey.subset(train_ids))
+                run = self._run_one_by_one if method.needs_llm else self._run_batched
+                run(method, sim, todo, bar)
         finally:
             bar.close()
             self.store.flush()
@@ -122,6 +125,8 @@ class StudyWork:
         for unit, q in pending:
             groups.setdefault((unit.fold, unit.profile_limit), {}).setdefault(q, []).append((unit, q))
         codebook = self.survey.codebook
+        wanted = {u.user for u, _ in pending} - set(self._respondents)
+        self._respondents.update(load_respondents(self.survey, sorted(wanted)))  # one block read, not one per user
         for (fold, limit), by_item in groups.items():
             contexts: dict[str, PersonContext] = {}
             items = list(by_item)

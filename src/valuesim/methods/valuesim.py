@@ -57,7 +57,6 @@ class ValueSim:
         story_audit: int = 8,
         min_fidelity: float = 0.5,
         story_fallback: str = "fail",
-        progress=None,
     ):
         if coordinator not in MODES:
             raise ValueError(f"coordinator must be one of {MODES}, got {coordinator!r}")
@@ -78,11 +77,15 @@ class ValueSim:
         self.overflow = overflow
         self.context_tokens = context_tokens
         self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
-        self.progress = progress
+        self.progress = None  # watch() sets it
         self.story = story_writer or StoryWriter(
             model, kind=story, prompt=story_prompt, max_tokens=story_max_tokens, context_tokens=context_tokens,
             reserve_tokens=RESERVE_TOKENS + max_tokens, audit_sample=story_audit, min_fidelity=min_fidelity,
-            fallback=story_fallback, seed=seed, progress=progress)
+            fallback=story_fallback, seed=seed)
+
+    def watch(self, progress) -> None:
+        """Report each stage (story, audit, modules, coordinator) to ``progress`` (the CLI's lines)."""
+        self.progress = self.story.progress = progress
 
     def describe(self) -> dict:
         return {

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-import numpy as np
 
 from .model import Codebook, MissingCode
 from .survey import COUNTRY, Survey

@@ -139,7 +139,7 @@ def draw_people(rng: np.random.Generator, countries: list[Country], counts: np.n
 def _family(rng, people: People, pc) -> None:
     d = people.demo
     n = len(people)
-    age, trad, rel = d["age"], people.dim("TRAD"), people.dim("REL")
+    age, trad = d["age"], people.dim("TRAD")
     country_rel = np.array([c.means[0] for c in people.countries])[people.country]
     country_trad = np.array([c.means[1] for c in people.countries])[people.country]
     union_age = 24 + 2.5 * (-country_trad) + rng.normal(0, 4, n) - 1.0 * trad
