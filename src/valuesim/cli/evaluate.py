@@ -61,6 +61,9 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="discard an existing run in --out that has other settings")
     p.add_argument("--report", action="store_true", help="write the report when the run is complete")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from . import estimate as estimate_cli
+
+    estimate_cli.add_arguments(p)
     p.set_defaults(func=run_eval)
 
     r = sub.add_parser(
@@ -115,7 +118,11 @@ def parse_options(items: list[str]) -> dict[str, dict]:
 
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
+    from . import estimate as estimate_cli
 
+    estimate_cli.apply_prices(args)
+    if args.estimate:
+        return estimate_cli.eval_estimate(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     from ..llm import default_concurrency
 
@@ -142,6 +149,8 @@ def run_eval(args: argparse.Namespace) -> int:
         command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
     )
     print(result.summary())
+    estimate_cli.store_eval_estimate(args, result.run_dir)
+    estimate_cli.print_usage_summary(result.run_dir)
     if args.report:
         paths = write_report(result.run_dir)
         print(f"report: {paths['html']}")

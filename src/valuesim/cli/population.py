@@ -58,11 +58,19 @@ def register(sub) -> None:
                    help="questions to plot real vs simulated (default: the first four targets)")
     p.add_argument("--no-report", action="store_true", help="do not write report.md / report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from . import estimate as estimate_cli
+
+    estimate_cli.add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..population import run_population, write_population_report
+    from . import estimate as estimate_cli
+
+    estimate_cli.apply_prices(args)
+    if args.estimate:
+        return estimate_cli.population_estimate(args)
 
     from ..llm import default_concurrency
 
