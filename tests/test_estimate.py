@@ -109,3 +109,20 @@ def test_cli_estimate_prints_table_and_leaves_no_run_dir(tmp_path, capsys):
     code = main(["eval", str(data), "--methods", "knn", "--out", str(out), "--estimate", "--prices", "cheap"])
     assert code != 0 and "prices must be" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_population_estimate_counts_every_task_and_matches_the_run(tmp_path):
+    from test_population_run import random_survey
+
+    from valuesim.population import run_population
+    from valuesim.population.estimate import estimate_population
+
+    survey = random_survey()
+    args = {"countries": "DEU,NGA", "personas": 5, "questions": "Q1,Q49", "methods": "value-persona,no-persona", "seed": 0}
+    est = estimate_population(survey, model=NoCall(), **args)
+    by = {m.method: m for m in est.methods}
+    assert by["value-persona"].predictions == 2 * 5 * 2 and by["no-persona"].predictions == 2 * 2
+    assert by["value-persona"].requests == pytest.approx(20)
+    model = get_model(WordModel(), cache=None)
+    run_population(survey, model=model, out=tmp_path / "pop", progress=False, **args)
+    assert model.accounting.calls == round(est.total().requests)
