@@ -65,6 +65,7 @@ class ServerTokenizer:
     when the server can apply it."""
 
     exact = True
+    slow = True  # one HTTP round trip per count: the estimate counts a sample exactly
 
     def __init__(self, root: str, label: str, model: str = "", timeout: float = 10.0):
         self.root = root.rstrip("/")

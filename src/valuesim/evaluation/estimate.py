@@ -180,32 +180,55 @@ def _lcp(a: str, b: str) -> int:
 
 
 class Counter:
-    """Tokens of recorded calls; the cached prefix of each against the earlier ones."""
+    """Tokens of recorded calls; the cached prefix of each against the earlier ones.
 
-    def __init__(self, tokenizer, cache: str, min_cached: int):
+    A tokenizer behind HTTP (``slow``) counts the first ``exact_calls`` prompts exactly; later
+    prompts are counted at the tokens-per-character ratio those measured (same method, same
+    prompt files: the ratio holds to a few per cent, and the estimate stays fast)."""
+
+    def __init__(self, tokenizer, cache: str, min_cached: int, exact_calls: int = 24):
         self.tok = tokenizer
         self.cache = cache  # "previous" (one engine sequence) | "any" (a server's prefix cache)
         self.min_cached = min_cached
         self.seen: list[str] = []
+        self.exact_left = exact_calls if getattr(tokenizer, "slow", False) else 10**9
+        self.measured = [0, 0]  # tokens, characters of the exactly counted prompts
 
-    def cached(self, prompt: str) -> int:
+    def cached(self, prompt: str, tokens: int) -> int:
+        """Tokens of ``prompt`` an earlier prompt already started with (in proportion to the
+        shared characters: one tokenizer pass per prompt, not two)."""
         pool = self.seen[-1:] if self.cache == "previous" else self.seen
         best = max((_lcp(prompt, s) for s in pool), default=0)
         self.seen.append(prompt)
-        if best < 16:
+        if best < 16 or not prompt:
             return 0
-        n = self.tok.count(prompt[:best])
+        n = int(tokens * best / len(prompt))
         if n < self.min_cached:
             return 0
         return n if self.min_cached <= 0 else self.min_cached + (n - self.min_cached) // 128 * 128
 
+    def _tokens(self, messages: list[dict], text: str) -> int:
+        if not self.tok.exact:
+            return self.tok.count_prompt(messages)
+        if self.exact_left > 0 or not self.measured[1]:
+            self.exact_left -= 1
+            n = self.tok.count(self.tok.prompt(messages))
+            self.measured[0] += n
+            self.measured[1] += len(text)
+            return n
+        return round(len(text) * self.measured[0] / self.measured[1])
+
     def call(self, c: Call) -> dict:
-        prompt = self.tok.prompt(c.messages)
-        n = self.tok.count(prompt) if self.tok.exact else self.tok.count_prompt(c.messages)
-        completion = 1 if c.kind == "read" else self.tok.count(c.reply) if self.tok.exact else \
-            CharTokenizer().count(c.reply)
+        text = CharTokenizer().prompt(c.messages)
+        n = self._tokens(c.messages, text)
+        if c.kind == "read":
+            completion = 1
+        elif self.tok.exact and not getattr(self.tok, "slow", False):
+            completion = self.tok.count(c.reply)
+        else:  # filler words: one token each in every vocabulary valuesim meets
+            completion = CharTokenizer().count(c.reply)
         return {"requests": 1, "reads": int(c.kind == "read"), "prompt_tokens": n,
-                "cached_tokens": min(n, self.cached(prompt)), "completion_tokens": completion}
+                "cached_tokens": self.cached(text, n), "completion_tokens": completion}
 
 
 def _add(a: dict, b: dict, w: float = 1.0) -> dict:
@@ -284,14 +307,12 @@ def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, c
                 (firsts if j == 0 else later).append(cost)
         preds = firsts + later
         per_pred = {k: sum(p.get(k, 0) for p in preds) / max(1, len(preds)) for k in KEYS}
-        if later:  # the first question of a person finds no cached prefix of theirs: once per unit
-            first_c = sum(p.get("cached_tokens", 0) for p in firsts) / len(firsts)
-            later_c = sum(p.get("cached_tokens", 0) for p in later) / len(later)
-            per_pred["cached_tokens"] = later_c
-        else:
-            first_c = later_c = per_pred["cached_tokens"]
         per_unit = {k: sum(u.get(k, 0) for u in unit_costs) / max(1, len(unit_costs)) for k in KEYS}
-        per_unit["cached_tokens"] += first_c - later_c
+        if later:  # a person's first question finds none of their prefix cached: once per unit
+            share = sum(p.get("cached_tokens", 0) for p in later) / max(1, sum(p.get("prompt_tokens", 0) for p in later))
+            per_pred["cached_tokens"] = share * per_pred["prompt_tokens"]
+            per_unit["cached_tokens"] += sum(p.get("cached_tokens", 0) - share * p.get("prompt_tokens", 0)
+                                             for p in firsts) / len(firsts)
         n_units, n_preds = len(group), sum(len(u.targets) for u in group)
         total = _add(total, _add({k: v * n_units for k, v in per_unit.items()}, per_pred, n_preds))
         unit_all.append(per_unit)
