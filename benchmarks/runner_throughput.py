@@ -2,7 +2,7 @@
 answers instantly.
 
     .venv/bin/python benchmarks/runner_throughput.py [--concurrency 1,8,64,256] [--users 3]
-                                                     [--valuesim-users 1] [--stub-only]
+                                                     [--extra no-profile:64:3,valuesim:64:1] [--stub-only]
 
 A stub OpenAI-compatible server runs in its own process on 127.0.0.1 (stdlib ThreadingHTTPServer,
 HTTP/1.1 keep-alive) and answers every chat completion at once with "Answer: 2 ..." and the
@@ -130,11 +130,11 @@ def raw_rate(stub: Stub, threads: int, seconds: float = 3.0) -> float:
 def run_row(stub: Stub, survey, method: str, users: int, concurrency: int, workdir: Path) -> dict:
     from valuesim.evaluation import run_study
 
-    home = workdir / f"home-{method}-{concurrency}"
+    home = workdir / f"home-{method}-{concurrency}-{users}"
     os.environ["VALUESIM_HOME"] = str(home)  # a fresh response cache: every prediction reaches the stub
     cpu0, stub0, t0 = time.process_time(), stub.cpu(), time.perf_counter()
     res = run_study(survey, methods=[method], users=users, folds=5, model="openai:stub", base_url=stub.url,
-                    out=workdir / f"run-{method}-{concurrency}", concurrency=concurrency, progress=False)
+                    out=workdir / f"run-{method}-{concurrency}-{users}", concurrency=concurrency, progress=False)
     wall = time.perf_counter() - t0
     cpu, stub_cpu = time.process_time() - cpu0, stub.cpu() - stub0
     n = max(1, res.new)
@@ -148,8 +148,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--concurrency", default="1,8,64,256")
     ap.add_argument("--users", type=int, default=3, help="users of the Full Info rows (~265 predictions each)")
-    ap.add_argument("--valuesim-users", type=int, default=1, help="users of the ValueSim row (0: none)")
-    ap.add_argument("--valuesim-concurrency", type=int, default=64)
+    ap.add_argument("--extra", default="no-profile:64:3,valuesim:64:1", metavar="METHOD:CONC:USERS,...",
+                    help="further rows (default: no-profile, whose tiny prompts show the per-request overhead, "
+                         "and ValueSim); '' for none")
     ap.add_argument("--stub-only", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("OPENAI_API_KEY", "sk-dummy-benchmark-key")
@@ -164,10 +165,13 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             survey = load_survey(write_synthetic(work / "syn.csv", respondents=400, countries=4))
+            # warm-up, not shown: imports (the SDK builds its pydantic types on first use), connections
+            run_row(stub, survey, "no-profile", 1, 8, work)
             rows = [run_row(stub, survey, "full-info", args.users, int(c), work)
                     for c in args.concurrency.split(",")]
-            if args.valuesim_users:
-                rows.append(run_row(stub, survey, "valuesim", args.valuesim_users, args.valuesim_concurrency, work))
+            for spec in filter(None, args.extra.split(",")):
+                method, conc, users = spec.split(":")
+                rows.append(run_row(stub, survey, method, int(users), int(conc), work))
     finally:
         stub.close()
     print(f"{'method':10} {'conc':>5} {'preds':>6} {'requests':>8} {'failed':>6} {'wall s':>7} {'preds/s':>8} "

@@ -44,13 +44,14 @@ def _count(usage: dict) -> dict:
 
 
 def actual_by_method(run_dir: str | Path) -> dict[str, dict]:
-    """method -> predictions, requests, prompt/cached/completion tokens summed from traces."""
+    """method -> predictions, and over the ``counted`` (successful) ones: requests, prompt,
+    cached and completion tokens summed from their traces."""
     db = Path(run_dir) / "predictions.sqlite"
     if not db.exists():
         return {}
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = con.execute("SELECT p.method, p.respondent_id, p.fold, p.profile_limit, t.trace FROM predictions p "
+        rows = con.execute("SELECT p.method, p.failed, t.trace FROM predictions p "
                            "LEFT JOIN traces t ON t.trace_id = p.trace_id").fetchall()
     except sqlite3.Error:
         return {}
@@ -58,11 +59,12 @@ def actual_by_method(run_dir: str | Path) -> dict[str, dict]:
         con.close()
     out: dict[str, dict] = {}
     stories: dict[str, set] = {}
-    for method, _user, _fold, _limit, raw in rows:
-        acc = out.setdefault(method, {"predictions": 0, **{k: 0 for k in FIELDS}})
+    for method, failed, raw in rows:
+        acc = out.setdefault(method, {"predictions": 0, "counted": 0, **{k: 0 for k in FIELDS}})
         acc["predictions"] += 1
-        if not raw:
+        if failed or not raw:  # a failed prediction's trace may lack the usage of the turn that failed
             continue
+        acc["counted"] += 1
         turns: list = []
         _turns(json.loads(raw), stories.setdefault(method, set()), turns)
         for usage in turns:
@@ -98,11 +100,11 @@ def method_usage_rows(run_dir: str | Path) -> tuple[list[str], list[list[str]], 
               "actual/est.", "Cached share est.", "Cached share", "Completion est.", "Completion", "actual/est."]
     rows = []
     for method in sorted(set(actual) | {m for m, e in by_est.items() if e.requests}):
-        a = actual.get(method, {"predictions": 0, **{k: 0 for k in FIELDS}})
+        a = actual.get(method, {"predictions": 0, "counted": 0, **{k: 0 for k in FIELDS}})
         e = by_est.get(method)
-        scale = (a["predictions"] / e.predictions) if e and e.predictions else 0.0
+        scale = (a["counted"] / e.predictions) if e and e.predictions else 0.0
         es = {k: getattr(e, k) * scale for k in FIELDS} if e else None
-        rows.append([method, f"{a['predictions']:,}",
+        rows.append([method, f"{a['counted']:,} of {a['predictions']:,}",
                      f"{es['requests']:,.0f}" if es else "–", f"{a['requests']:,}",
                      f"{es['prompt_tokens']:,.0f}" if es else "–", f"{a['prompt_tokens']:,}",
                      _ratio(a["prompt_tokens"], es["prompt_tokens"]) if es else "–",
@@ -110,10 +112,10 @@ def method_usage_rows(run_dir: str | Path) -> tuple[list[str], list[list[str]], 
                      _share(a["cached_tokens"], a["prompt_tokens"]),
                      f"{es['completion_tokens']:,.0f}" if es else "–", f"{a['completion_tokens']:,}",
                      _ratio(a["completion_tokens"], es["completion_tokens"]) if es else "–"])
-    caption = ("Actual: summed from the predictions' traces (what the server reported, response-cache hits "
-               "included, each backstory once); cached share = prompt tokens the server served from its prefix "
+    caption = ("Predictions: successful of stored. Actual: summed from the successful predictions' traces (what the "
+               "server reported, response-cache hits included, each backstory once); cached share = prompt tokens the server served from its prefix "
                "cache. ")
-    caption += (f"Estimate: made before the run ({est.tokenizer}), scaled to the predictions stored."
+    caption += (f"Estimate: made before the run ({est.tokenizer}), scaled to the successful predictions."
                 if est else "No estimate stored for this run.")
     return header, rows, caption
 
