@@ -136,4 +136,4 @@ def summary_lines(run_dir: str | Path) -> str:
             lines.append(f"  {method}: {a['requests']:,} requests, {a['prompt_tokens']:,} prompt tokens "
                          f"({_share(a['cached_tokens'], a['prompt_tokens'])} served from the prefix cache), "
                          f"{a['completion_tokens']:,} completion")
-    return ("LLM usage per method (all sessions):\n" + "\n".join(lines)) if lines else ""
+    return ("LLM usage per method (successful predictions, all sessions):\n" + "\n".join(lines)) if lines else ""
