@@ -244,3 +244,75 @@ class DryEmbedder:
         rng = np.random.default_rng(len(texts))
         v = rng.normal(size=(len(texts), 8))
         return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+# --- counting what the dry run recorded ---------------------------------------------------------
+def _lcp(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    lo, hi = 0, n
+    while lo < hi:  # binary search on equal prefixes: fast for 30k-character prompts
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class Counter:
+    """Tokens of recorded calls; the cached prefix of each against the earlier ones.
+
+    A tokenizer behind HTTP (``slow``) counts the first ``exact_calls`` prompts exactly; later
+    prompts are counted at the tokens-per-character ratio those measured (same method, same
+    prompt files: the ratio holds to a few per cent, and the estimate stays fast)."""
+
+    def __init__(self, tokenizer, cache: str, min_cached: int, exact_calls: int = 24):
+        self.tok = tokenizer
+        self.cache = cache  # "previous" (one engine sequence) | "any" (a server's prefix cache)
+        self.min_cached = min_cached
+        self.seen: list[str] = []
+        self.exact_left = exact_calls if getattr(tokenizer, "slow", False) else 10**9
+        self.measured = [0, 0]  # tokens, characters of the exactly counted prompts
+
+    def cached(self, prompt: str, tokens: int) -> int:
+        """Tokens of ``prompt`` an earlier prompt already started with (in proportion to the
+        shared characters: one tokenizer pass per prompt, not two)."""
+        pool = self.seen[-1:] if self.cache == "previous" else self.seen
+        best = max((_lcp(prompt, s) for s in pool), default=0)
+        self.seen.append(prompt)
+        if best < 16 or not prompt:
+            return 0
+        n = int(tokens * best / len(prompt))
+        if n < self.min_cached:
+            return 0
+        return n if self.min_cached <= 0 else self.min_cached + (n - self.min_cached) // 128 * 128
+
+    def _tokens(self, messages: list[dict], text: str) -> int:
+        if not self.tok.exact:
+            return self.tok.count_prompt(messages)
+        if self.exact_left > 0 or not self.measured[1]:
+            self.exact_left -= 1
+            n = self.tok.count(self.tok.prompt(messages))
+            self.measured[0] += n
+            self.measured[1] += len(text)
+            return n
+        return round(len(text) * self.measured[0] / self.measured[1])
+
+    def call(self, c: Call) -> dict:
+        text = CharTokenizer().prompt(c.messages)
+        n = self._tokens(c.messages, text)
+        if c.kind == "read":
+            completion = 1
+        elif self.tok.exact and not getattr(self.tok, "slow", False):
+            completion = self.tok.count(c.reply)
+        else:  # filler words: one token each in every vocabulary valuesim meets
+            completion = CharTokenizer().count(c.reply)
+        return {"requests": 1, "reads": int(c.kind == "read"), "prompt_tokens": n,
+                "cached_tokens": self.cached(text, n), "completion_tokens": completion}
+
+
+def _add(a: dict, b: dict, w: float = 1.0) -> dict:
+    return {k: a.get(k, 0) + w * b.get(k, 0) for k in set(a) | set(b)}
+
+
+KEYS = ("requests", "reads", "prompt_tokens", "cached_tokens", "completion_tokens")
