@@ -78,6 +78,9 @@ def register(sub) -> None:
     from .loading import add_loading_options
 
     add_loading_options(p)
+    from . import estimate as estimate_cli
+
+    estimate_cli.add_arguments(p)
     p.set_defaults(func=run_eval)
 
     r = sub.add_parser(
@@ -116,7 +119,11 @@ def parse_options(items: list[str], methods: list[str] | None = None) -> dict[st
 
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
+    from . import estimate as estimate_cli
 
+    estimate_cli.apply_prices(args)
+    if args.estimate:
+        return estimate_cli.eval_estimate(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     method_options = parse_options(args.option, methods)  # before anything is loaded or written
     from ..evaluation.protocol import check_protocol, parse_users
@@ -128,8 +135,9 @@ def run_eval(args: argparse.Namespace) -> int:
     concurrency = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     from .loading import load_from_args
 
+    survey = load_from_args(args)
     result = run_study(
-        load_from_args(args),
+        survey,
         methods=methods,
         users=users,
         folds=args.folds,
@@ -153,6 +161,8 @@ def run_eval(args: argparse.Namespace) -> int:
         command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
     )
     print(result.summary())
+    estimate_cli.store_eval_estimate(args, result.run_dir, survey)
+    estimate_cli.print_usage_summary(result.run_dir)
     if args.report:
         paths = write_report(result.run_dir)
         print(f"report: {paths['html']}")

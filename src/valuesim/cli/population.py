@@ -65,11 +65,19 @@ def register(sub) -> None:
     from .loading import add_loading_options
 
     add_loading_options(p)
+    from . import estimate as estimate_cli
+
+    estimate_cli.add_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..population import run_population, write_population_report
+    from . import estimate as estimate_cli
+
+    estimate_cli.apply_prices(args)
+    if args.estimate:
+        return estimate_cli.population_estimate(args)
 
     from ..llm import default_concurrency
 

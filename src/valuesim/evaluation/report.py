@@ -92,7 +92,9 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))
-    sections.append(("LLM usage", [usage_table(run)]))
+    from .usage import method_usage_tables
+
+    sections.append(("LLM usage", [usage_table(run)] + method_usage_tables(run.run_dir)))
 
     return _write_pages(run, out, main, paths, images, sections)
 

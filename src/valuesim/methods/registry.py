@@ -105,7 +105,8 @@ VALUESIM = (
     Option("story_prompt", str, "auto", "auto: the small-model prompt for the embedded engine, the paper's otherwise",
            choices=("auto", "paper", "small")),
     _int("story_audit", 8, "profile items the fidelity audit answers from each backstory (0: no audit)", low=0),
-    _float("min_fidelity", 0.5, "share of audited items a story must recover, else it is rewritten, then failed",
+    _float("min_fidelity", 0.5, "share of audited items a story must recover (and above chance), else it is rewritten, then "
+           "failed; 0: audit only, no gate",
            low=0, high=1),
     Option("story_fallback", str, "fail", "a person without a valid story: fail, or use the statements story",
            choices=("fail", "statements")),

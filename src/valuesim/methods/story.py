@@ -154,7 +154,8 @@ class StoryWriter:
     prompts. The paper prompt writes a profile in one call when its prompt takes at most
     ``single_share`` of the context, else theme by theme. ``attempts``: tries per story part.
     ``audit_sample`` profile items are answered from each finished story (0: no audit); below
-    ``min_fidelity`` recovered (or not above chance) the story is written once more, then failed.
+    ``min_fidelity`` recovered (or not above chance) the story is written once more, then failed
+    (``min_fidelity=0``: the audit is measured and reported, never a gate).
     ``progress``: called with a short stage text before each model call (for the CLI)."""
 
     def __init__(self, model, *, kind: str = "model", prompt: str = "auto", max_tokens: int = 4096,
@@ -254,7 +255,7 @@ class StoryWriter:
         return result.as_dict()
 
     def _passes(self, fidelity: dict | None) -> bool:
-        if not fidelity or not fidelity.get("n"):
+        if not fidelity or not fidelity.get("n") or self.min_fidelity <= 0:  # 0: measured, not a gate
             return True
         return fidelity["share"] >= self.min_fidelity and fidelity["share"] > fidelity["chance"]
 

@@ -10,10 +10,10 @@ items (uniform guessing), so "40%" can be read as good for 10-point scales or po
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ModelError
-from ..llm.base import ANSWER_PREFIX
+from ..llm.base import ANSWER_PREFIX, Usage
 from ..survey.model import Profile
 from .prompting import render, user
 
@@ -27,6 +27,8 @@ class AuditResult:
     failed: int
     chance: float  # expected share recovered by guessing uniformly
     rows: list[dict]
+    usage: Usage = field(default_factory=Usage)
+    requests: int = 0  # option distributions the model computed (not served from the cache)
 
     @property
     def share(self) -> float:
@@ -35,7 +37,8 @@ class AuditResult:
     def as_dict(self) -> dict:
         return {"n": self.n, "recovered": self.recovered, "failed": self.failed,
                 "share": round(self.share, 4) if self.n else None, "chance": round(self.chance, 4) if self.n else None,
-                "items": [r["question"] for r in self.rows]}
+                "items": [r["question"] for r in self.rows],
+                "usage": {**self.usage.as_dict(), "requests": self.requests}}
 
     def summary(self) -> str:
         return (f"{self.recovered} of {self.n} sampled profile answers recovered from the backstory "
@@ -51,12 +54,13 @@ def audit_backstory(model, backstory: str, profile: Profile, *, sample: int = 20
     """Answer ``sample`` of the profile's own questions from ``backstory`` alone (``gen`` is
     accepted for compatibility and unused: the audit reads one option distribution per item)."""
     chosen = audit_items(profile, sample, seed)
-    rows = []
+    rows, usage, requests = [], Usage(), 0
     for q, truth in chosen:
         messages = user(render("audit", context=backstory, question=q.render()))
         row: dict = {"question": q.id, "category": q.category, "truth": int(truth)}
         try:
             dist = model.option_distribution(messages, [str(c) for c in q.codes], prefix=ANSWER_PREFIX)
+            usage, requests = usage + dist.usage, requests + (not dist.cached)
             answer = int(dist.answer)
             row.update(answer=answer, correct=answer == int(truth), p_truth=round(dist.probs.get(str(truth), 0.0), 4))
         except (ModelError, ValueError) as exc:
@@ -65,4 +69,4 @@ def audit_backstory(model, backstory: str, profile: Profile, *, sample: int = 20
     recovered = sum(1 for r in rows if r["correct"])
     failed = sum(1 for r in rows if r["answer"] is None)
     chance = sum(1.0 / len(q.codes) for q, _ in chosen) / len(chosen) if chosen else float("nan")
-    return AuditResult(len(rows), recovered, failed, chance, rows)
+    return AuditResult(len(rows), recovered, failed, chance, rows, usage, requests)

@@ -297,6 +297,27 @@ def read_story_traces(path: str | Path) -> list[tuple[str, int, str, dict]]:
     return [(m, f, r, json.loads(t)) for m, f, r, t in rows]
 
 
+def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, dict | None]]:
+    """(method, failed, trace) of every prediction; [] when the store cannot be read."""
+    try:
+        with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT p.method, p.failed, t.trace FROM predictions p "
+                              "LEFT JOIN traces t ON t.trace_id = p.trace_id").fetchall()
+    except sqlite3.Error:
+        return []
+    return [(m, bool(f), json.loads(t) if t else None) for m, f, t in rows]
+
+
+def read_session_usage(path: str | Path) -> list[dict]:
+    """The model usage each session of a run recorded (sessions without one are skipped)."""
+    try:
+        with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
+            rows = db.execute("SELECT usage FROM sessions WHERE usage IS NOT NULL").fetchall()
+    except sqlite3.Error:
+        return []
+    return [json.loads(raw) for (raw,) in rows if raw]
+
+
 def read_sessions(path: str | Path) -> pd.DataFrame:
     with sqlite3.connect(Path(path)) as db:
         return pd.read_sql_query("SELECT * FROM sessions ORDER BY session", db)

@@ -1,0 +1,379 @@
+"""Cost and time of a study before it runs: `valuesim eval ... --estimate`.
+
+    est = estimate_study("wvs.csv", methods=["valuesim", "full-info"], users=100, folds=5,
+                         model="openai:gpt-4o-mini")
+    print(est.text())
+
+No model is called and nothing is written. The study's split is made exactly as ``run_study``
+makes it; for a seeded sample of (person, fold, profile size) units and a few of their target
+questions, the real methods run against a recording stand-in model (see dryrun.py), and the
+prompts they render are counted with the model's tokenizer. Per method the estimate then adds
+up: the calls made once per unit (the backstory) times the number of units, and the mean calls
+of one prediction times the number of predictions.
+
+Protocol counted: ONE request per answering turn (the option distribution read from the
+completion's own log-probabilities, issue 11 item 1); on the embedded engine, plus its
+one-token log-probability reads, which it serves from the prompt cache.
+
+Cached-prefix tokens: the part of each prompt that repeats the start of an earlier prompt
+(a person's backstory or profile). On OpenAI's API only prefixes of 1,024+ tokens are cached,
+in steps of 128; servers (vLLM with --enable-prefix-caching, llama.cpp) cache any prefix. The
+embedded engine keeps one sequence: only the prompt just before counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ValuesimError
+from ..llm.accounting import Prices
+from ..llm.base import Usage
+from .dryrun import KEYS, Counter, DryEmbedder, DryRunModel, _add, tokenizer_for
+
+ESTIMATE_FILE = "estimate.json"
+ANSWER_SHARE = 0.6  # answering turns write ~60% of their max_tokens (measured: see README)
+STORY_SHARE = 0.6  # a backstory fills ~60% of the room it is given
+
+
+@dataclass
+class MethodEstimate:
+    method: str
+    predictions: int
+    units: int  # (person, fold, profile size): one backstory each for ValueSim
+    requests: float
+    prompt_tokens: float
+    cached_tokens: float
+    completion_tokens: float
+    reads: float = 0.0  # embedded engine: one-token log-probability reads (in requests too)
+    notes: list[str] = field(default_factory=list)
+
+    def usage(self) -> Usage:
+        return Usage(round(self.prompt_tokens), round(self.cached_tokens), round(self.completion_tokens))
+
+
+@dataclass
+class Estimate:
+    model: str
+    tokenizer: str
+    methods: list[MethodEstimate]
+    prices: dict | None
+    prices_source: str
+    rate: float | None  # requests per second
+    rate_source: str
+    sample: str
+    protocol: str
+    seconds: float = 0.0
+
+    def cost(self, m: MethodEstimate) -> float | None:
+        return None if self.prices is None else Prices(**self.prices).cost(m.usage())
+
+    def hours(self, m: MethodEstimate) -> float | None:
+        return None if not self.rate else m.requests / self.rate / 3600
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Estimate:
+        d = dict(d)
+        d["methods"] = [MethodEstimate(**m) for m in d.get("methods", [])]
+        return cls(**d)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.as_dict(), indent=1), encoding="utf-8")
+        return path
+
+    def rows(self) -> list[list[str]]:
+        rows = []
+        for m in self.methods + ([self.total()] if len(self.methods) > 1 else []):
+            cost, hours = self.cost(m), self.hours(m)
+            rows.append([m.method, f"{m.predictions:,}", f"{round(m.requests):,}", f"{round(m.prompt_tokens):,}",
+                         f"{round(m.cached_tokens):,}", f"{round(m.completion_tokens):,}",
+                         "set VALUESIM_PRICES" if cost is None else f"${cost:,.2f}",
+                         "give --rate" if hours is None else _duration(hours * 3600)])
+        return rows
+
+    def total(self) -> MethodEstimate:
+        ms = self.methods
+        return MethodEstimate("total", sum(m.predictions for m in ms), sum(m.units for m in ms),
+                              sum(m.requests for m in ms), sum(m.prompt_tokens for m in ms),
+                              sum(m.cached_tokens for m in ms), sum(m.completion_tokens for m in ms),
+                              sum(m.reads for m in ms))
+
+    def text(self) -> str:
+        header = ["method", "predictions", "requests", "prompt tokens", "cached prefix", "completion",
+                  "cost", "time"]
+        table = [header] + self.rows()
+        widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+        lines = [f"estimate for model {self.model} (no model was called, nothing was written)"]
+        for r in table:
+            lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        lines += [f"tokens: {self.tokenizer}", f"requests: {self.protocol}", f"prices: {self.prices_source}",
+                  f"time: {self.rate_source}", f"sample: {self.sample} ({self.seconds:.1f} s)"]
+        for m in self.methods:
+            lines += [f"{m.method}: {n}" for n in m.notes]
+        return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+# --- prices and rate ---------------------------------------------------------------------------
+def resolve_prices(prices: str | dict | Prices | None) -> tuple[dict | None, str]:
+    source = "--prices"
+    if prices is None:
+        prices, source = os.environ.get("VALUESIM_PRICES") or None, "$VALUESIM_PRICES"
+    parsed = Prices.parse(prices)
+    if parsed is None:
+        return None, ("none given: set VALUESIM_PRICES=PROMPT,COMPLETION[,CACHED] (dollars per million tokens, "
+                      "from your provider's price list) or pass --prices")
+    cached = parsed.prompt if parsed.cached is None else parsed.cached
+    return asdict(parsed), (f"{source}: ${parsed.prompt:g} prompt, ${cached:g} cached prompt, "
+                            f"${parsed.completion:g} completion per million tokens")
+
+
+def measured_rate(run_dir: str | Path | None) -> float | None:
+    """Requests per second of the earlier sessions of this run (calls / wall time)."""
+    db = Path(run_dir) / "predictions.sqlite" if run_dir else None
+    if db is None or not db.exists():
+        return None
+    from ..runs.store import read_session_usage
+
+    calls = wall = 0.0
+    for u in read_session_usage(db):
+        if u.get("calls") and u.get("wall_seconds"):
+            calls, wall = calls + u["calls"], wall + u["wall_seconds"]
+    return calls / wall if calls and wall else None
+
+
+
+
+@dataclass
+class _Cost:
+    """Per-unit and per-prediction means of one method, and its total over the study."""
+
+    unit: dict
+    prediction: dict
+    total: dict
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _context(survey, unit):
+    from ..methods.base import PersonContext
+    from ..survey.model import Profile
+    from ..survey.survey import COUNTRY, WEIGHT
+
+    resp = survey.respondent(unit.user)
+    profile = Profile.from_respondent(resp, survey.codebook, include=unit.profile)
+    row = survey.data.loc[unit.user]
+    return PersonContext(unit.user, str(row[COUNTRY]), profile, float(row.get(WEIGHT, 1.0)))
+
+
+def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, counter: Counter,
+              rng: random.Random, units_per_group: int, questions_per_unit: int) -> _Cost:
+    from ..methods.registry import get_method, method_info
+
+    if any(o.name == "min_fidelity" for o in method_info(name).options):
+        options = {**options, "min_fidelity": 0.0}  # placeholders recover nothing: assume each story passes its gate
+    sim = get_method(name, model=dry, **options)
+    if hasattr(sim, "_embedder"):  # RAG: no embedding model, no embeddings API call
+        sim._embedder = DryEmbedder()
+    groups: dict[int, list] = {}
+    for u in units:
+        groups.setdefault(u.profile_limit, []).append(u)
+    total: dict = {}
+    unit_all: list[dict] = []
+    pred_all: list[dict] = []
+    failed, errors = 0, []
+    for group in groups.values():
+        picked = sorted(rng.sample(range(len(group)), min(units_per_group, len(group))))
+        unit_costs, firsts, later = [], [], []
+        for i in picked:
+            unit = group[i]
+            person = _context(survey, unit)
+            dry.phase, start = "unit", len(dry.calls)
+            story = getattr(sim, "story", None)
+            if getattr(sim, "use_story", False) and story is not None:
+                try:
+                    story.backstory(person)
+                except ValuesimError as exc:
+                    errors.append(str(exc))
+            cost: dict = {}
+            for c in dry.calls[start:]:
+                cost = _add(cost, counter.call(c))
+            unit_costs.append(cost)
+            dry.phase = "prediction"
+            targets = sorted(rng.sample(unit.targets, min(questions_per_unit, len(unit.targets))),
+                             key=unit.targets.index)
+            for j, qid in enumerate(targets):
+                dry.question = survey.codebook[qid]
+                start = len(dry.calls)
+                pred = sim.predict(person, dry.question)
+                if pred.failed:
+                    failed += 1
+                    errors.append(pred.error)
+                cost = {}
+                for c in dry.calls[start:]:
+                    cost = _add(cost, counter.call(c))
+                (firsts if j == 0 else later).append(cost)
+        preds = firsts + later
+        per_pred = {k: sum(p.get(k, 0) for p in preds) / max(1, len(preds)) for k in KEYS}
+        per_unit = {k: sum(u.get(k, 0) for u in unit_costs) / max(1, len(unit_costs)) for k in KEYS}
+        if later:  # a person's first question finds none of their prefix cached: once per unit
+            share = sum(p.get("cached_tokens", 0) for p in later) / max(1, sum(p.get("prompt_tokens", 0) for p in later))
+            per_pred["cached_tokens"] = share * per_pred["prompt_tokens"]
+            per_unit["cached_tokens"] += sum(p.get("cached_tokens", 0) - share * p.get("prompt_tokens", 0)
+                                             for p in firsts) / len(firsts)
+        n_units, n_preds = len(group), sum(len(u.targets) for u in group)
+        total = _add(total, _add({k: v * n_units for k, v in per_unit.items()}, per_pred, n_preds))
+        unit_all.append(per_unit)
+        pred_all.append(per_pred)
+    def mean(xs):
+        return {k: sum(x.get(k, 0) for x in xs) / max(1, len(xs)) for k in KEYS}
+
+    return _Cost(mean(unit_all), mean(pred_all), total, failed, errors)
+
+
+def _backend(model: Any, base_url: str | None):
+    """The real backend (for its context window and tokenizer), built without calling it."""
+    from ..llm import ManagedModel, make_backend
+
+    if isinstance(model, ManagedModel):
+        return model.backend, model.spec
+    if not isinstance(model, str):
+        return model, getattr(model, "spec", type(model).__name__)
+    try:
+        return make_backend(model, base_url=base_url), model.strip()
+    except ConfigError:  # e.g. no API key yet: the estimate needs none
+        return None, model.strip()
+
+
+def _cache_rule(spec: str, backend) -> tuple[str, int, str]:
+    if spec.startswith("local"):
+        return "previous", 0, "the embedded engine reuses the prefix of the request just before"
+    host = getattr(backend, "base_url", "") or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com"
+    if "api.openai.com" in host:
+        return "any", 1024, "OpenAI caches shared prefixes of 1,024+ tokens in steps of 128"
+    return "any", 0, "the server caches any shared prefix (vLLM needs --enable-prefix-caching)"
+
+
+def estimate_study(
+    survey: Any,
+    methods: Sequence[str] = ("valuesim",),
+    users: int | list[str] = 100,
+    folds: int = 5,
+    model: Any = "local",
+    *,
+    items=None,
+    stratify: str | None = None,
+    curve: bool = False,
+    curve_sizes=None,
+    curve_methods: Sequence[str] | None = None,
+    seed: int = 0,
+    split=None,
+    method_options: dict | None = None,
+    run_folds: int | None = None,
+    profile_items=None,
+    fit_groups: int | None = None,
+    base_url: str | None = None,
+    prices=None,
+    rate: float | None = None,
+    run_dir: str | Path | None = None,
+    units_per_group: int = 4,
+    questions_per_unit: int = 3,
+    answer_share: float = ANSWER_SHARE,
+    story_share: float = STORY_SHARE,
+) -> Estimate:
+    """What ``run_study`` with these arguments would send to the model (see the module doc)."""
+    from ..methods.registry import method_info
+    from .protocol import DEFAULT_CURVE_SIZES, Split, answered_items, make_split
+
+    started = time.perf_counter()
+    if not hasattr(survey, "codebook"):
+        from ..survey.io import load_survey
+
+        survey = load_survey(Path(survey))
+    existing = Path(run_dir) / "split.json" if run_dir else None
+    if existing is not None and existing.exists():
+        split = Split.load(existing)  # a resumed run keeps its split
+    elif isinstance(split, (str, Path)):
+        split = Split.load(split)
+    if split is None:
+        split = make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
+                           curve_sizes=DEFAULT_CURVE_SIZES if curve_sizes is None else curve_sizes,
+                           run_folds=run_folds, profile_items=profile_items, fit_groups=fit_groups)
+    split.check(survey)
+    shown = split.items + [q for q in split.profile_only if q not in set(split.items)]
+    all_units = list(split.units(answered_items(survey, split.users, shown)))
+    main_units = [u for u in all_units if u.profile_limit < 0]
+
+    backend, spec = _backend(model, base_url)
+    tokenizer = tokenizer_for(backend, spec)
+    cache, min_cached, cache_note = _cache_rule(spec, backend)
+    reads = spec.startswith("local")
+    results = []
+    for name in methods:
+        info = method_info(name)
+        units = all_units if curve_methods is None or name in curve_methods else main_units
+        n_preds = sum(len(u.targets) for u in units)
+        if not info.needs_llm:
+            results.append(MethodEstimate(name, n_preds, len(units), 0, 0, 0, 0, 0, ["statistical: no model requests"]))
+            continue
+        options = dict((method_options or {}).get(name, {}))
+        notes = []
+        fit_preds = fit_units = 0
+        if name == "hybrid":
+            llm_name = options.get("llm", "valuesim")
+            fit_units = 0 if options.get("weight") is not None else int(options.get("validation_respondents", 8))
+            fit_preds = fit_units * int(options.get("validation_items", 20))
+            notes.append(f"the LLM method {llm_name} for every prediction, plus up to {fit_preds} validation "
+                         "predictions to fit the weight (none with hybrid.weight=W)")
+            name_for_cost, options = llm_name, dict(options.get("llm_options") or {})
+        else:
+            name_for_cost = name
+        dry = DryRunModel(backend, spec, reads=reads, answer_share=answer_share, story_share=story_share)
+        counter = Counter(tokenizer, cache, min_cached)
+        cost = _dry_cost(name_for_cost, options, units, survey, dry, counter, random.Random(seed),
+                         units_per_group, questions_per_unit)
+        total = _add(_add(cost.total, cost.unit, fit_units), cost.prediction, fit_preds)
+        if cost.failed:
+            notes.append(f"{cost.failed} sampled predictions failed in the dry run (e.g. {cost.errors[0][:160]})")
+        per = cost.prediction
+        notes.append(f"per answer {per['requests'] - per['reads']:.1f} requests"
+                     + (f" + {per['reads']:.1f} one-token reads" if per["reads"] else "")
+                     + f", {per['prompt_tokens']:,.0f} prompt tokens"
+                     + (f"; per person and profile {cost.unit['requests']:.1f} requests, "
+                        f"{cost.unit['prompt_tokens'] + cost.unit['completion_tokens']:,.0f} tokens"
+                        if cost.unit["requests"] else ""))
+        results.append(MethodEstimate(name, n_preds, len(units), total["requests"], total["prompt_tokens"],
+                                      total["cached_tokens"], total["completion_tokens"], total["reads"], notes))
+
+    price_dict, price_source = resolve_prices(prices)
+    rate_source = f"at {rate:g} requests/s (--rate)" if rate else ""
+    if not rate:
+        rate = measured_rate(run_dir)
+        rate_source = (f"at {rate:.2f} requests/s, measured in this run's earlier sessions" if rate else
+                       "give --rate REQUESTS_PER_SECOND (or run part of the study: a resumed run measures it)")
+    protocol = ("one request per answering turn (the option distribution comes from the completion's own "
+                "log-probabilities, issue 11 item 1)" + ("; the embedded engine adds its one-token "
+                "log-probability reads, served from its prompt cache" if reads else "")
+                + f". Completions: {answer_share:.0%} of each turn's max_tokens, backstories "
+                f"{story_share:.0%} of their room. Cached prefix: {cache_note}")
+    sample = (f"{len(split.users)} users, {len(all_units)} (person, fold, profile size) units; prompts rendered "
+              f"for up to {units_per_group} units per profile size x {questions_per_unit} questions per method")
+    return Estimate(spec, tokenizer.label, results, price_dict, price_source, rate, rate_source, sample, protocol,
+                    round(time.perf_counter() - started, 2))

@@ -1,0 +1,149 @@
+"""The cost estimate: made without a model call, and close to what a real run then spends."""
+
+from __future__ import annotations
+
+import pytest
+from eval_helpers import small_survey
+
+from valuesim.evaluation import run_study
+from valuesim.evaluation.dryrun import story_placeholder
+from valuesim.evaluation.estimate import ESTIMATE_FILE, estimate_study
+from valuesim.evaluation.usage import actual_by_method, method_usage_rows, summary_lines
+from valuesim.llm import ScriptedModel, get_model
+
+
+class WordModel(ScriptedModel):
+    """A scripted model with a tokenizer (one token per word, as its usage counts) and long
+    replies that the engine-like word cap cuts at max_tokens."""
+
+    def __init__(self, **kw):
+        super().__init__(default="Answer: 1\nAnalysis:" + " because" * 600, supports_logprobs=False, **kw)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def complete(self, messages, *, max_tokens: int = 256, **kw):
+        prompt = messages[-1]["content"]
+        if "writer of background stories" in prompt or "part of their backstory" in prompt:  # a story call
+            story = story_placeholder(int(STORY_SHARE * max_tokens), seed=len(prompt))  # passes the story checks
+            return _story(self, messages, max_tokens, story)
+        return super().complete(messages, max_tokens=max_tokens, **kw)
+
+
+class NoCall(WordModel):
+    def complete(self, *a, **kw):  # pragma: no cover - failing is the point
+        raise AssertionError("the estimate called the model")
+
+    option_distribution = complete
+
+
+STORY_SHARE = 0.9
+
+
+def _story(model, messages, max_tokens, text):
+    from valuesim.llm.base import Completion, Usage
+
+    model._record("complete", list(messages), {"max_tokens": max_tokens})
+    prompt = "\n".join(m["content"] for m in messages)
+    return Completion(text, Usage(len(prompt.split()), 0, len(text.split())), 0.0, False, "stop")
+
+
+METHODS = ["valuesim", "full-info", "no-profile", "knn"]
+# the scripted audit recovers nothing, so the fidelity gate is off (min_fidelity 0: measured, not a gate)
+OPTIONS = {"valuesim": {"story_max_tokens": 400, "min_fidelity": 0.0}}
+
+
+def test_estimate_calls_no_model_and_writes_nothing(tmp_path):
+    survey = small_survey(n=40)
+    est = estimate_study(survey, methods=METHODS, users=4, folds=5, model=NoCall(), method_options=OPTIONS,
+                         run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    by = {m.method: m for m in est.methods}
+    n = by["knn"].predictions
+    assert n > 0 and all(m.predictions == n for m in est.methods)
+    # the protocol: 4 requests per ValueSim answer + per person and fold one backstory and its fidelity audit
+    # (8 profile items, one request each); 1 per baseline answer
+    assert by["valuesim"].requests == pytest.approx(4 * n + by["valuesim"].units * (1 + 8))
+    assert by["full-info"].requests == pytest.approx(n) and by["no-profile"].requests == pytest.approx(n)
+    assert by["knn"].requests == 0 and by["knn"].prompt_tokens == 0
+    assert by["full-info"].prompt_tokens > by["no-profile"].prompt_tokens > 0
+    assert "set VALUESIM_PRICES" in est.text() and "give --rate" in est.text()
+
+
+def test_prices_and_rate_give_cost_and_time(monkeypatch):
+    monkeypatch.setenv("VALUESIM_PRICES", "1,2")
+    est = estimate_study(small_survey(n=30), methods=["no-profile"], users=2, folds=5, model=NoCall(), rate=10)
+    m = est.methods[0]
+    assert est.cost(m) == pytest.approx((m.prompt_tokens * 1 + m.completion_tokens * 2) / 1e6, rel=1e-3)
+    assert est.hours(m) == pytest.approx(m.requests / 10 / 3600)
+    assert "$VALUESIM_PRICES" in est.text()
+
+
+def test_estimate_matches_a_scripted_run(tmp_path):
+    """Requests exactly, tokens within 20%: the estimate renders a sample of the real prompts."""
+    survey = small_survey(n=40)
+    kwargs = {"methods": METHODS, "users": 4, "folds": 5, "method_options": OPTIONS}
+    est = estimate_study(survey, model=WordModel(), answer_share=1.0, story_share=STORY_SHARE, **kwargs)
+    out = tmp_path / "run"
+    run_study(survey, model=get_model(WordModel(), cache=None), out=out, progress=False, **kwargs)
+    est.save(out / ESTIMATE_FILE)
+    actual = actual_by_method(out)
+    for m in est.methods:
+        if m.method == "knn":
+            assert m.method not in actual or actual[m.method]["requests"] == 0
+            continue
+        a = actual[m.method]
+        assert a["predictions"] == a["counted"] == m.predictions
+        assert a["requests"] == pytest.approx(m.requests), m.method
+        assert a["prompt_tokens"] == pytest.approx(m.prompt_tokens, rel=0.2), m.method
+        assert a["completion_tokens"] == pytest.approx(m.completion_tokens, rel=0.2), m.method
+    header, rows, _caption = method_usage_rows(out)
+    assert [r[0] for r in rows] == ["full-info", "no-profile", "valuesim"]
+    ratio = header.index("actual/est.")
+    assert all(0.8 <= float(r[ratio]) <= 1.2 for r in rows)
+    assert "valuesim:" in summary_lines(out) and "prefix cache" in summary_lines(out)
+
+
+def test_report_shows_estimate_next_to_actual(tmp_path):
+    from valuesim.evaluation import write_report
+
+    survey = small_survey(n=30)
+    out = tmp_path / "run"
+    kwargs = {"methods": ["no-profile", "knn"], "users": 3, "folds": 5}
+    run_study(survey, model=get_model(WordModel(), cache=None), out=out, progress=False, **kwargs)
+    estimate_study(survey, model=WordModel(), **kwargs).save(out / ESTIMATE_FILE)
+    md = write_report(out)["markdown"].read_text(encoding="utf-8")
+    assert "LLM usage per method: estimate and actual" in md and "Cached share" in md
+
+
+def test_cli_estimate_prints_table_and_leaves_no_run_dir(tmp_path, capsys):
+    from valuesim.cli import main
+    from valuesim.survey.synthetic import write_synthetic
+
+    data = write_synthetic(tmp_path / "syn.csv", respondents=200, countries=2)
+    out = tmp_path / "run"
+    assert main(["eval", str(data), "--methods", "valuesim,knn", "--users", "3", "--model", "scripted",
+                 "--out", str(out), "--estimate", "--prices", "0.5,1.5", "--rate", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "valuesim" in text and "requests" in text and "$" in text and "at 4 requests/s" in text
+    assert not out.exists()
+    code = main(["eval", str(data), "--methods", "knn", "--out", str(out), "--estimate", "--prices", "cheap"])
+    assert code != 0 and "prices must be" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_population_estimate_counts_every_task_and_matches_the_run(tmp_path):
+    from test_population_run import random_survey
+
+    from valuesim.population import run_population
+    from valuesim.population.estimate import estimate_population
+
+    survey = random_survey()
+    args = {"countries": "DEU,NGA", "personas": 5, "questions": "Q1,Q49", "methods": "value-persona,no-persona", "seed": 0}
+    est = estimate_population(survey, model=NoCall(), **args)
+    by = {m.method: m for m in est.methods}
+    assert by["value-persona"].predictions == 2 * 5 * 2 and by["no-persona"].predictions == 2 * 2
+    assert by["value-persona"].requests == pytest.approx(20)
+    model = get_model(WordModel(), cache=None)
+    run_population(survey, model=model, out=tmp_path / "pop", progress=False, **args)
+    assert model.accounting.calls == round(est.total().requests)
