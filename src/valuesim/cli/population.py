@@ -43,6 +43,13 @@ def register(sub) -> None:
     p.add_argument("--method", "--methods", dest="methods", default="value-persona", metavar="A,B,...",
                    help="value-persona, demographic, no-persona (default value-persona); country-marginal "
                         "and uniform are always reported")
+    p.add_argument("--protocol", default="split-half", choices=("split-half", "held-out-country"),
+                   help="split-half (default): methods may use the persona-source half of each country, "
+                        "target answers included (the country-marginal reference). held-out-country: each "
+                        "evaluated country's target answers are masked from every method (only its people's "
+                        "value-dimension positions remain, as for a question never asked there); adds the "
+                        "statistical twin of value personas (value-twin, fitted on the other countries) and "
+                        "the other countries' pooled marginal (other-countries) in place of country-marginal")
     p.add_argument("--calibrate", action="store_true",
                    help="also report each LLM method after calibration (T fitted on calibration questions)")
     p.add_argument("--calibration-questions", default=None, metavar="IDS",
@@ -82,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         command=" ".join(shlex.quote(a) for a in ["valuesim"] + sys.argv[1:]),
         base_url=args.base_url,
+        protocol=args.protocol,
     )
     print(result.text_summary())
     if not args.no_report:

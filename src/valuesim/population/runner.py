@@ -39,6 +39,8 @@ from .dimensions import DimensionScaler
 from .metrics import compare, normalise
 from .personas import (LLM_METHODS, MARGINAL, NO_PERSONA, UNIFORM, VALUE, Persona,
                        build_personas, no_persona_text, question_messages)
+from .protocol import PROTOCOL_METHODS, SPLIT_HALF, method_view, reference_names, reference_vectors, resolve_protocol
+from .science import protocol_predictions, science_tables
 from .sampling import CountrySplit, RealAnswers, draw_personas, split_country
 from .store import PopulationStore
 from .targets import resolve_calibration, resolve_questions
@@ -61,6 +63,7 @@ class PopulationResult:
     wall_seconds: float = 0.0
     new_predictions: int = 0
     accounting: dict = field(default_factory=dict)
+    science: dict = field(default_factory=dict)  # noise floor, LLM-prior groups (science.py)
 
     def text_summary(self) -> str:
         """A plain-text table of the summary (what the CLI prints)."""
@@ -70,7 +73,8 @@ class PopulationResult:
             if not self.summary.empty else "(no results)"
         temps = ", ".join(f"{m} T={t:.3f}" for m, t in self.temperatures.items())
         return (f"model: {self.model}; {self.new_predictions} new persona distributions; "
-                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table)
+                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table
+                + ("\n" + self.science["text"] if self.science.get("text") else ""))
 
 
 def _listify(value: "str | Iterable[str] | None") -> list[str]:
@@ -81,14 +85,14 @@ def _listify(value: "str | Iterable[str] | None") -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def resolve_methods(methods: "str | Iterable[str] | None") -> list[str]:
+def resolve_methods(methods: "str | Iterable[str] | None", protocol: str = SPLIT_HALF) -> list[str]:
     names = _listify(methods) or [VALUE]
     if names == ["all"]:
         return list(LLM_METHODS)
     out = []
     for n in names:
-        if n in (MARGINAL, UNIFORM):
-            continue  # reference methods are always reported
+        if n in (MARGINAL, UNIFORM, *PROTOCOL_METHODS[protocol]):
+            continue  # reference (and the protocol's statistical) methods are always reported
         if n not in LLM_METHODS:
             raise ConfigError(f"unknown population method {n!r}; use {', '.join(LLM_METHODS)} "
                               f"(the references {MARGINAL} and {UNIFORM} are always included)")
@@ -159,6 +163,7 @@ def run_population(
     progress: bool = True,
     command: str = "",
     base_url: str | None = None,
+    protocol: str = SPLIT_HALF,
 ) -> PopulationResult:
     """Simulate each country's answer distribution with every method and measure it (resumable).
 
@@ -166,8 +171,10 @@ def run_population(
     ``questions``, ``methods``: lists or comma-separated text; ``questions`` takes ids, category
     names, "default" or "all" (see ``targets``). ``model``: a spec ("local", "openai:MODEL", ...)
     or a ChatModel. ``workers``: persona distributions requested in parallel (1 suits the local
-    engine; use more for a server). Re-running with the same ``out`` continues the run."""
+    engine; use more for a server). Re-running with the same ``out`` continues the run.
+    ``protocol``: "split-half" or "held-out-country" (see ``protocol``)."""
     started = time.perf_counter()
+    protocol = resolve_protocol(protocol)
     if not isinstance(survey, Survey):
         from ..survey.io import load_survey
         from .extra_columns import attach_urban_rural
@@ -178,7 +185,7 @@ def run_population(
     if int(personas) < 1:
         raise ConfigError("--personas must be at least 1")
     country_list = resolve_countries(countries, survey)
-    method_list = resolve_methods(methods)
+    method_list = resolve_methods(methods, protocol)
     cb = survey.codebook
     targets = resolve_questions(questions, cb, survey.question_ids)
     calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []
@@ -188,18 +195,19 @@ def run_population(
     source = survey.source or "<in-memory survey>"
     if Path(source).exists():
         source = str(Path(source).resolve())  # the same file, however the path was written
-    settings = {"seed": int(seed), "personas": int(personas), "source": source, "model": llm.spec}
+    settings = {"seed": int(seed), "personas": int(personas), "source": source, "model": llm.spec, "protocol": protocol}
     record = _check_run_dir(run_dir, settings)
 
-    scaler = DimensionScaler.fit(survey)
-    scores = scaler.scores(survey)
+    seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
+    scaler = DimensionScaler.fit(seen)
+    scores = scaler.scores(seen)
     eligible = scores.notna().any(axis=1)
     splits: dict[str, CountrySplit] = {}
     people: dict[str, list[Persona]] = {}
     for c in country_list:
         splits[c] = split_country(survey, c, seed)
-        drawn = draw_personas(survey, splits[c], personas, seed, eligible)
-        people[c] = build_personas(survey, c, drawn, scaler, scores)
+        drawn = draw_personas(seen, splits[c], personas, seed, eligible)
+        people[c] = build_personas(seen, c, drawn, scaler, scores)
 
     store = PopulationStore(run_dir / DB_FILE)
     try:
@@ -214,7 +222,10 @@ def run_population(
     finally:
         store.close()
 
-    result = evaluate(survey, splits, preds, country_list, method_list, targets, calib, calibrate, personas)
+    preds, scored = protocol_predictions(preds, protocol, survey, scaler, scores, people, targets + calib,
+                                         method_list, seed, personas)
+    result = evaluate(survey, splits, preds, country_list, scored, targets, calib, calibrate, personas, seen, protocol)
+    result.science = science_tables(run_dir, result, survey, splits, preds, country_list, targets, method_list, seed)
     wall = time.perf_counter() - started
     session = {"started": _now(), "wall_seconds": round(wall, 2), "new_predictions": new,
                "accounting": llm.accounting.as_dict(), "command": command, "countries": country_list,
@@ -298,24 +309,20 @@ def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequen
 
 def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFrame, countries: list[str],
              methods: list[str], targets: list[str], calib: list[str], calibrate: bool,
-             n_personas: int) -> PopulationResult:
-    """Aggregate, calibrate and score every (method, country, target question)."""
+             n_personas: int, seen: Survey | None = None, protocol: str = SPLIT_HALF) -> PopulationResult:
+    """Aggregate, calibrate and score every (method, country, target question). ``seen``: the
+    survey as the methods see it (``protocol.method_view``); the truth comes from ``survey``."""
     cb = survey.codebook
     preds = preds[preds.persona < n_personas]
     groups = {key: g for key, g in preds.groupby(["method", "country", "question"], sort=False)}
-    source = {c: RealAnswers(survey, splits[c].source_ids) for c in countries}
+    source = {c: RealAnswers(seen if seen is not None else survey, splits[c].source_ids) for c in countries}
     evaluation = {c: RealAnswers(survey, splits[c].eval_ids) for c in countries}
     sim: dict[tuple, tuple] = {}  # (method, country, qid) -> (vector | None, n_ok, n_failed)
     for m in methods:
         for c in countries:
             for q in targets + calib:
                 sim[(m, c, q)] = _aggregates(groups, m, c, q, cb[q].codes)
-    for c in countries:
-        for q in targets:
-            codes = cb[q].codes
-            counts, n = source[c].distribution(q, codes)
-            sim[(MARGINAL, c, q)] = (normalise(counts) if n else None, n, 0)
-            sim[(UNIFORM, c, q)] = (np.full(len(codes), 1.0 / len(codes)), 0, 0)
+    sim.update(reference_vectors(protocol, survey, source, countries, targets, cb))
 
     temperatures: dict[str, float] = {}
     calib_losses: dict[str, dict] = {}
@@ -335,7 +342,7 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
 
     metric_rows, dist_rows = [], []
     variants = [(m, False) for m in methods] + ([(m, True) for m in methods] if calibrate else [])
-    variants += [(MARGINAL, False), (UNIFORM, False)]
+    variants += [(r, False) for r in reference_names(protocol)]
     for m, cal in variants:
         for c in countries:
             for q in targets:
