@@ -179,6 +179,12 @@ def test_run_writes_floor_and_groups_and_the_report_shows_them(survey, tmp_path)
         assert text in md
     stat = run(survey, tmp_path / "s", methods="value-twin", calibrate=False)
     assert (stat.science["groups"].basis == POOLED_BASIS).all()
+    # the default protocol gets the floor and the groups too, and keeps its references
+    split = run(survey, tmp_path / "h", methods="no-persona", protocol="split-half")
+    per = split.science["group_summary"]
+    assert set(per.method) == {"no-persona", "country-marginal", "uniform"}
+    assert (split.science["groups"].basis == LLM_BASIS).all()
+    pd.testing.assert_frame_equal(split.science["floor"], r.science["floor"])  # the floor is the data's, not the protocol's
 
 
 def test_pooled_marginal_leaves_the_country_out(survey):
