@@ -206,3 +206,18 @@ def test_cli_held_out_protocol(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["population", str(path), "--countries", "DEU", "--protocol", "nope", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2 and not (tmp_path / "x").exists()
+
+
+def test_cumulative_logit_counts_equal_repeated_rows():
+    """The twin fits on distinct rows weighted by their counts: the same model as on every row."""
+    from valuesim.methods.statistical.ordinal import CumulativeLogit
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 2, size=(300, 3)).astype(float)
+    y = np.clip((X @ [1.0, -1.0, 0.5] + rng.normal(0, 1, 300)).round().astype(int) + 1, 0, 3)
+    full = CumulativeLogit(C=2.0).fit(X, y)
+    key = (X @ [1, 2, 4]).astype(int) * 10 + y
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    packed = CumulativeLogit(C=2.0).fit(X[first], y[first], sample_weight=counts)
+    assert len(first) < 40
+    np.testing.assert_allclose(packed.predict_proba(X), full.predict_proba(X), atol=1e-4)

@@ -30,7 +30,7 @@ def protocol_predictions(preds: pd.DataFrame, protocol: str, survey: Survey, sca
     if protocol != HELD_OUT:
         return preds, list(methods)
     drawn = {c: [p for p in ps if p.index < n_personas] for c, ps in people.items()}
-    twin = twin_predictions(survey, scaler, scores, drawn, questions, seed)
+    twin = twin_predictions(survey, scaler, scores, drawn, questions)
     both = pd.concat([preds, twin], ignore_index=True) if len(preds) else twin
     return both, list(methods) + [TWIN]
 

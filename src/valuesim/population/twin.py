@@ -8,8 +8,9 @@ answer): the proportional-odds (cumulative-logit) model of the individual method
 (``methods/statistical/ordinal.py``) for ordinal and binary items, L2 multinomial logistic
 regression for nominal ones. Features: one indicator per (dimension, level 2..5) plus one per
 missing dimension (level 1 is the baseline). Country is not a feature: the target country is
-not in the training data. Fitting is unweighted on up to ``max_train`` respondents (a seeded
-subsample), like the individual regression method.
+not in the training data. Fitting is unweighted, on every respondent of the other countries
+who answered: the design has at most 6^3 distinct rows, so the models are fitted on the distinct
+(features, answer) rows with their counts as weights (the same likelihood, far fewer rows).
 
 The country distribution is then the plain mean over personas, as for LLM persona answers
 (``aggregate.py``): the twin's rows have the shape of the store's predictions and go through
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import time
 import warnings
-import zlib
 
 import numpy as np
 import pandas as pd
@@ -78,30 +78,33 @@ def fit_one(X: np.ndarray, positions: np.ndarray, question: Question, C: float =
     if not ok.any():
         return None
     X, y = X[ok], positions[ok]
+    key = (X @ (2.0 ** np.arange(X.shape[1]))).astype(np.int64) * (len(question.codes) + 1) + y  # 0/1 features
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    X, y, counts = X[first], y[first], counts.astype(np.float64)
     classes = np.unique(y)
     n_codes = len(question.codes)
     if len(classes) == 1:
         return _Fitted(None, classes, n_codes)
     with threadpool_limits(1):  # small dense problems: BLAS threads only add overhead
-        return _fit(X, y, classes, question, C)
+        return _fit(X, y, counts, classes, question, C)
 
 
-def _fit(X: np.ndarray, y: np.ndarray, classes: np.ndarray, question: Question, C: float) -> _Fitted:
+def _fit(X: np.ndarray, y: np.ndarray, counts: np.ndarray, classes: np.ndarray, question: Question,
+         C: float) -> _Fitted:
     n_codes = len(question.codes)
     if question.kind == Kind.NOMINAL:
         model = LogisticRegression(C=C, max_iter=300)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
+            model.fit(X, y, sample_weight=counts)
         return _Fitted(model, model.classes_, n_codes)
     # ordinal/binary: classes re-indexed 0..K-1 over the observed codes, order kept
     remap = np.searchsorted(classes, y)
-    return _Fitted(CumulativeLogit(C=C).fit(X, remap), classes, n_codes)
+    return _Fitted(CumulativeLogit(C=C).fit(X, remap, sample_weight=counts), classes, n_codes)
 
 
 def twin_predictions(survey: Survey, scaler: DimensionScaler, scores: pd.DataFrame,
-                     people: dict[str, list[Persona]], questions: list[str], seed: int = 0,
-                     max_train: int = 20000, C: float = 1.0) -> pd.DataFrame:
+                     people: dict[str, list[Persona]], questions: list[str], C: float = 1.0) -> pd.DataFrame:
     """One row per (country, persona, question) in the store's prediction layout (method
     ``value-twin``). For each evaluated country the models are fitted on the respondents of
     every other country only."""
@@ -114,9 +117,6 @@ def twin_predictions(survey: Survey, scaler: DimensionScaler, scores: pd.DataFra
             continue
         started = time.perf_counter()
         train = np.flatnonzero(countries != str(country))
-        rng = np.random.default_rng([int(seed), zlib.crc32(str(country).encode()), zlib.crc32(b"twin")])
-        if len(train) > max_train:
-            train = np.sort(rng.choice(train, size=max_train, replace=False))
         plev = pd.DataFrame([{d: (np.nan if p.levels.get(d) is None else float(p.levels[d]))
                               for d in scaler.dimensions} for p in personas])
         X_p = level_features(plev, scaler.levels)
