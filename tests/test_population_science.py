@@ -65,6 +65,12 @@ def test_protocol_names():
         resolve_protocol("leave-one-out")
 
 
+def test_held_out_needs_another_country(tmp_path):
+    with pytest.raises(ConfigError, match="holds only DEU"):
+        run(random_survey(20, countries=("DEU",)), tmp_path / "one", countries="DEU")
+    assert not (tmp_path / "one").exists()  # refused before the run directory exists
+
+
 def test_method_view_masks_only_the_evaluated_countries_targets(survey):
     view = method_view(survey, HELD_OUT, ["DEU", "NGA"], ["Q1", "Q173"])
     assert_masked(view, ["DEU", "NGA"], ["Q1", "Q173"])

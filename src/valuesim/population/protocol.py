@@ -41,6 +41,17 @@ def resolve_protocol(name: str | None) -> str:
     return value
 
 
+def check_protocol(protocol: str, survey: Survey, countries: Iterable[str]) -> None:
+    """Held-out-country learns from the other countries: refuse a file with none (ConfigError)."""
+    if protocol != HELD_OUT:
+        return
+    present = set(map(str, survey.data[COUNTRY].dropna().unique()))
+    for c in countries:
+        if not present - {str(c)}:
+            raise ConfigError(f"--protocol {HELD_OUT} learns from the other countries, but "
+                              f"{survey.source or 'the survey'} holds only {c}")
+
+
 def reference_names(protocol: str) -> list[str]:
     """The reference methods every run of ``protocol`` reports (no model involved)."""
     return [OTHERS, UNIFORM] if protocol == HELD_OUT else [MARGINAL, UNIFORM]

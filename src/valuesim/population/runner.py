@@ -39,7 +39,8 @@ from .dimensions import DimensionScaler
 from .metrics import compare, normalise
 from .personas import (LLM_METHODS, MARGINAL, NO_PERSONA, UNIFORM, VALUE, Persona,
                        build_personas, no_persona_text, question_messages)
-from .protocol import PROTOCOL_METHODS, SPLIT_HALF, method_view, reference_names, reference_vectors, resolve_protocol
+from .protocol import (PROTOCOL_METHODS, SPLIT_HALF, check_protocol, method_view, reference_names, reference_vectors,
+                       resolve_protocol)
 from .science import protocol_predictions, science_tables
 from .sampling import CountrySplit, RealAnswers, draw_personas, split_country
 from .store import PopulationStore
@@ -185,6 +186,7 @@ def run_population(
     if int(personas) < 1:
         raise ConfigError("--personas must be at least 1")
     country_list = resolve_countries(countries, survey)
+    check_protocol(protocol, survey, country_list)
     method_list = resolve_methods(methods, protocol)
     cb = survey.codebook
     targets = resolve_questions(questions, cb, survey.question_ids)
