@@ -81,6 +81,7 @@ def population_estimate(args: argparse.Namespace) -> int:
         methods=args.methods, model=args.model, calibrate=args.calibrate, seed=args.seed,
         calibration_questions=args.calibration_questions, base_url=args.base_url,
         prices=getattr(args, "prices", None), rate=getattr(args, "rate", None), run_dir=args.out,
+        protocol=args.protocol,
     ).text())
     return 0
 

@@ -46,6 +46,13 @@ def register(sub) -> None:
                         "and uniform are always reported")
     p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
                    help="an option of one of --method's methods (repeatable; `valuesim methods` lists them)")
+    p.add_argument("--protocol", default="split-half", choices=("split-half", "held-out-country"),
+                   help="split-half (default): methods may use the persona-source half of each country, "
+                        "target answers included (the country-marginal reference). held-out-country: each "
+                        "evaluated country's target answers are masked from every method (only its people's "
+                        "value-dimension positions remain, as for a question never asked there); adds the "
+                        "statistical twin of value personas (value-twin, fitted on the other countries) and "
+                        "the other countries' pooled marginal (other-countries) in place of country-marginal")
     p.add_argument("--calibrate", action="store_true",
                    help="also report each LLM method after calibration (T fitted on calibration questions)")
     p.add_argument("--calibration-questions", default=None, metavar="IDS",
@@ -84,7 +91,10 @@ def run(args: argparse.Namespace) -> int:
     if args.option:  # checked before anything is read or written (population methods declare theirs: none yet)
         from ..methods.options import parse_option_args
 
-        parse_option_args(args.option, [m.strip() for m in args.methods.split(",") if m.strip()])
+        from ..population.personas import LLM_METHODS
+
+        named = [m.strip() for m in args.methods.split(",") if m.strip()]
+        parse_option_args(args.option, [m for m in named if m in LLM_METHODS])
     workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     from .loading import load_from_args
 
@@ -103,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
         base_url=args.base_url,
+        protocol=args.protocol,
     )
     print(result.text_summary())
     if not args.no_report:

@@ -35,11 +35,12 @@ PERSONAS_SAMPLED = 4
 def estimate_population(survey: Any, countries, personas: int = 100, questions=None, methods="value-persona",
                         model: Any = "local", *, calibrate: bool = False, seed: int = 0, calibration_questions=None,
                         base_url: str | None = None, prices=None, rate: float | None = None,
-                        run_dir: str | Path | None = None) -> Estimate:
+                        run_dir: str | Path | None = None, protocol: str = "split-half") -> Estimate:
     from .dimensions import DimensionScaler
     from .personas import build_personas
     from ..methods.registry import get_method
     from .predict import tasks as method_tasks
+    from .protocol import resolve_protocol
     from .runner import resolve_countries, resolve_methods
     from .sampling import draw_personas, split_country
     from .targets import resolve_calibration, resolve_questions
@@ -53,7 +54,7 @@ def estimate_population(survey: Any, countries, personas: int = 100, questions=N
         survey = load_survey(path)
         attach_urban_rural(survey, path)
     country_list = resolve_countries(countries, survey)
-    method_list = resolve_methods(methods)
+    method_list = resolve_methods(methods, resolve_protocol(protocol))
     cb = survey.codebook
     targets = resolve_questions(questions, cb, survey.question_ids)
     calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []

@@ -101,13 +101,15 @@ def run_reference(sim, todo: list[Task], survey: Survey, store: PopulationStore,
 
 def predict_all(survey: Survey, source: Survey, countries: list[str], methods: list[str],
                 people: dict[str, list[Persona]], llm_qids: list[str], targets: list[str],
-                model, store: PopulationStore, workers: int, progress: bool) -> int:
-    """Predict and store everything missing; returns the number of new rows."""
+                model, store: PopulationStore, workers: int, progress: bool, references: dict = REFERENCES) -> int:
+    """Predict and store everything missing; returns the number of new rows. ``references``: the
+    reference simulators to store (REFERENCES; none under held-out-country, whose references are
+    computed from the other countries when scoring)."""
     from ..methods.registry import get_method
 
     done = store.done_keys()
     plan = [(m, tasks(survey, countries, m, people, llm_qids, done)) for m in methods]
-    plan += [(m, tasks(survey, countries, m, people, targets, done)) for m in REFERENCES]
+    plan += [(m, tasks(survey, countries, m, people, targets, done)) for m in references]
     total = sum(len(t) for _, t in plan)
     bar = tqdm(total=total, desc="population", unit="pred", file=sys.stderr, disable=not progress or not total,
                mininterval=0.5)
@@ -116,8 +118,8 @@ def predict_all(survey: Survey, source: Survey, countries: list[str], methods: l
         for method, todo in plan:
             if not todo:
                 continue
-            if method in REFERENCES:
-                name, options = REFERENCES[method]
+            if method in references:
+                name, options = references[method]
                 sim = get_method(name, **options)
                 sim.fit(source)
                 new += run_reference(sim, todo, survey, store, bar)

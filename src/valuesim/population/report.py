@@ -21,6 +21,7 @@ from ..survey.wvs7.bank import load_codebook
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
 from .runner import DB_FILE, RUN_FILE
+from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
 
 METRIC_LABELS = {
     "wasserstein_score": "1−nW1 ↑ (ordinal)",
@@ -38,13 +39,13 @@ def _f(x, digits: int = 3) -> str:
 
 
 def _variant(method: str, calibrated) -> str:
-    if method in (MARGINAL, UNIFORM):
+    if is_reference(method):
         return f"{method} (reference)"
     return f"{method} + calibration" if bool(calibrated) else method
 
 
 def _order(df: pd.DataFrame) -> pd.DataFrame:
-    rank = {m: i for i, m in enumerate(ALL_METHODS)}
+    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
     return df.assign(_r=df.method.map(lambda m: rank.get(m, 99)), _c=df.calibrated.astype(bool)) \
         .sort_values(["_r", "_c"]).drop(columns=["_r", "_c"])
 
@@ -206,7 +207,9 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         ("Countries", ", ".join(_country(c) for c in countries)),
         ("Personas", f"{info.get('personas')} per country, drawn with replacement ∝ W_WEIGHT from the persona-source "
                      f"half (seed {info.get('seed')}); {info.get('split', '')}"),
-        ("Methods", ", ".join(info.get("methods", [])) + f"; references: {MARGINAL}, {UNIFORM}"),
+        ("Methods", ", ".join(info.get("methods", [])) + (" (+ value-twin, other-countries)" if info.get("protocol") ==
+                                                          "held-out-country" else f"; references: {MARGINAL}, {UNIFORM}")),
+        protocol_line(info),
         ("Target questions", ", ".join(targets)),
         ("Calibration", ("on; calibration questions " + ", ".join(info.get("calibration_questions", [])))
          if info.get("calibrate") else "off"),
@@ -224,6 +227,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         cs = data["country_summary"]
         sections.append(("Country gap", [country_gap_table(cs, "js_distance", model),
                                          country_gap_table(cs, "wasserstein_score", model)]))
+        sections += science_sections(run_dir, cs, model)
     cal = calibration_table(data["calibration"], model)
     if cal:
         sections.append(("Calibration", [cal]))

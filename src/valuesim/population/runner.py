@@ -27,8 +27,10 @@ from ..survey.survey import Survey
 from .countries import country_name
 from .dimensions import DimensionScaler
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
-from .predict import predict_all
+from .predict import REFERENCES, predict_all
+from .protocol import PROTOCOL_METHODS, SPLIT_HALF, check_protocol, method_view, resolve_protocol
 from .sampling import CountrySplit, draw_personas, split_country
+from .science import protocol_predictions, science_tables
 from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
 from .targets import resolve_calibration, resolve_questions
 
@@ -43,14 +45,14 @@ def _listify(value: "str | Iterable[str] | None") -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def resolve_methods(methods: "str | Iterable[str] | None") -> list[str]:
+def resolve_methods(methods: "str | Iterable[str] | None", protocol: str = SPLIT_HALF) -> list[str]:
     names = _listify(methods) or [VALUE]
     if names == ["all"]:
         return list(LLM_METHODS)
     out = []
     for n in names:
-        if n in (MARGINAL, UNIFORM):
-            continue  # reference methods are always reported
+        if n in (MARGINAL, UNIFORM, *PROTOCOL_METHODS[protocol]):
+            continue  # reference (and the protocol's statistical) methods are always reported
         if n not in LLM_METHODS:
             raise ConfigError(f"unknown population method {n!r}; use {', '.join(LLM_METHODS)} "
                               f"(the references {MARGINAL} and {UNIFORM} are always included)")
@@ -79,7 +81,7 @@ def _load_model(model: Any, base_url: str | None, workers: int):
 
 # Settings that fix who the personas are and what they answered; a run directory cannot be
 # resumed with other values (countries, methods and questions may be added).
-FIXED_SETTINGS = ("seed", "personas", "data", "model")
+FIXED_SETTINGS = ("seed", "personas", "data", "model", "protocol")
 
 
 def _merge(old: dict, settings: dict, info: dict):
@@ -109,6 +111,7 @@ def run_population(
     progress: bool = True,
     command: str = "",
     base_url: str | None = None,
+    protocol: str = SPLIT_HALF,
 ) -> PopulationResult:
     """Simulate each country's answer distribution with every method and measure it (resumable).
 
@@ -118,8 +121,10 @@ def run_population(
     or a ChatModel; loaded only when an LLM method is asked for. ``workers``: persona
     distributions requested in parallel. Re-running with the same ``out`` continues the run;
     another seed, persona count, data file or model is refused. Everything that can be
-    refused is checked before the run directory is created or touched."""
+    refused is checked before the run directory is created or touched. ``protocol``:
+    "split-half" or "held-out-country" (see ``protocol.py``)."""
     started = time.perf_counter()
+    protocol = resolve_protocol(protocol)
     path = None
     if not isinstance(survey, Survey):
         from ..survey.io import load_survey
@@ -135,20 +140,22 @@ def run_population(
     if int(workers) < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {workers}")
     country_list = resolve_countries(countries, survey)
-    method_list = resolve_methods(methods)
+    check_protocol(protocol, survey, country_list)
+    method_list = resolve_methods(methods, protocol)
     cb = survey.codebook
     targets = resolve_questions(questions, cb, survey.question_ids)
     calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []
 
-    scaler = DimensionScaler.fit(survey)
-    scores = scaler.scores(survey)
+    seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
+    scaler = DimensionScaler.fit(seen)
+    scores = scaler.scores(seen)
     eligible = scores.notna().any(axis=1)
     splits: dict[str, CountrySplit] = {}
     people: dict[str, list[Persona]] = {}
     for c in country_list:  # sampling the personas: a step before any prediction
         splits[c] = split_country(survey, c, seed)
-        drawn = draw_personas(survey, splits[c], personas, seed, eligible)
-        people[c] = build_personas(survey, c, drawn, scaler, scores)
+        drawn = draw_personas(seen, splits[c], personas, seed, eligible)
+        people[c] = build_personas(seen, c, drawn, scaler, scores)
 
     llm = _load_model(model, base_url, workers) if method_list else None  # no LLM method: no model
     run_dir = Path(out)
@@ -156,7 +163,7 @@ def run_population(
     if Path(source).exists():
         source = str(Path(source).resolve())  # the same file, however the path was written
     settings = {"seed": int(seed), "personas": int(personas), "data": rundir.survey_fingerprint(survey, path),
-                "model": llm.spec if llm is not None else None}
+                "model": llm.spec if llm is not None else None, "protocol": protocol}
     info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[])
     with rundir.RunLock(run_dir, command):
         record = rundir.prepare(run_dir, settings, info, merge=_merge,
@@ -183,8 +190,9 @@ def run_population(
                  "value_text": p.value_text, "demographic_text": p.demographic_text}
                 for c in country_list for p in people[c]])
             source_half = survey.subset([i for c in country_list for i in splits[c].source_ids])
+            references = REFERENCES if protocol == SPLIT_HALF else {}  # held-out: computed in evaluate
             new = predict_all(survey, source_half, country_list, method_list, people, targets + calib, targets,
-                              llm, store, workers, progress)
+                              llm, store, workers, progress, references)
             preds = store.predictions()
             status = "finished"
         except KeyboardInterrupt:
@@ -200,12 +208,18 @@ def run_population(
             finally:
                 store.close()
 
-        result = evaluate(survey, splits, preds, country_list, method_list, targets, calib, calibrate, personas)
+        preds, scored = protocol_predictions(preds, protocol, survey, scaler, scores, people, targets + calib,
+                                             method_list, seed, personas)
+        result = evaluate(survey, splits, preds, country_list, scored, targets, calib, calibrate, personas, seen,
+                          protocol)
+        result.science = science_tables(run_dir, result, survey, splits, preds, country_list, targets, method_list,
+                                        seed)
         wall = time.perf_counter() - started
         spec = llm.spec if llm is not None else (record["settings"].get("model") or "none (no LLM method)")
         record.update({"model": spec, "seed": int(seed), "personas": int(personas), "source": source,
                        "countries": country_list, "methods": method_list, "questions": targets,
                        "calibration_questions": calib, "calibrate": bool(calibrate), "scaler": scaler.as_dict(),
+                       "protocol": protocol,
                        "split": "per country: seeded shuffle, first ceil(n/2) persona-source, rest evaluation"})
         rundir.write_run_file(run_dir, record)
         result.run_dir, result.model = run_dir, spec

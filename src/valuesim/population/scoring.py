@@ -19,6 +19,7 @@ from .aggregate import average_distributions
 from .calibration import CalibrationItem, calibrate as calibrate_dist, calibration_loss, fit_temperature
 from .metrics import compare, normalise
 from .personas import MARGINAL, UNIFORM
+from .protocol import HELD_OUT, SPLIT_HALF, reference_names, reference_vectors
 from .sampling import CountrySplit, RealAnswers
 
 
@@ -35,6 +36,7 @@ class PopulationResult:
     wall_seconds: float = 0.0
     new_predictions: int = 0
     accounting: dict = field(default_factory=dict)
+    science: dict = field(default_factory=dict)  # noise floor, LLM-prior groups (science.py)
 
     def text_summary(self) -> str:
         """A plain-text table of the summary (what the CLI prints)."""
@@ -44,7 +46,8 @@ class PopulationResult:
             if not self.summary.empty else "(no results)"
         temps = ", ".join(f"{m} T={t:.3f}" for m, t in self.temperatures.items())
         return (f"model: {self.model}; {self.new_predictions} new persona distributions; "
-                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table)
+                f"wall time {self.wall_seconds:.1f} s\n" + (f"calibration: {temps}\n" if temps else "") + table
+                + ("\n" + self.science["text"] if self.science.get("text") else ""))
 
 
 def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequence[int]):
@@ -57,19 +60,22 @@ def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequen
 
 def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFrame, countries: list[str],
              methods: list[str], targets: list[str], calib: list[str], calibrate: bool,
-             n_personas: int) -> PopulationResult:
-    """Aggregate, calibrate and score every (method, country, target question)."""
+             n_personas: int, seen: Survey | None = None, protocol: str = SPLIT_HALF) -> PopulationResult:
+    """Aggregate, calibrate and score every (method, country, target question). ``seen``: the
+    survey as the methods see it (``protocol.method_view``); the truth comes from ``survey``."""
     cb = survey.codebook
     preds = preds[preds.persona < n_personas]
     groups = {key: g for key, g in preds.groupby(["method", "country", "question"], sort=False)}
-    source = {c: RealAnswers(survey, splits[c].source_ids) for c in countries}
+    source = {c: RealAnswers(seen if seen is not None else survey, splits[c].source_ids) for c in countries}
     evaluation = {c: RealAnswers(survey, splits[c].eval_ids) for c in countries}
     sim: dict[tuple, tuple] = {}  # (method, country, qid) -> (vector | None, n_ok, n_failed)
     for m in methods:
         for c in countries:
             for q in targets + calib:
                 sim[(m, c, q)] = _aggregates(groups, m, c, q, cb[q].codes)
-    for c in countries:  # the references' stored predictions (one per country and question)
+    if protocol == HELD_OUT:  # the other countries' pooled answers, and uniform
+        sim.update(reference_vectors(protocol, survey, source, countries, targets, cb))
+    for c in countries if protocol != HELD_OUT else ():  # the references' stored predictions
         for q in targets:
             codes = cb[q].codes
             _, n = source[c].distribution(q, codes)  # how many real answers the marginal rests on
@@ -95,7 +101,7 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
 
     metric_rows, dist_rows = [], []
     variants = [(m, False) for m in methods] + ([(m, True) for m in methods] if calibrate else [])
-    variants += [(MARGINAL, False), (UNIFORM, False)]
+    variants += [(r, False) for r in reference_names(protocol)]
     for m, cal in variants:
         for c in countries:
             for q in targets:

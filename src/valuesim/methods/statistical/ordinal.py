@@ -23,14 +23,17 @@ class CumulativeLogit:
     def _thresholds(a: np.ndarray) -> np.ndarray:
         return a[0] + np.concatenate([[0.0], np.cumsum(np.exp(a[1:]))])
 
-    def fit(self, X: np.ndarray, y: np.ndarray) -> "CumulativeLogit":
-        """``y``: class positions 0..K-1 in order (K >= 2)."""
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> "CumulativeLogit":
+        """``y``: class positions 0..K-1 in order (K >= 2). ``sample_weight``: per-row counts or
+        weights (default 1), e.g. to fit on distinct (x, y) rows with their frequencies."""
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.int64)
-        n, p = X.shape
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        p = X.shape[1]
+        n = w.sum()
         K = int(y.max()) + 1
         self.n_classes = K
-        shares = np.bincount(y, minlength=K) / n
+        shares = np.bincount(y, weights=w, minlength=K) / n
         cum = np.clip(np.cumsum(shares)[:-1], 1e-4, 1 - 1e-4)
         theta0 = np.maximum.accumulate(np.log(cum / (1 - cum)) + np.arange(K - 1) * 1e-3)
         a0 = np.concatenate([[theta0[0]], np.log(np.maximum(np.diff(theta0), 1e-3))])
@@ -47,10 +50,10 @@ class CumulativeLogit:
             prob = np.maximum(f_up - f_low, 1e-12)
             d_up = f_up * (1 - f_up)
             d_low = f_low * (1 - f_low)
-            nll = -np.log(prob).sum()
-            g_eta = (d_up - d_low) / prob  # d nll / d eta
-            g_theta = -(np.bincount(up_idx, weights=np.where(has_up, d_up / prob, 0.0), minlength=K - 1)
-                        - np.bincount(low_idx, weights=np.where(has_low, d_low / prob, 0.0), minlength=K - 1))
+            nll = -(w * np.log(prob)).sum()
+            g_eta = w * (d_up - d_low) / prob  # d nll / d eta
+            g_theta = -(np.bincount(up_idx, weights=np.where(has_up, w * d_up / prob, 0.0), minlength=K - 1)
+                        - np.bincount(low_idx, weights=np.where(has_low, w * d_low / prob, 0.0), minlength=K - 1))
             tail = np.cumsum(g_theta[::-1])[::-1]  # sum_{j>=m} g_theta_j
             g_a = np.concatenate([[tail[0]], np.exp(a[1:]) * tail[1:]])
             value = 0.5 * beta @ beta + C * nll
