@@ -103,7 +103,7 @@ def run_study(
     out: "str | Path" = "runs/study",
     curve: bool = False,
     seed: int = 0,
-    concurrency: int = 1,
+    concurrency: int | None = None,
     items: Iterable[str] | str | None = None,
     stratify: str | None = None,
     curve_sizes: Iterable[int] = DEFAULT_CURVE_SIZES,
@@ -147,6 +147,10 @@ def run_study(
     curve_sizes = sorted(int(s) for s in curve_sizes)
     if curve and any(s < 0 for s in curve_sizes):
         raise ConfigError(f"--curve-sizes must be 0 or more, got {curve_sizes}")
+    if concurrency is None:  # the backend's own default: 8 in flight for a server, 1 for the embedded engine
+        from ..llm import default_concurrency
+
+        concurrency = default_concurrency(model)
     if int(concurrency) < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
     if isinstance(split, (str, Path)):

@@ -94,6 +94,8 @@ def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:
 def default_concurrency(spec: "str | ModelAPI | None") -> int:
     """The one default for requests to keep in flight: what the backend declares (a model
     server answers many at once: 8; the in-process engine runs one prompt at a time: 1)."""
+    if isinstance(spec, ManagedModel):
+        spec = spec.backend
     if isinstance(spec, ModelAPI):
         return spec.default_concurrency
     try:
