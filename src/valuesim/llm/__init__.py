@@ -98,6 +98,8 @@ def default_concurrency(spec: "str | ModelAPI | None") -> int:
         spec = spec.backend
     if isinstance(spec, ModelAPI):
         return spec.default_concurrency
+    if spec is not None and not isinstance(spec, str):  # a model object of another kind: one at a time
+        return 1
     try:
         return _lookup(spec or "local")[3]
     except ConfigError:
