@@ -46,6 +46,14 @@ STUB = textwrap.dedent('''
               ("2", [(str(c), -0.5 - 0.3 * abs(c - 2)) for c in range(1, 10)]), ("\\n", [("\\n", -0.1)]),
               ("Analysis", [("Analysis", -0.1)]), (":", [(":", -0.1)]), (" a stub reply.", [(" a stub reply.", -0.1)])]
     CONTENT = "".join(t for t, _ in TOKENS)
+    # backstory calls get a story that passes valuesim's checks: second person, varied, long enough
+    WORDS = ("you", "the", "and", "for", "your", "was", "family", "work", "one", "all", "can", "had", "not",
+             "but", "our", "friends", "day", "faith", "has", "home", "how", "new", "now", "old", "town", "two",
+             "way", "who", "did", "trust", "let", "money", "say", "she", "too", "hope", "end", "own", "far")
+    import random as _random
+    _rng = _random.Random(0)
+    STORY = "You " + " ".join(_rng.choice(WORDS) for _ in range(1500)) + "."
+    STORY_CALL = ("background stories", "part of their backstory")
     LOGPROBS = {"content": [{"token": t, "logprob": alts[0][1] if alts[0][0] == t else -0.2, "bytes": None,
                              "top_logprobs": top(t, alts)} for t, alts in TOKENS]}
 
@@ -62,11 +70,19 @@ STUB = textwrap.dedent('''
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             req = json.loads(body)
+            if "messages" not in req:  # /tokenize, /apply-template ...: not a llama.cpp server
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            story = any(s in req["messages"][-1]["content"] for s in STORY_CALL)
+            words = max(20, min(1500, int(req.get("max_tokens") or 256) * 3 // 4)) if story else 0
+            content = " ".join(STORY.split()[:words]) + "." if story else CONTENT
             reply = {"id": "stub", "object": "chat.completion", "created": int(time.time()),
                      "model": req.get("model", "stub"),
                      "choices": [{"index": 0, "finish_reason": "stop",
-                                  "message": {"role": "assistant", "content": CONTENT},
-                                  "logprobs": LOGPROBS if req.get("logprobs") else None}],
+                                  "message": {"role": "assistant", "content": content},
+                                  "logprobs": LOGPROBS if req.get("logprobs") and not story else None}],
                      "usage": {"prompt_tokens": len(body) // 4, "completion_tokens": len(TOKENS),
                                "total_tokens": len(body) // 4 + len(TOKENS),
                                "prompt_tokens_details": {"cached_tokens": 0}}}
@@ -133,8 +149,9 @@ def run_row(stub: Stub, survey, method: str, users: int, concurrency: int, workd
     home = workdir / f"home-{method}-{concurrency}-{users}"
     os.environ["VALUESIM_HOME"] = str(home)  # a fresh response cache: every prediction reaches the stub
     cpu0, stub0, t0 = time.process_time(), stub.cpu(), time.perf_counter()
+    options = {"valuesim": {"min_fidelity": 0.0}} if method == "valuesim" else None  # the stub recalls nothing
     res = run_study(survey, methods=[method], users=users, folds=5, model="openai:stub", base_url=stub.url,
-                    out=workdir / f"run-{method}-{concurrency}-{users}", concurrency=concurrency, progress=False)
+                    method_options=options, out=workdir / f"run-{method}-{concurrency}-{users}", concurrency=concurrency, progress=False)
     wall = time.perf_counter() - t0
     cpu, stub_cpu = time.process_time() - cpu0, stub.cpu() - stub0
     n = max(1, res.new)

@@ -38,7 +38,24 @@ def test_second_identical_run_makes_zero_model_calls(tmp_path):
     s2, m2, t2, d2 = run()
     assert s2.calls == [] and m2.accounting.calls == 0 and m2.accounting.cache_hits == 4
     assert t2 == t1 and d2.probs == d1.probs and d2.cached and not d1.cached
-    assert m2.cache.hits == 4 and m2.cache.misses == 0
+    assert m2.cache is m1.cache  # one cache object per file and process: it sees unflushed responses
+    assert m2.cache.hits == 4 and m2.cache.misses == 4  # lookups of this process (4 misses: the first run)
+
+
+def test_batched_writes_reach_the_file_for_another_process(tmp_path):
+    from valuesim.llm.cache import ResponseCache
+
+    path = tmp_path / "cache.sqlite"
+    writer = ResponseCache(path)
+    writer.put("k1", "complete", "m", {"text": "Answer: 1"})
+    assert writer.get("k1") == {"text": "Answer: 1"}  # readable at once in this process
+    other = ResponseCache(path)  # what another process opening the file sees
+    assert other.get("k1") is None  # not written yet: writes are batched
+    writer.flush()
+    assert other.get("k1") == {"text": "Answer: 1"} and len(other) == 1
+    writer.put("k2", "complete", "m", {"text": "Answer: 2"})
+    writer.close()  # closing writes what is pending
+    assert other.get("k2") == {"text": "Answer: 2"}
 
 
 def test_no_cache_and_default_off_for_scripted(tmp_path, monkeypatch):
@@ -78,6 +95,8 @@ def test_concurrent_writers_in_threads_and_connections(tmp_path):
     for t in threads:
         t.join()
     assert not errors
+    for m in models:
+        m.cache.flush()  # batched writes: what a finished run (or exit) does
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == 90

@@ -227,6 +227,26 @@ def test_session_usage_and_counts_are_recorded_with_every_commit(tmp_path):
     again.close()
 
 
+def test_a_context_every_target_repeats_is_stored_once(tmp_path):
+    from valuesim.runs.store import PredictionStore, Row
+
+    profile = "Q1: Family ... Answer: 1\n" * 200  # ~5 KB, as Full Info's profile (often ~80 KB)
+    store = PredictionStore(tmp_path / "p.sqlite")
+    for q in ("Q1", "Q2", "Q3"):
+        trace = {"context": {"kind": "profile", "text": profile, "items": 200}, "question": q}
+        store.add([Row("full-info", 0, "u1", q, -1, 200, "DEU", 1, 1, {1: 1.0}, trace=trace)])
+    store.add([Row("full-info", 0, "u2", "Q1", -1, 1, "DEU", 1, 1, {1: 1.0}, trace={"context": {"text": "short"}})])
+    store.flush()
+    db = sqlite3.connect(tmp_path / "p.sqlite")
+    assert db.execute("select count(*) from contexts").fetchone()[0] == 1
+    stored = db.execute("select max(length(trace)) from traces").fetchone()[0]
+    assert stored < 300  # the traces name the context instead of repeating it
+    back = store.trace("full-info/0/u1/Q2/-1")
+    assert back["context"]["text"] == profile and back["context"]["items"] == 200 and back["question"] == "Q2"
+    assert store.trace("full-info/0/u2/Q1/-1")["context"] == {"text": "short"}  # short ones stay inline
+    store.close()
+
+
 def test_execute_keeps_what_was_handled_and_reraises(tmp_path):
     from valuesim.runs.execute import execute
 

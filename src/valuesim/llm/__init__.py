@@ -151,8 +151,8 @@ def get_model(
         raise ConfigError(f"model must be a spec string or a ModelAPI, got {type(spec).__name__}")
     if cache is DEFAULT_CACHE:
         cache = None if isinstance(backend, ScriptedModel) else default_cache_path()
-    store = ResponseCache(cache) if cache not in (None, False, True) else (
-        ResponseCache(default_cache_path()) if cache is True else None)
+    store = ResponseCache.open(cache) if cache not in (None, False, True) else (
+        ResponseCache.open(default_cache_path()) if cache is True else None)
     if prices is None:
         prices = os.environ.get("VALUESIM_PRICES") or None
     return ManagedModel(backend, store, Accounting(prices=Prices.parse(prices)))

@@ -4,20 +4,29 @@ The key is a hash of everything that determines a response: backend, model, serv
 the API key), the messages, every generation parameter and the sample index (so repeated
 samples at temperature > 0 stay distinct). WAL mode and one connection per thread make it safe
 for concurrent writers, including several processes sharing one file.
+
+Writes are batched: a response is readable in this process at once, and written to the file
+in one transaction per ``FLUSH_ROWS`` responses or ``FLUSH_SECONDS`` (and at exit), because a
+transaction per response cost a fast server a third of valuesim's CPU. A killed process loses
+at most the last half second of responses, never a prediction (those live in the run's store).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import sqlite3
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+
+FLUSH_ROWS, FLUSH_SECONDS = 500, 0.5
 
 
 def valuesim_home() -> Path:
@@ -48,12 +57,26 @@ class ResponseCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._pending: dict[str, tuple] = {}  # key -> row, not yet in the file
+        self._flushed = time.monotonic()
+        _OPEN.add(self)
         with self._connect() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS responses ("
                 " key TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT NOT NULL,"
                 " value TEXT NOT NULL, created REAL NOT NULL)"
             )
+
+    @classmethod
+    def open(cls, path: str | Path) -> "ResponseCache":
+        """The process's one cache object for ``path`` (so every model of the process sees the
+        responses the others have not flushed yet)."""
+        key = str(Path(path).expanduser().resolve())
+        with _SHARED_LOCK:
+            cache = _SHARED.get(key)
+            if cache is None:
+                cache = _SHARED[key] = cls(path)
+            return cache
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -69,26 +92,76 @@ class ResponseCache:
         return conn
 
     def get(self, key: str) -> dict | None:
-        row = self._connect().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
         with self._lock:
-            if row is None:
+            pending = self._pending.get(key)
+        if pending is not None:
+            blob = pending[3]
+        else:
+            row = self._connect().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            blob = None if row is None else row[0]
+        with self._lock:
+            if blob is None:
                 self.misses += 1
             else:
                 self.hits += 1
-        return None if row is None else json.loads(row[0])
+        return None if blob is None else json.loads(blob)
 
     def put(self, key: str, kind: str, model: str, value: dict) -> None:
-        blob = json.dumps(value, ensure_ascii=False)
-        self._connect().execute(
-            "INSERT OR REPLACE INTO responses (key, kind, model, value, created) VALUES (?, ?, ?, ?, ?)",
-            (key, kind, model, blob, time.time()),
-        )
+        row = (key, kind, model, json.dumps(value, ensure_ascii=False), time.time())
+        with self._lock:
+            self._pending[key] = row
+            due = len(self._pending) >= FLUSH_ROWS or time.monotonic() - self._flushed >= FLUSH_SECONDS
+        if due:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every pending response to the file, in one transaction."""
+        with self._lock:
+            rows, self._pending = list(self._pending.values()), {}
+            self._flushed = time.monotonic()
+        if not rows:
+            return
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT OR REPLACE INTO responses (key, kind, model, value, created) VALUES (?, ?, ?, ?, ?)", rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            with self._lock:  # keep them for the next flush (newer values of a key win)
+                self._pending = {**{r[0]: r for r in rows}, **self._pending}
+            raise
 
     def __len__(self) -> int:
+        self.flush()
         return self._connect().execute("SELECT COUNT(*) FROM responses").fetchone()[0]
 
+    def __del__(self) -> None:  # a cache dropped without close() still writes what is pending
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - during interpreter shutdown: only cached replies are lost
+            pass
+
     def close(self) -> None:
+        self.flush()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+_OPEN: "weakref.WeakSet[ResponseCache]" = weakref.WeakSet()
+_SHARED: "dict[str, ResponseCache]" = {}  # kept for the process's life: pending writes must not vanish
+_SHARED_LOCK = threading.Lock()
+
+
+@atexit.register
+def _flush_all() -> None:
+    """Responses still pending when the interpreter exits reach the file."""
+    for cache in list(_OPEN):
+        try:
+            cache.flush()
+        except Exception:  # noqa: BLE001 - at exit, a locked or vanished file only loses cached replies
+            pass

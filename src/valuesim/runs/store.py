@@ -11,11 +11,13 @@ Writes are batched: rows are inserted at once but committed every ``COMMIT_SECON
 fast server is not held up by one fsync per prediction. Ctrl-C loses nothing; a kill -9 loses
 at most the last half second. Each runner invocation is a ``sessions`` row whose LLM usage is
 updated with every commit; a session still "running" when the next one starts was killed
-and is marked "interrupted".
+and is marked "interrupted". A trace's context (the profile or backstory every target of one
+person and fold repeats) is stored once, in ``contexts``, and named by the trace.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -24,6 +26,8 @@ from pathlib import Path
 from typing import Iterable
 
 import pandas as pd
+
+CONTEXT_MIN_CHARS = 512  # shorter contexts stay inside their trace
 
 COMMIT_SECONDS, COMMIT_ROWS = 0.5, 2000
 
@@ -62,6 +66,10 @@ CREATE TABLE IF NOT EXISTS predictions (
 CREATE TABLE IF NOT EXISTS traces (
     trace_id TEXT PRIMARY KEY,
     trace TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contexts (     -- a person's profile or backstory, once (traces name it)
+    context_id TEXT PRIMARY KEY,
+    text TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS questions (
     question_id TEXT PRIMARY KEY,
@@ -222,6 +230,23 @@ class PredictionStore(_Store):
 
     schema = EVAL_SCHEMA
 
+    def __init__(self, path: str | Path):
+        super().__init__(path)
+        self._contexts: set[str] = set()  # context ids written by this process
+
+    def _shared_context(self, trace: dict) -> dict:
+        """The trace with its context text (every target of one person and fold repeats it; a Full
+        Info profile is ~80 KB) replaced by the id of one stored copy."""
+        ctx = trace.get("context")
+        text = ctx.get("text") if isinstance(ctx, dict) else None
+        if not isinstance(text, str) or len(text) < CONTEXT_MIN_CHARS:
+            return trace
+        cid = hashlib.sha1(text.encode("utf-8")).hexdigest()
+        if cid not in self._contexts:
+            self.db.execute("INSERT OR IGNORE INTO contexts VALUES (?, ?)", (cid, text))
+            self._contexts.add(cid)
+        return {**trace, "context": {**{k: v for k, v in ctx.items() if k != "text"}, "text_id": cid}}
+
     def add(self, rows: Iterable[Row]) -> int:
         """Insert rows; a row replaces an existing *failed* row only. Returns rows written."""
         n = failed = 0
@@ -229,7 +254,8 @@ class PredictionStore(_Store):
         for r in rows:
             tid = r.trace_id
             if tid:
-                self.db.execute("INSERT OR REPLACE INTO traces VALUES (?, ?)", (tid, json.dumps(r.trace, default=str)))
+                trace = json.dumps(self._shared_context(r.trace), default=str)
+                self.db.execute("INSERT OR REPLACE INTO traces VALUES (?, ?)", (tid, trace))
             cur = self.db.execute(
                 _INSERT_PREDICTION,
                 (r.method, r.fold, r.respondent_id, r.question_id, r.profile_limit, r.profile_n, r.country,
@@ -271,8 +297,16 @@ class PredictionStore(_Store):
         return read_predictions(self.path)
 
     def trace(self, trace_id: str) -> dict | None:
+        """The stored trace with its context text put back."""
         row = self.db.execute("SELECT trace FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if not row:
+            return None
+        trace = json.loads(row[0])
+        ctx = trace.get("context")
+        if isinstance(ctx, dict) and "text_id" in ctx:
+            text = self.db.execute("SELECT text FROM contexts WHERE context_id = ?", (ctx["text_id"],)).fetchone()
+            trace["context"] = {**ctx, "text": text[0] if text else None}
+        return trace
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
