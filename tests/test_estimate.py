@@ -19,6 +19,8 @@ class WordModel(ScriptedModel):
     def __init__(self, **kw):
         super().__init__(default="Answer: 1\nAnalysis:" + " because" * 600, supports_logprobs=False, **kw)
 
+    exact_tokens = True  # its count_tokens is its tokenizer
+
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 

@@ -151,8 +151,8 @@ def tokenizer_for(backend: Any, spec: str):
     if engine is not None and spec.startswith("local"):  # the embedded engine runs llama.cpp's server
         address = backend.engine.server.listening_address
         return ServerTokenizer(address, "the model's own tokenizer (embedded llama.cpp)")
-    if callable(getattr(backend, "count_tokens", None)):
-        return FunctionTokenizer(backend.count_tokens)
+    if callable(getattr(backend, "count_tokens", None)) and getattr(backend, "exact_tokens", False):
+        return FunctionTokenizer(backend.count_tokens)  # a backend whose count_tokens is its real tokenizer
     base = getattr(backend, "base_url", "") or ""
     host = urlsplit(base).hostname or ""
     if base and host and not host.endswith("openai.com"):

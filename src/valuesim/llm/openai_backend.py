@@ -130,9 +130,15 @@ class OpenAIModel(ModelAPI):
         url = _root(self.transport.replicas[0].url) + path
         return self.transport.send(lambda c: c.post(url, body=body, cast_to=object), replica=0, retries=0)[0]
 
+    def _is_openai(self) -> bool:
+        """OpenAI's own API: it has no /props or /tokenize, so valuesim does not probe it."""
+        return (urlsplit(self.where).hostname or "").endswith("openai.com")
+
     def context_window(self) -> int | None:
         """From llama.cpp's /props (n_ctx per slot) or vLLM's /v1/models (max_model_len);
         None where the server does not say (OpenAI and most hosted APIs)."""
+        if self._is_openai():
+            return None
 
         def ask() -> int | None:
             try:
@@ -156,6 +162,8 @@ class OpenAIModel(ModelAPI):
 
     def _tokenizer(self) -> str | None:
         """Which /tokenize dialect the server speaks ("llama.cpp", "vllm") or None."""
+        if self._is_openai():  # no /tokenize there: do not ask
+            return None
 
         def ask() -> str | None:
             if isinstance(self._post("/tokenize", {"content": "a b"}).get("tokens"), list):
