@@ -133,11 +133,22 @@ class Transport:
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order varies
         loop = self._loop
-        if loop is not None:  # never wait here: the collector may run on the loop thread itself
-            try:
-                loop.call_soon_threadsafe(loop.stop)
-            except RuntimeError:
-                pass
+        if loop is None:
+            return
+        clients = [r.client for r in self.replicas if r.client is not None]
+
+        async def shut() -> None:  # close the clients on their own loop, then stop it
+            for client in clients:
+                try:
+                    await client.close()
+                except Exception:  # noqa: BLE001 - best effort while being collected
+                    pass
+            loop.stop()
+
+        try:  # never wait here: the collector may run on the loop thread itself
+            asyncio.run_coroutine_threadsafe(shut(), loop)
+        except RuntimeError:
+            pass
 
     # -- one request, retried ------------------------------------------------------------
     def send(self, send: Callable[[Any], Any], check: Callable[[Any], None] | None = None,
