@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 CONTEXT_MIN_CHARS = 512  # shorter contexts stay inside their trace
+_INFINITE = (float("inf"), float("-inf"))
 
 COMMIT_SECONDS, COMMIT_ROWS = 0.5, 2000
 
@@ -112,7 +114,15 @@ create table if not exists personas (
 
 
 def _dist_json(distribution: dict) -> str:
-    return json.dumps({str(k): float(v) for k, v in distribution.items()})
+    """{"code": probability} as JSON, written directly (json.dumps cost ~5 µs of a whole-file
+    study's ~45 µs per prediction); anything unusual goes through json.dumps."""
+    parts = []
+    for k, v in distribution.items():
+        v = float(v)
+        if v != v or v in _INFINITE or not isinstance(k, (int, np.integer)):
+            return json.dumps({str(k): float(p) for k, p in distribution.items()})
+        parts.append(f'"{int(k)}":{v!r}')
+    return "{" + ",".join(parts) + "}"
 
 
 class _Store:
@@ -249,20 +259,22 @@ class PredictionStore(_Store):
 
     def add(self, rows: Iterable[Row]) -> int:
         """Insert rows; a row replaces an existing *failed* row only. Returns rows written."""
-        n = failed = 0
+        rows = list(rows)
         now = time.time()
+        traces, values = [], []
         for r in rows:
             tid = r.trace_id
             if tid:
-                trace = json.dumps(self._shared_context(r.trace), default=str)
-                self.db.execute("INSERT OR REPLACE INTO traces VALUES (?, ?)", (tid, trace))
-            cur = self.db.execute(
-                _INSERT_PREDICTION,
-                (r.method, r.fold, r.respondent_id, r.question_id, r.profile_limit, r.profile_n, r.country,
-                 r.answer, r.truth, _dist_json(r.distribution), int(r.failed), r.error, r.model, tid, r.seconds, now),
-            )
-            n += cur.rowcount
-            failed += cur.rowcount and r.failed
+                traces.append((tid, json.dumps(self._shared_context(r.trace), default=str)))
+            values.append((r.method, r.fold, r.respondent_id, r.question_id, r.profile_limit, r.profile_n, r.country,
+                           r.answer, r.truth, _dist_json(r.distribution), int(r.failed), r.error, r.model, tid,
+                           r.seconds, now))
+        if traces:
+            self.db.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?)", traces)
+        n = self.db.executemany(_INSERT_PREDICTION, values).rowcount if values else 0
+        failed = sum(r.failed for r in rows)
+        if n < len(rows):  # some keys were already stored (and not failed): which ones is not known here
+            failed = min(failed, n)
         self._wrote(n, failed)
         return n
 
