@@ -98,20 +98,14 @@ def pooled_marginal(survey: Survey, country: str, qid: str, codes: tuple[int, ..
     return (normalise(counts) if counts.sum() > 0 else None), n
 
 
-def reference_vectors(protocol: str, survey: Survey, source: dict, countries: list[str], targets: list[str],
-                      codebook) -> dict[tuple, tuple]:
+def held_out_references(survey: Survey, countries: list[str], targets: list[str], codebook) -> dict[tuple, tuple]:
     """(method, country, qid) -> (distribution | None, n real answers used, 0 failures) for the
-    protocol's references. ``source``: country -> RealAnswers of the persona-source half, as the
-    methods see it (masked under held-out-country)."""
+    held-out-country references: the other countries' pooled answers, and uniform. (Split-half
+    references are stored predictions: ``predict.REFERENCES``.)"""
     out: dict[tuple, tuple] = {}
     for c in countries:
         for q in targets:
             codes = codebook[q].codes
-            if protocol == HELD_OUT:
-                vec, n = pooled_marginal(survey, c, q, codes)
-                out[(OTHERS, c, q)] = (vec, n, 0)
-            else:
-                counts, n = source[c].distribution(q, codes)
-                out[(MARGINAL, c, q)] = (normalise(counts) if n else None, n, 0)
+            out[(OTHERS, c, q)] = (*pooled_marginal(survey, c, q, codes), 0)
             out[(UNIFORM, c, q)] = (np.full(len(codes), 1.0 / len(codes)), 0, 0)
     return out

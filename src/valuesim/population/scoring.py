@@ -19,7 +19,7 @@ from .aggregate import average_distributions
 from .calibration import CalibrationItem, calibrate as calibrate_dist, calibration_loss, fit_temperature
 from .metrics import compare, normalise
 from .personas import MARGINAL, UNIFORM
-from .protocol import HELD_OUT, SPLIT_HALF, reference_names, reference_vectors
+from .protocol import HELD_OUT, SPLIT_HALF, held_out_references, reference_names
 from .sampling import CountrySplit, RealAnswers
 
 
@@ -73,15 +73,16 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
         for c in countries:
             for q in targets + calib:
                 sim[(m, c, q)] = _aggregates(groups, m, c, q, cb[q].codes)
-    if protocol == HELD_OUT:  # the other countries' pooled answers, and uniform
-        sim.update(reference_vectors(protocol, survey, source, countries, targets, cb))
-    for c in countries if protocol != HELD_OUT else ():  # the references' stored predictions
-        for q in targets:
-            codes = cb[q].codes
-            _, n = source[c].distribution(q, codes)  # how many real answers the marginal rests on
-            vec = _aggregates(groups, MARGINAL, c, q, codes)[0]
-            sim[(MARGINAL, c, q)] = (vec if n else None, n, 0)
-            sim[(UNIFORM, c, q)] = (_aggregates(groups, UNIFORM, c, q, codes)[0], 0, 0)
+    if protocol == HELD_OUT:  # computed from the other countries, never stored
+        sim.update(held_out_references(survey, countries, targets, cb))
+    else:  # the references' stored predictions (one per country and question)
+        for c in countries:
+            for q in targets:
+                codes = cb[q].codes
+                _, n = source[c].distribution(q, codes)  # how many real answers the marginal rests on
+                vec = _aggregates(groups, MARGINAL, c, q, codes)[0]
+                sim[(MARGINAL, c, q)] = (vec if n else None, n, 0)
+                sim[(UNIFORM, c, q)] = (_aggregates(groups, UNIFORM, c, q, codes)[0], 0, 0)
 
     temperatures: dict[str, float] = {}
     calib_losses: dict[str, dict] = {}
