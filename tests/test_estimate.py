@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from eval_helpers import small_survey
+from test_story_checks import is_story
 
 from valuesim.evaluation import run_study
 from valuesim.evaluation.dryrun import story_placeholder
 from valuesim.evaluation.estimate import ESTIMATE_FILE, estimate_study
 from valuesim.evaluation.usage import actual_by_method, method_usage_rows, summary_lines
 from valuesim.llm import ScriptedModel, get_model
+from valuesim.llm.base import Completion, Usage
 
 
 class WordModel(ScriptedModel):
@@ -25,11 +27,13 @@ class WordModel(ScriptedModel):
         return len(text.split())
 
     def complete(self, messages, *, max_tokens: int = 256, **kw):
-        prompt = messages[-1]["content"]
-        if "writer of background stories" in prompt or "part of their backstory" in prompt:  # a story call
-            story = story_placeholder(int(STORY_SHARE * max_tokens), seed=len(prompt))  # passes the story checks
-            return _story(self, messages, max_tokens, story)
-        return super().complete(messages, max_tokens=max_tokens, **kw)
+        if not is_story(messages):
+            return super().complete(messages, max_tokens=max_tokens, **kw)
+        # a story of STORY_SHARE of its room that passes the story checks, as the estimate assumes
+        prompt = "\n".join(m["content"] for m in messages)
+        text = story_placeholder(int(STORY_SHARE * max_tokens), seed=len(prompt))
+        self._record("complete", list(messages), {"max_tokens": max_tokens})
+        return Completion(text, Usage(len(prompt.split()), 0, len(text.split())), 0.0, False, "stop")
 
 
 class NoCall(WordModel):
@@ -40,14 +44,6 @@ class NoCall(WordModel):
 
 
 STORY_SHARE = 0.9
-
-
-def _story(model, messages, max_tokens, text):
-    from valuesim.llm.base import Completion, Usage
-
-    model._record("complete", list(messages), {"max_tokens": max_tokens})
-    prompt = "\n".join(m["content"] for m in messages)
-    return Completion(text, Usage(len(prompt.split()), 0, len(text.split())), 0.0, False, "stop")
 
 
 METHODS = ["valuesim", "full-info", "no-profile", "knn"]

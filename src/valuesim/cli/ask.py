@@ -134,10 +134,9 @@ def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesi
 
 
 def run_ask(args: argparse.Namespace) -> int:
+    from ..methods.options import ask_options
     from ..methods.registry import method_info
     from .loading import load_from_args
-
-    from ..methods.options import ask_options
 
     info = method_info(args.method)
     aliases = dict(coordinator=args.coordinator, prompt_order=args.prompt_order, embedder=args.embedder)
