@@ -334,21 +334,27 @@ def read_predictions(path: str | Path) -> pd.DataFrame:
     return df
 
 
+def _read_only(path: str | Path, sql: str) -> list[tuple]:
+    """The rows of one query on a store opened read-only (and closed again)."""
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
 def read_story_traces(path: str | Path) -> list[tuple[str, int, str, dict]]:
     """(method, fold, respondent_id, trace) of every prediction whose trace carries a story."""
-    with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            "SELECT p.method, p.fold, p.respondent_id, t.trace FROM predictions p JOIN traces t USING (trace_id) "
-            "WHERE t.trace LIKE '%\"story\"%' ORDER BY p.created").fetchall()
+    rows = _read_only(path, "SELECT p.method, p.fold, p.respondent_id, t.trace FROM predictions p "
+                            "JOIN traces t USING (trace_id) WHERE t.trace LIKE '%\"story\"%' ORDER BY p.created")
     return [(m, f, r, json.loads(t)) for m, f, r, t in rows]
 
 
 def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, dict | None]]:
     """(method, failed, trace) of every prediction; [] when the store cannot be read."""
     try:
-        with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT p.method, p.failed, t.trace FROM predictions p "
-                              "LEFT JOIN traces t ON t.trace_id = p.trace_id").fetchall()
+        rows = _read_only(path, "SELECT p.method, p.failed, t.trace FROM predictions p "
+                                "LEFT JOIN traces t ON t.trace_id = p.trace_id")
     except sqlite3.Error:
         return []
     return [(m, bool(f), json.loads(t) if t else None) for m, f, t in rows]
@@ -357,8 +363,7 @@ def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, dict | Non
 def read_session_usage(path: str | Path) -> list[dict]:
     """The model usage each session of a run recorded (sessions without one are skipped)."""
     try:
-        with sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True) as db:
-            rows = db.execute("SELECT usage FROM sessions WHERE usage IS NOT NULL").fetchall()
+        rows = _read_only(path, "SELECT usage FROM sessions WHERE usage IS NOT NULL")
     except sqlite3.Error:
         return []
     return [json.loads(raw) for (raw,) in rows if raw]
