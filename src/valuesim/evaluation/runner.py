@@ -254,7 +254,3 @@ def _usage_delta(before: dict | None, model, wall: float) -> dict | None:
     usage["wall_seconds"] = round(wall, 3)
     return usage
 
-
-# the names these helpers had before runs/ and work.py existed (callers on other branches)
-file_fingerprint, survey_fingerprint, _model_label = rundir.file_fingerprint, rundir.survey_fingerprint, rundir.model_label
-_resolve_methods, _Method, _Runner = resolve_methods, StudyMethod, StudyWork
