@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 
-from .loading import add_loading_options, load_from_args, load_reporting_warnings  # noqa: F401 (ask, story)
+from .loading import add_loading_options, load_from_args
 
 
 def register(sub) -> None:
