@@ -48,6 +48,12 @@ def test_grammar_constrains_output(tiny):
     assert c.text.startswith("Answer: ") and c.text[-1].isdigit() and len(c.text) == 9
 
 
+def test_repeat_penalty_reaches_the_engine(tiny):
+    loop = [{"role": "user", "content": "Write the sentence 'You are happy.' ten times."}]
+    plain, penalised = (tiny.complete(loop, max_tokens=40, repeat_penalty=p).text for p in (1.0, 1.5))
+    assert plain != penalised  # greedy both times: only the penalty can change the text
+
+
 def test_samples_differ_by_index(tiny):
     texts = {tiny.complete(QUESTION, max_tokens=3, temperature=2.0, sample_index=i).text for i in range(3)}
     assert len(texts) > 1

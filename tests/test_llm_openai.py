@@ -182,6 +182,14 @@ def test_good_answer_usage_and_key_sent(serve):
     assert headers["authorization"] == f"Bearer {SECRET}"
 
 
+def test_repeat_penalty_reaches_the_server_only_when_set(serve, tmp_path):
+    server = serve(("good", "Answer: 3"), ("good", "Answer: 3"))
+    model = backend(server)
+    model.complete(USER, max_tokens=20)
+    model.complete(USER, max_tokens=20, repeat_penalty=1.15)
+    assert "repeat_penalty" not in server.requests[0] and server.requests[1]["repeat_penalty"] == 1.15
+
+
 def test_429_honours_retry_after_then_succeeds(serve):
     server = serve(("429", 7), ("good", "Answer: 1"))
     model = backend(server)

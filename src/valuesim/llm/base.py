@@ -143,7 +143,10 @@ class ModelAPI:
         grammar: str | None = None,
         sample_index: int = 0,
         logprobs: bool = False,
+        repeat_penalty: float = 1.0,
     ) -> Completion:
+        """One chat completion. ``repeat_penalty``: llama.cpp's repetition control (1.0: off),
+        sent to a server as ``repeat_penalty``; servers that do not know it ignore it."""
         raise NotImplementedError
 
     def option_distribution(

@@ -236,6 +236,7 @@ class LocalModel(ModelAPI):
         grammar: str | None = None,
         sample_index: int = 0,
         logprobs: bool = False,
+        repeat_penalty: float = 1.0,
     ) -> Completion:
         msgs = check_messages(messages)
         request: dict[str, Any] = {
@@ -251,6 +252,8 @@ class LocalModel(ModelAPI):
             request["grammar"] = grammar
         if logprobs:
             request.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
+        if repeat_penalty != 1.0:
+            request["repeat_penalty"] = float(repeat_penalty)
         start = time.perf_counter()
         response = self.engine.chat(request)
         seconds = time.perf_counter() - start

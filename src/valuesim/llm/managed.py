@@ -101,6 +101,7 @@ class ManagedModel(ModelAPI):
         grammar: str | None = None,
         sample_index: int = 0,
         logprobs: bool = False,
+        repeat_penalty: float = 1.0,
         accept: Callable[[Completion], bool] | None = None,
     ) -> Completion:
         """A completion, from the cache when the same request was answered before.
@@ -110,6 +111,8 @@ class ManagedModel(ModelAPI):
                       stop=list(stop) if stop else None, grammar=grammar, sample_index=sample_index)
         if logprobs:  # only then part of the key, so older cache entries stay valid
             params["logprobs"] = True
+        if repeat_penalty != 1.0:  # likewise
+            params["repeat_penalty"] = float(repeat_penalty)
 
         def call() -> Completion:
             return self.backend.complete(msgs, **params)

@@ -214,14 +214,20 @@ class OpenAIModel(ModelAPI):
         grammar: str | None = None,
         sample_index: int = 0,
         logprobs: bool = False,
+        repeat_penalty: float = 1.0,
     ) -> Completion:
         msgs = check_messages(messages)
         kwargs: dict[str, Any] = dict(messages=msgs, max_tokens=int(max_tokens), temperature=float(temperature),
                                       seed=effective_seed(seed, sample_index))
         if stop:
             kwargs["stop"] = list(stop)
+        extra = {}
         if grammar:
-            kwargs["extra_body"] = {"grammar": grammar}  # llama-server; other servers ignore it
+            extra["grammar"] = grammar  # llama-server; other servers ignore it
+        if repeat_penalty != 1.0:
+            extra["repeat_penalty"] = float(repeat_penalty)  # llama-server's name (vLLM: repetition_penalty)
+        if extra:
+            kwargs["extra_body"] = extra
         if logprobs:
             kwargs.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         start = time.perf_counter()

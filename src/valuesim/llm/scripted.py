@@ -144,10 +144,11 @@ class ScriptedModel(ModelAPI):
         grammar: str | None = None,
         sample_index: int = 0,
         logprobs: bool = False,
+        repeat_penalty: float = 1.0,
     ) -> Completion:
         msgs = check_messages(messages)
         params = dict(max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(stop or []),
-                      grammar=grammar, sample_index=sample_index)
+                      grammar=grammar, sample_index=sample_index, repeat_penalty=repeat_penalty)
         self._record("complete", msgs, params)
         text = self._reply(msgs, sample_index)
         finish = "stop"
