@@ -173,6 +173,28 @@ def test_small_prompt_writes_statements_theme_by_theme_and_is_chosen_for_the_emb
     assert resolve_prompt("auto", ScriptedModel(spec="openai:gpt-4o")) == "paper"
 
 
+def test_a_small_prompt_part_that_drops_facts_omits_and_is_retried():
+    src = PERSON.profile.as_statements()
+    invented = ("You are a thoughtful and ethical person who values integrity and science. You believe in hard "
+                "work and fairness, and you are excited about the future of your country and the world.")
+    kept_half = " ".join(q.statement(c) for q, c in ITEMS[:4]) + " " + invented
+    paraphrase = " ".join(q.statement(c).replace("You ", "Asked about it, you ") for q, c in ITEMS)
+    assert "omits" in {p.kind for p in check_story(kept_half, len(ITEMS), source=src, keep_facts=True)}
+    assert "omits" not in {p.kind for p in check_story(kept_half, len(ITEMS), source=src)}  # the paper's prompt
+    assert check_story(paraphrase, len(ITEMS), source=src, keep_facts=True) == []
+    model = model_with([kept_half, GOOD])
+    story = StoryWriter(model, prompt="small", part_items=len(ITEMS), audit_sample=0).backstory(PERSON)
+    assert story.status == "valid" and story.retries == len(story.parts)  # each part: dropped facts, then kept
+    assert all("omits" in p["problems"][0] and p["text"] == GOOD for p in story.parts)
+
+
+def test_after_a_loop_the_next_attempt_uses_a_repetition_penalty():
+    model = model_with([BAD["loop"], BAD["wrong_person"], GOOD])
+    StoryWriter(model, prompt="paper", audit_sample=0).backstory(PERSON)
+    penalties = [c.params["repeat_penalty"] for c in model.calls if is_story(c.messages)]
+    assert penalties[0] == 1.0 and penalties[1] > 1.0 and len(penalties) == 3
+
+
 def test_bad_story_options_are_rejected():
     with pytest.raises(ValueError):
         ValueSim(ScriptedModel(), story="novel")

@@ -43,6 +43,9 @@ KINDS = ("model", "statements")
 PROMPTS = ("auto", "paper", "small")
 FALLBACKS = ("fail", "statements")
 RETRY_TEMPERATURE = 0.7  # later attempts sample, so they can differ from the greedy first one
+# llama.cpp's repetition control (1.0: off), used on the attempt after one that looped or ran to
+# the length limit; mild, because a second-person story must repeat "you" and "your"
+LOOP_REPEAT_PENALTY = 1.15
 
 
 class StoryFailure(ModelError):
@@ -318,23 +321,28 @@ class StoryWriter:
         """One story part, validated; retried with other samples, then in two halves."""
         problems: list[str] = []
         rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split("Facts:\n")[0]
+        penalty = 1.0
         for attempt in range(self.attempts):
             sample = round_ * self.attempts + attempt
             temperature = 0.0 if sample == 0 else RETRY_TEMPERATURE
             messages = user(prompt)
             completion = self.model.complete(messages, max_tokens=cap, temperature=temperature, seed=self.seed,
-                                             sample_index=sample)
+                                             sample_index=sample, repeat_penalty=penalty)
             text = completion.text.strip()
+            # the small prompt asks for every fact with its value, so a part that drops facts is
+            # retried here, before the (costlier) fidelity audit of the whole story
             found: list[Problem] = check_story(text, len(chunk), finish_reason=completion.finish_reason, prompt=rules,
-                                               source=chunk.as_statements())
+                                               source=chunk.as_statements(), keep_facts=self.prompt == "small")
             part = {"theme": theme, "items": len(chunk), "messages": messages, "text": text,
                     "usage": completion.usage.as_dict(), "seconds": round(completion.seconds, 3),
                     "cached": completion.cached, "finish_reason": completion.finish_reason,
-                    "max_tokens": cap, "temperature": temperature, "sample_index": sample,
+                    "max_tokens": cap, "temperature": temperature, "sample_index": sample, "repeat_penalty": penalty,
                     "attempts": attempt + 1, "problems": problems + ([describe(found)] if found else [])}
             if not found:
                 return [part]
             problems.append(describe(found))
+            if any(p.kind in ("loop", "cut_off") for p in found):
+                penalty = LOOP_REPEAT_PENALTY
         if split and len(chunk) > 1:
             half = len(chunk) // 2
             out = []

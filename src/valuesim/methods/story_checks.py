@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short")
+KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short", "omits")
 
 MIN_WORDS = 12  # fewer words than this is no story at all (5 per item for a one- or two-fact part)
 MIN_WORDS_PER_ITEM = 2.5  # a story (part) shorter than this per profile item left most items out
@@ -23,6 +23,11 @@ FIRST_PERSON_SHARE = 0.3  # first-person pronouns / (first + second): above this
 REPEATED_SENTENCE_SHARE = 0.25  # share of sentences that repeat an earlier one
 DISTINCT_NGRAM_SHARE = 0.5  # distinct word 6-grams / all 6-grams: below this, a loop
 NGRAM = 6
+KEPT_FACT_SHARE = 0.75  # with keep_facts: below this share of its facts found in the story, it omits
+FACT_WORDS_FOUND = 0.5  # a fact is found when this share of its distinctive words is in the story
+_STOP = frozenset("""a an the and or but of to in on at by for from with as is are was were be been that this
+these those it its you your yours yourself there their they them what which who how when where whether than then
+about into over under would could should do does did have has had whole asked answer answered""".split())
 
 _REFUSAL = re.compile(
     r"\b(i'?m sorry|i am sorry|i apologi[sz]e|my apologies|i (?:can ?not|can't|cannot|am unable to|'m unable to|"
@@ -62,12 +67,13 @@ def _words(text: str) -> list[str]:
 
 
 def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str = "",
-                source: str = "") -> list[Problem]:
+                source: str = "", keep_facts: bool = False) -> list[Problem]:
     """Every problem found in ``text``, a story (or story part) written from ``n_items`` profile
     items. ``finish_reason`` "length" means the model was stopped at its token limit; ``prompt``
     (the rules part, without the profile) is used to spot a story that repeats its instructions;
     ``source`` (the items as second-person statements, their shortest faithful form) sets how
-    short is too short."""
+    short is too short. ``keep_facts`` (the small-model prompt, which asks for every fact with
+    its value): a story that leaves out more than a quarter of ``source``'s facts "omits"."""
     text = text or ""
     words = _words(text)
     source_words = len(_words(source))
@@ -96,7 +102,36 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
     if len(words) < floor:
         problems.append(Problem("too_short", f"{len(words)} words for {n_items} profile items "
                                              f"(at least {floor:.0f} expected)"))
+    if keep_facts and source:
+        missing = missing_facts(text, source)
+        facts = [f for f in source.splitlines() if f.strip()]
+        if facts and (len(facts) - len(missing)) / len(facts) < KEPT_FACT_SHARE:
+            problems.append(Problem("omits", f"{len(missing)} of {len(facts)} facts not found "
+                                             f"(e.g. {missing[0][:70]!r})"))
     return problems
+
+
+def _stem(word: str) -> str:
+    return word[:5]
+
+
+def missing_facts(text: str, source: str) -> list[str]:
+    """The facts (lines of ``source``) whose distinctive words are mostly absent from ``text``.
+
+    A fact's distinctive words are its content words and numbers that no other fact of the same
+    part has (so shared scale wording says nothing), compared by their first five letters
+    ("justifiable" ~ "justified"). A retelling that keeps the fact keeps most of them ("divorce",
+    "6"); a story that swaps the facts for invented traits does not."""
+    facts = [f for f in source.splitlines() if f.strip()]
+    tokens = [{_stem(w) for w in _words(f) if w not in _STOP and (len(w) > 2 or w.isdigit())} for f in facts]
+    found = {_stem(w) for w in _words(text)}
+    missing = []
+    for i, (fact, own) in enumerate(zip(facts, tokens)):
+        others = set().union(*(t for j, t in enumerate(tokens) if j != i)) if len(tokens) > 1 else set()
+        distinctive = (own - others) or own
+        if distinctive and len(distinctive & found) / len(distinctive) < FACT_WORDS_FOUND:
+            missing.append(fact.strip())
+    return missing
 
 
 def _loop(text: str, words: list[str]) -> str:
