@@ -135,6 +135,16 @@ def main() -> int:
             if name in acc:
                 a = acc[name]
                 print(f"| {name} (baseline) | – | – | – | – | {acc_all(a):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
+        if parts:
+            names = ["cognitive", "affective", "behavioral", "module majority"]
+            print("\nValueSim's parts (accuracy of each module's own answer, of their majority, and of the "
+                  "coordinator's final answer, on the predictions that did not fail):\n")
+            print("| ValueSim | " + " | ".join(names) + " | coordinator (final) |")
+            print("|---|" + "---:|" * (len(names) + 1))
+            for name, got in parts.items():
+                final = [x for x in acc.get(name, []) if x is not None]
+                print(f"| {name} | " + " | ".join(f"{mean(got.get(n, [])):.3f}" for n in names)
+                      + f" | {mean(final):.3f} |")
         reasons = [r["reason"] for v in variants for r in stories[v] if r["reason"]]
         if reasons:
             print("\nStory failures:\n" + "\n".join(f"- {r}" for r in reasons))
@@ -171,11 +181,25 @@ def main() -> int:
                 + f", {row['seconds']:.0f}s")
 
 
+    parts: dict[str, dict[str, list]] = {}  # ValueSim variant -> module/coordinator -> right or not
+
     def predict(name: str, sim) -> None:
         for resp, person, targets in folks:
             for qid in targets:
                 p = sim.predict(person, survey.codebook[qid])
-                acc.setdefault(name, []).append(None if p.failed else float(p.answer == resp.answers[qid]))
+                truth = resp.answers[qid]
+                acc.setdefault(name, []).append(None if p.failed else float(p.answer == truth))
+                modules = {m: t.get("answer") for m, t in (p.trace or {}).get("modules", {}).items()}
+                if modules and not p.failed:
+                    mine = parts.setdefault(name, {})
+                    for m, a in modules.items():
+                        mine.setdefault(m, []).append(float(a == truth))
+                    votes = sorted(modules.values(), key=list(modules.values()).count, reverse=True)
+                    mine.setdefault("module majority", []).append(float(votes[0] == truth))
+                if args.dump:
+                    with open(args.dump, "a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"prediction": name, "person": resp.id, "question": qid, "truth": truth,
+                                             "answer": p.answer, "error": p.error, "modules": modules}) + "\n")
             mine = acc[name][-len(targets):]
             say(f"{name} {resp.id}: {sum(1 for x in mine if x)} of {len(targets)} right"
                 f" ({sum(1 for x in mine if x is None)} failed)")

@@ -189,6 +189,8 @@ def test_ask_command_shows_every_step(survey_file, capsys):
     captured = capsys.readouterr()
     assert code == 1 and "Story: FAILED" in captured.out and "FAILED: StoryFailure: no valid backstory" in captured.out
     assert "[cognitive] answer:" not in captured.out and "module cognitive" not in captured.err
+    assert "Final distribution:" not in captured.out and "<- prediction" not in captured.out  # nothing was predicted
+    assert "match" not in captured.out.split("Real answer:")[-1]
 
 
 def test_ask_command_with_a_statistical_method(survey_file, capsys):

@@ -185,17 +185,18 @@ def run_ask(args: argparse.Namespace) -> int:
         print(f"\n[coordinator] mode {decision['mode']}: {decision.get('rule', '')} -> {decision.get('answer')}")
         if decision.get("analysis"):
             print(_wrap(decision["analysis"]))
-    if prediction.failed:
-        print(f"\nFAILED: {prediction.error}")
-    print("\nFinal distribution:")
-    for code in question.codes:
-        p = prediction.distribution.get(code, 0.0)
-        if p > 0.0005 or len(question.codes) <= 12:
-            mark = " <- prediction" if code == prediction.answer else ""
-            print(f"  {code:>4} {question.label(code)[:40]:<40} {p:6.1%} {'#' * int(round(p * 30))}{mark}")
+    if prediction.failed:  # no distribution and no verdict: a failure's placeholder answer means nothing
+        print(f"\nFAILED: {prediction.error}\nNo prediction.")
+    else:
+        print("\nFinal distribution:")
+        for code in question.codes:
+            p = prediction.distribution.get(code, 0.0)
+            if p > 0.0005 or len(question.codes) <= 12:
+                mark = " <- prediction" if code == prediction.answer else ""
+                print(f"  {code:>4} {question.label(code)[:40]:<40} {p:6.1%} {'#' * int(round(p * 30))}{mark}")
     real = resp.answers.get(question.id)
     if real is not None:
-        verdict = "match" if real == prediction.answer else "no match"
+        verdict = "not predicted" if prediction.failed else "match" if real == prediction.answer else "no match"
         print(f"\nReal answer: {real}. {question.label(real)} ({verdict}; the question was held out of the profile)")
     elif question.id in resp.missing:
         print(f"\nReal answer: missing ({resp.missing[question.id].label})")
