@@ -145,3 +145,6 @@ def test_population_estimate_counts_every_task_and_matches_the_run(tmp_path):
     model = get_model(WordModel(), cache=None)
     run_population(survey, model=model, out=tmp_path / "pop", progress=False, **args)
     assert model.accounting.calls == round(est.total().requests)
+    from valuesim.evaluation.estimate import measured_rate
+
+    assert measured_rate(tmp_path / "pop") > 0  # a later --estimate on this run uses its measured speed

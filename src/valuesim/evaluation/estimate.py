@@ -146,9 +146,11 @@ def resolve_prices(prices: str | dict | Prices | None) -> tuple[dict | None, str
 
 
 def measured_rate(run_dir: str | Path | None) -> float | None:
-    """Requests per second of the earlier sessions of this run (calls / wall time)."""
-    db = Path(run_dir) / "predictions.sqlite" if run_dir else None
-    if db is None or not db.exists():
+    """Requests per second of the earlier sessions of this run (calls / wall time): an
+    evaluation run's predictions.sqlite or a population run's population.sqlite."""
+    dbs = [Path(run_dir) / name for name in ("predictions.sqlite", "population.sqlite")] if run_dir else []
+    db = next((d for d in dbs if d.exists()), None)
+    if db is None:
         return None
     from ..runs.store import read_session_usage
 
