@@ -13,7 +13,8 @@ Synthetic people only (never real data). Each person gets a seeded, category-bal
 it prints the share of valid stories (after retries; a failed story fails that person's
 predictions), the mean fidelity (profile answers recovered from the story alone) vs chance, and
 ValueSim's accuracy on the targets and the mean probability it gave the real answer (finer than
-accuracy on a few dozen predictions; a failed prediction counts 0), next to Full Info and the
+accuracy on a few dozen predictions; a failed prediction counts 0) and normalized MAE on ordinal
+targets (the paper's main metric), next to Full Info and the
 country marginal on the same items, and how each CAB module and their majority did on their
 own. LLM answers go through the response cache (a re-run is free). Stages print as they go; the
 tables come at the end. Numbers depend on the machine's load (it is shared).
@@ -32,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from valuesim.evaluation.metrics import normalized_abs_error  # noqa: E402
 from valuesim.llm import get_model  # noqa: E402
 from valuesim.methods.base import PersonContext  # noqa: E402
 from valuesim.methods.registry import get_method  # noqa: E402
@@ -121,8 +123,8 @@ def main() -> int:
         print(f"\n## Story quality ({model.spec}, {len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles, "
               f"{args.targets} targets each; {time.time() - started:.0f} s)\n")
         print("| story variant | valid stories | part retries | fidelity (recovered) | chance | ValueSim accuracy (failures = wrong) "
-              "| p(real answer) | failed predictions |")
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+              "| p(real answer) | normalized MAE | failed predictions |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for v in variants:
             rows = stories[v]
             if not rows:
@@ -134,12 +136,13 @@ def main() -> int:
             a = acc.get(f"valuesim ({v})", [])
             print(f"| {v} | {valid}/{len(rows)} ({valid / len(rows):.0%}) | {sum(r['retries'] or 0 for r in rows)} | "
                   f"{share:.2f} | {chance:.2f} | {acc_all(a):.3f} | {acc_all(ptrue.get(f'valuesim ({v})', [])):.3f} | "
+                  f"{mean(nmae.get(f'valuesim ({v})', [])):.3f} | "
                   f"{sum(1 for x in a if x is None)}/{len(a)} |")
         for name in ("full-info", "country-marginal"):
             if name in acc:
                 a = acc[name]
                 print(f"| {name} (baseline) | – | – | – | – | {acc_all(a):.3f} | {acc_all(ptrue.get(name, [])):.3f} | "
-                      f"{sum(1 for x in a if x is None)}/{len(a)} |")
+                      f"{mean(nmae.get(name, [])):.3f} | {sum(1 for x in a if x is None)}/{len(a)} |")
         if parts:
             names = ["cognitive", "affective", "behavioral", "module majority"]
             print("\nValueSim's parts (accuracy of each module's own answer, of their majority, and of the "
@@ -188,6 +191,7 @@ def main() -> int:
 
     parts: dict[str, dict[str, list]] = {}  # ValueSim variant -> module/coordinator -> right or not
     ptrue: dict[str, list] = {}  # method -> probability given to the real answer (None: failed)
+    nmae: dict[str, list] = {}  # method -> normalized absolute error on ordinal targets
 
     def predict(name: str, sim) -> None:
         for resp, person, targets in folks:
@@ -196,8 +200,11 @@ def main() -> int:
                 truth = resp.answers[qid]
                 acc.setdefault(name, []).append(None if p.failed else float(p.answer == truth))
                 ptrue.setdefault(name, []).append(None if p.failed else float(p.distribution.get(truth, 0.0)))
+                q = survey.codebook[qid]
+                if q.is_ordinal and q.n_steps and not p.failed:  # the paper's main metric (failures left out)
+                    nmae.setdefault(name, []).append(normalized_abs_error(p.answer, truth, q.n_steps))
                 modules = {m: t.get("answer") for m, t in (p.trace or {}).get("modules", {}).items()}
-                if modules and not p.failed:
+                if name.startswith("valuesim") and modules and not p.failed:
                     mine = parts.setdefault(name, {})
                     for m, a in modules.items():
                         mine.setdefault(m, []).append(float(a == truth))
