@@ -68,6 +68,15 @@ def test_estimate_calls_no_model_and_writes_nothing(tmp_path):
     assert "set VALUESIM_PRICES" in est.text() and "give --rate" in est.text()
 
 
+def test_estimate_for_the_embedded_engine_writes_small_prompt_stories_that_pass(tmp_path):
+    """The embedded engine gets the small-model story prompt, whose check wants the facts kept:
+    the dry run's placeholder story must pass it, or the estimate counts retries and failures."""
+    est = estimate_study(small_survey(n=30), methods=["valuesim"], users=2, folds=5, model=NoCall(spec="local"),
+                         method_options=OPTIONS)
+    (vs,) = est.methods
+    assert vs.predictions > 0 and not [n for n in vs.notes if "failed in the dry run" in n], vs.notes
+
+
 def test_prices_and_rate_give_cost_and_time(monkeypatch):
     monkeypatch.setenv("VALUESIM_PRICES", "1,2")
     est = estimate_study(small_survey(n=30), methods=["no-profile"], users=2, folds=5, model=NoCall(), rate=10)

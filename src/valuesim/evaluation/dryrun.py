@@ -217,7 +217,8 @@ class DryRunModel:
         if self.phase == "prediction":
             reply = self._answer_reply(max_tokens)
         else:
-            reply = story_placeholder(max(1, round(self.story_share * max_tokens)), seed=len(self.calls))
+            facts = msgs[-1]["content"].rsplit("\nFacts:\n", 1)[1] if "\nFacts:\n" in msgs[-1]["content"] else ""
+            reply = story_placeholder(max(1, round(self.story_share * max_tokens)), seed=len(self.calls), facts=facts)
         self.calls.append(Call(self.phase, "complete", msgs, reply, int(max_tokens), dict(params)))
         return Completion(reply, Usage(), 0.0, False, "stop")
 
@@ -244,12 +245,16 @@ class DryRunModel:
         return OptionDistribution(probs, "logprobs", Usage())
 
 
-def story_placeholder(n_words: int, seed: int = 0) -> str:
-    """``n_words`` words starting "You", in a seeded order (no repeated sentence or 6-gram)."""
+def story_placeholder(n_words: int, seed: int = 0, facts: str = "") -> str:
+    """``n_words`` words starting "You", in a seeded order (no repeated sentence or 6-gram);
+    with ``facts`` (the small-model prompt's statements, which its story check wants kept)
+    they come first and the filler makes up the rest."""
     import random
 
     rng = random.Random(seed)
-    return "You " + " ".join(rng.choice(STORY_WORDS) for _ in range(max(0, n_words - 1)))
+    kept = " ".join(facts.split())
+    head = f"{kept} You" if kept else "You"
+    return head + " " + " ".join(rng.choice(STORY_WORDS) for _ in range(max(0, n_words - 1 - len(kept.split()))))
 
 
 class DryEmbedder:
