@@ -182,6 +182,11 @@ def test_a_small_prompt_part_that_drops_facts_omits_and_is_retried():
     assert "omits" in {p.kind for p in check_story(kept_half, len(ITEMS), source=src, keep_facts=True)}
     assert "omits" not in {p.kind for p in check_story(kept_half, len(ITEMS), source=src)}  # the paper's prompt
     assert check_story(paraphrase, len(ITEMS), source=src, keep_facts=True) == []
+    three = "\n".join(q.statement(c) for q, c in ITEMS[:3])
+    two_kept = " ".join(q.statement(c) for q, c in ITEMS[:2]) + " You like long walks in the quiet streets."
+    assert check_story(two_kept, 3, source=three, keep_facts=True) == []  # one lost fact: the audit judges it
+    one = ITEMS[3][0].statement(ITEMS[3][1])
+    assert "omits" in {p.kind for p in check_story(two_kept, 1, source=one, keep_facts=True)}  # its only fact
     model = model_with([kept_half, GOOD])
     story = StoryWriter(model, prompt="small", part_items=len(ITEMS), audit_sample=0).backstory(PERSON)
     assert story.status == "valid" and story.retries == len(story.parts)  # each part: dropped facts, then kept
