@@ -98,9 +98,10 @@ def test_a_story_that_stays_invalid_fails_every_prediction_with_the_reason():
     assert "no valid backstory" in first.error and "refusal" in first.error
     assert first.trace["story"]["status"] == "failed" and "context" not in first.trace
     story_calls = [c for c in model.calls if is_story(c.messages)]
-    # 3 attempts on the whole profile, then 3 on its first half (which fails: no need to try the
-    # second); the failure is remembered, so the second prediction makes no story call
-    assert len(story_calls) == 6
+    # 3 attempts on the whole profile (10 items), then 3 on each first half down to one fact
+    # (5, 2, 1), which fails: no need to try the rest; the failure is remembered, so the second
+    # prediction makes no story call
+    assert len(story_calls) == 3 * 4 and "also in smaller parts" in first.error
     assert not [c for c in model.calls if "the cognitive side" in c.prompt]  # no module saw the refusal
 
 
@@ -191,6 +192,23 @@ def test_a_small_prompt_part_that_drops_facts_omits_and_is_retried():
     story = StoryWriter(model, prompt="small", part_items=len(ITEMS), audit_sample=0).backstory(PERSON)
     assert story.status == "valid" and story.retries == len(story.parts)  # each part: dropped facts, then kept
     assert all("omits" in p["problems"][0] and p["text"] == GOOD for p in story.parts)
+
+
+def test_a_part_is_split_down_until_its_halves_can_be_written():
+    """A small model that can keep at most one fact per reply: the 4-fact parts are split into
+    2-fact halves, then single facts, and the story is still valid and complete."""
+
+    def one_fact(messages):
+        facts = messages[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")
+        return facts[0] + " You grew up in a quiet street with long walks."
+
+    model = model_with(one_fact)
+    story = StoryWriter(model, prompt="small", part_items=8, audit_sample=0).backstory(PERSON)
+    assert story.status == "valid" and story.retries > 0
+    assert sum(p["items"] for p in story.parts) == len(ITEMS) and max(p["items"] for p in story.parts) <= 2
+    assert any(") (half " in p["theme"] for p in story.parts)  # a half was halved again
+    prompts = [c.last_user for c in model.calls if is_story(c.messages)]
+    assert not any("(half" in p.split("\n")[0] for p in prompts)  # the prompt names the theme, not the split
 
 
 def test_after_a_loop_the_next_attempt_uses_a_repetition_penalty():

@@ -317,8 +317,10 @@ class StoryWriter:
             return 2 * stated + 48
         return max(512, count_tokens(self.model, chunk.as_qa_list()), 2 * stated + 48)
 
-    def _part(self, theme: str, chunk: Profile, prompt: str, cap: int, round_: int, split: bool = True) -> list[dict]:
-        """One story part, validated; retried with other samples, then in two halves."""
+    def _part(self, theme: str, chunk: Profile, prompt: str, cap: int, round_: int, depth: int = 0) -> list[dict]:
+        """One story part, validated; retried with other samples, then in two halves, each
+        tried the same way, down to single facts (one part that a small model cannot write must
+        not sink a 268-item story: each split costs calls only where a part failed)."""
         problems: list[str] = []
         rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split("Facts:\n")[0]
         penalty = 1.0
@@ -343,21 +345,22 @@ class StoryWriter:
             problems.append(describe(found))
             if any(p.kind in ("loop", "cut_off") for p in found):
                 penalty = LOOP_REPEAT_PENALTY
-        if split and len(chunk) > 1:
+        if len(chunk) > 1:
             half = len(chunk) // 2
+            title = theme.split(" (half ")[0]  # what the prompt names, at any depth
             out = []
             for j, items in enumerate((chunk.items[:half], chunk.items[half:])):
                 sub = Profile(tuple(items))
                 sub_theme = f"{theme} (half {j + 1})"
-                sub_prompt = (render("story_small", theme=theme, statements=sub.as_statements())
-                              if self.prompt == "small" else render("story_theme", theme=theme, profile=sub.as_qa_list()))
+                sub_prompt = (render("story_small", theme=title, statements=sub.as_statements())
+                              if self.prompt == "small" else render("story_theme", theme=title, profile=sub.as_qa_list()))
                 self._say(f"backstory: {sub_theme}, smaller part after {self.attempts} invalid attempts")
-                out += self._part(sub_theme, sub, sub_prompt, max(64, cap // 2 + 32), round_, split=False)
+                out += self._part(sub_theme, sub, sub_prompt, max(64, cap // 2 + 32), round_, depth + 1)
             for p in out:
                 p["attempts"] += self.attempts
             return out
         raise StoryFailure(f"{theme}: {problems[-1]} (after {self.attempts} attempts"
-                           + (", also in smaller parts)" if not split else ")"),
+                           + (", also in smaller parts)" if depth else ")"),
                            {"status": "failed", "theme": theme, "problems": problems})
 
 
