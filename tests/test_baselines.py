@@ -210,7 +210,7 @@ def test_story_command_prints_and_audits(survey_file, capsys):
     rid = _first_id(survey_file)
     assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache"]) == 1
     out = capsys.readouterr().out
-    assert "story: FAILED" in out and "empty" in out  # a one-line scripted reply is no story
+    assert "story: FAILED" in out and "wrong_person" in out  # a one-line scripted reply is no story
     assert main(["story", str(survey_file), "--respondent", rid, "--model", "scripted", "--no-cache",
                  "--story", "statements"]) == 0
     out = capsys.readouterr().out

@@ -206,9 +206,9 @@ def test_a_part_is_split_down_until_its_halves_can_be_written():
     story = StoryWriter(model, prompt="small", part_items=8, audit_sample=0).backstory(PERSON)
     assert story.status == "valid" and story.retries > 0
     assert sum(p["items"] for p in story.parts) == len(ITEMS) and max(p["items"] for p in story.parts) <= 2
-    assert any(") (half " in p["theme"] for p in story.parts)  # a half was halved again
+    assert any(p["theme"].endswith("(smaller part: 1 fact)") for p in story.parts)  # a half was halved again
     prompts = [c.last_user for c in model.calls if is_story(c.messages)]
-    assert not any("(half" in p.split("\n")[0] for p in prompts)  # the prompt names the theme, not the split
+    assert not any("smaller part" in p.split("\n")[0] for p in prompts)  # the prompt names the theme, not the split
 
 
 def test_after_a_loop_the_next_attempt_uses_a_repetition_penalty():

@@ -347,11 +347,11 @@ class StoryWriter:
                 penalty = LOOP_REPEAT_PENALTY
         if len(chunk) > 1:
             half = len(chunk) // 2
-            title = theme.split(" (half ")[0]  # what the prompt names, at any depth
+            title = theme.split(" (smaller part: ")[0]  # what the prompt names, at any depth
             out = []
             for j, items in enumerate((chunk.items[:half], chunk.items[half:])):
                 sub = Profile(tuple(items))
-                sub_theme = f"{theme} (half {j + 1})"
+                sub_theme = f"{title} (smaller part: {len(sub)} fact{'s' if len(sub) > 1 else ''})"
                 sub_prompt = (render("story_small", theme=title, statements=sub.as_statements())
                               if self.prompt == "small" else render("story_theme", theme=title, profile=sub.as_qa_list()))
                 self._say(f"backstory: {sub_theme}, smaller part after {self.attempts} invalid attempts")
