@@ -14,15 +14,15 @@ it prints the share of valid stories (after retries; a failed story fails that p
 predictions), the mean fidelity (profile answers recovered from the story alone) vs chance, and
 ValueSim's accuracy on the targets and the mean probability it gave the real answer (finer than
 accuracy on a few dozen predictions; a failed prediction counts 0) and normalized MAE on ordinal
-targets (the paper's main metric), next to Full Info and the
-country marginal on the same items, and how each CAB module and their majority did on their
-own. LLM answers go through the response cache (a re-run is free). Stages print as they go; the
+targets (the paper's main metric), next to Full Info and the country marginal on the same items,
+and how each CAB module and their majority did on their own. LLM answers go through the response cache (a re-run is free). Stages print as they go; the
 tables come at the end. Numbers depend on the machine's load (it is shared).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import json
 import random
 import statistics
@@ -196,11 +196,11 @@ def main() -> int:
     def predict(name: str, sim) -> None:
         for resp, person, targets in folks:
             for qid in targets:
-                p = sim.predict(person, survey.codebook[qid])
+                q = survey.codebook[qid]
+                p = sim.predict(person, q)
                 truth = resp.answers[qid]
                 acc.setdefault(name, []).append(None if p.failed else float(p.answer == truth))
                 ptrue.setdefault(name, []).append(None if p.failed else float(p.distribution.get(truth, 0.0)))
-                q = survey.codebook[qid]
                 if q.is_ordinal and q.n_steps and not p.failed:  # the paper's main metric (failures left out)
                     nmae.setdefault(name, []).append(normalized_abs_error(p.answer, truth, q.n_steps))
                 modules = {m: t.get("answer") for m, t in (p.trace or {}).get("modules", {}).items()}
@@ -208,8 +208,8 @@ def main() -> int:
                     mine = parts.setdefault(name, {})
                     for m, a in modules.items():
                         mine.setdefault(m, []).append(float(a == truth))
-                    votes = sorted(modules.values(), key=list(modules.values()).count, reverse=True)
-                    mine.setdefault("module majority", []).append(float(votes[0] == truth))
+                    majority = Counter(modules.values()).most_common(1)[0][0]  # a tie: the first module's
+                    mine.setdefault("module majority", []).append(float(majority == truth))
                 if args.dump:
                     with open(args.dump, "a", encoding="utf-8") as fh:
                         fh.write(json.dumps({"prediction": name, "person": resp.id, "question": qid, "truth": truth,

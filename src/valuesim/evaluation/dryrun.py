@@ -37,6 +37,7 @@ from ..llm.base import (
     check_messages,
 )
 from ..llm.options import score_codes
+from ..methods.story import small_prompt_facts
 
 FILLER = " the"  # one token in every BPE vocabulary valuesim meets; four characters
 # a backstory's placeholder: short common words (one token, four characters with the space) in a
@@ -217,8 +218,8 @@ class DryRunModel:
         if self.phase == "prediction":
             reply = self._answer_reply(max_tokens)
         else:
-            facts = msgs[-1]["content"].rsplit("\nFacts:\n", 1)[1] if "\nFacts:\n" in msgs[-1]["content"] else ""
-            reply = story_placeholder(max(1, round(self.story_share * max_tokens)), seed=len(self.calls), facts=facts)
+            reply = story_placeholder(max(1, round(self.story_share * max_tokens)), seed=len(self.calls),
+                                      facts=small_prompt_facts(msgs[-1]["content"]))
         self.calls.append(Call(self.phase, "complete", msgs, reply, int(max_tokens), dict(params)))
         return Completion(reply, Usage(), 0.0, False, "stop")
 

@@ -46,6 +46,7 @@ RETRY_TEMPERATURE = 0.7  # later attempts sample, so they can differ from the gr
 # llama.cpp's repetition control (1.0: off), used on the attempt after one that looped or ran to
 # the length limit; mild, because a second-person story must repeat "you" and "your"
 LOOP_REPEAT_PENALTY = 1.15
+FACTS_HEADER = "\nFacts:\n"  # where the small prompt's statements start (prompts/story_small.txt)
 
 
 class StoryFailure(ModelError):
@@ -322,7 +323,7 @@ class StoryWriter:
         tried the same way, down to single facts (one part that a small model cannot write must
         not sink a 268-item story: each split costs calls only where a part failed)."""
         problems: list[str] = []
-        rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split("Facts:\n")[0]
+        rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split(FACTS_HEADER)[0]
         penalty = 1.0
         for attempt in range(self.attempts):
             sample = round_ * self.attempts + attempt
@@ -362,6 +363,11 @@ class StoryWriter:
         raise StoryFailure(f"{theme}: {problems[-1]} (after {self.attempts} attempts"
                            + (", also in smaller parts)" if depth else ")"),
                            {"status": "failed", "theme": theme, "problems": problems})
+
+
+def small_prompt_facts(prompt: str) -> str:
+    """The statements a small-prompt story call lists ("" for any other prompt)."""
+    return prompt.rsplit(FACTS_HEADER, 1)[1] if FACTS_HEADER in prompt else ""
 
 
 def resolve_prompt(prompt: str, model) -> str:

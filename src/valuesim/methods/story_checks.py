@@ -105,8 +105,8 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
         problems.append(Problem("too_short", f"{len(words)} words for {n_items} profile items "
                                              f"(at least {floor:.0f} expected)"))
     if keep_facts and source:
-        missing = missing_facts(text, source)
-        facts = [f for f in source.splitlines() if f.strip()]
+        facts = fact_lines(source)
+        missing = missing_facts(text, facts)
         allowed = max(1 if len(facts) > 1 else 0, int(OMITTED_FACT_SHARE * len(facts)))
         if len(missing) > allowed:
             problems.append(Problem("omits", f"{len(missing)} of {len(facts)} facts not found "
@@ -118,22 +118,26 @@ def _stem(word: str) -> str:
     return word[:5]
 
 
-def missing_facts(text: str, source: str) -> list[str]:
-    """The facts (lines of ``source``) whose distinctive words are mostly absent from ``text``.
+def fact_lines(source: str) -> list[str]:
+    """The facts of ``source``, one statement per line."""
+    return [f.strip() for f in source.splitlines() if f.strip()]
+
+
+def missing_facts(text: str, facts: list[str]) -> list[str]:
+    """The ``facts`` whose distinctive words are mostly absent from ``text``.
 
     A fact's distinctive words are its content words and numbers that no other fact of the same
     part has (so shared scale wording says nothing), compared by their first five letters
     ("justifiable" ~ "justified"). A retelling that keeps the fact keeps most of them ("divorce",
     "6"); a story that swaps the facts for invented traits does not."""
-    facts = [f for f in source.splitlines() if f.strip()]
     tokens = [{_stem(w) for w in _words(f) if w not in _STOP and (len(w) > 2 or w.isdigit())} for f in facts]
+    shared = Counter(t for own in tokens for t in own)  # in how many facts each word occurs
     found = {_stem(w) for w in _words(text)}
     missing = []
-    for i, (fact, own) in enumerate(zip(facts, tokens)):
-        others = set().union(*(t for j, t in enumerate(tokens) if j != i)) if len(tokens) > 1 else set()
-        distinctive = (own - others) or own
+    for fact, own in zip(facts, tokens):
+        distinctive = {t for t in own if shared[t] == 1} or own
         if distinctive and len(distinctive & found) / len(distinctive) < FACT_WORDS_FOUND:
-            missing.append(fact.strip())
+            missing.append(fact)
     return missing
 
 
