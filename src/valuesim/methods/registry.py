@@ -195,9 +195,11 @@ register("rag", "rag:make_rag", needs_llm=True,
 register("no-profile", "no_profile:make_no_profile", needs_llm=True,
          description="baseline: the question alone (the model's prior)", options=SINGLE_PROMPT)
 # population methods (persona text in PersonContext.context; `valuesim population`)
+PERSONA = (_int("max_tokens", 16, "reply tokens (the persona prompt asks for the option number only)", low=1),
+           *SINGLE_PROMPT[2:])
 register("value-persona", "persona:make_value_persona", needs_llm=True,
-         description="population: the persona's value-dimension positions as descriptors (seeds/001)")
+         description="population: the persona's value-dimension positions as descriptors (seeds/001)", options=PERSONA)
 register("demographic", "persona:make_demographic", needs_llm=True,
-         description="population: the persona's age, sex, education, income and urban/rural")
+         description="population: the persona's age, sex, education, income and urban/rural", options=PERSONA)
 register("no-persona", "persona:make_no_persona", needs_llm=True,
-         description="population: only the country is named (the model's prior for it)")
+         description="population: only the country is named (the model's prior for it)", options=PERSONA)

@@ -4,6 +4,7 @@ question, one "Answer: N" read with its distribution (see prompting.py)."""
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 from ..errors import ModelError
 from ..survey.model import Question
@@ -33,26 +34,38 @@ class SinglePromptSimulator:
     def context(self, person: PersonContext, question: Question, trace: dict) -> str | None:
         raise NotImplementedError
 
+    def messages(self, person: PersonContext, question: Question, trace: dict) -> tuple[list[dict], str | None]:
+        """The prompt to send and the shared context in it (the trace keeps one copy of it)."""
+        context = self.context(person, question, trace)
+        fields = {"question": question.render()}
+        if context is not None:
+            fields["context"] = context
+        return user(render(self.prompt, self.prompt_order, **fields)), context
+
     def predict(self, person: PersonContext, question: Question) -> Prediction:
-        trace: dict = {"config": {"method": self.name, "prompt_order": self.prompt_order,
-                                  "model": self.model.spec if self.model is not None else ""}, "question": question.id}
-        start = time.perf_counter()
-        context = None
-        try:
-            context = self.context(person, question, trace)
-            fields = {"question": question.render()}
-            if context is not None:
-                fields["context"] = context
-            messages = user(render(self.prompt, self.prompt_order, **fields))
-            turn = ask(self.model, self.name, messages, question, self.gen, want_analysis=False)
-        except ModelError as exc:
-            if getattr(exc, "retries", None):
-                trace["retries"] = exc.retries  # the unreadable replies, in the order asked
-            trace["seconds"] = round(time.perf_counter() - start, 3)
-            return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)
-        trace["modules"] = {self.name: turn.trace(context, self.context_kind)}
-        trace["decision"] = {"mode": "single", "answer": turn.answer}
+        config = {"method": self.name, "prompt_order": self.prompt_order}
+        return answer_one(self.model, self.name, self.gen, question, config, self.context_kind,
+                          lambda trace: self.messages(person, question, trace))
+
+
+def answer_one(model, name: str, gen: Generation, question: Question, config: dict, context_kind: str,
+               messages: Callable[[dict], tuple[list[dict], "str | None"]]) -> Prediction:
+    """One prompt, one answer read by ``prompting.ask``; a model failure or an unreadable
+    reply is a recorded failure (its replies kept in the trace), never raised."""
+    trace: dict = {"config": {**config, "model": model.spec if model is not None else ""}, "question": question.id}
+    start = time.perf_counter()
+    context = None
+    try:
+        msgs, context = messages(trace)
+        turn = ask(model, name, msgs, question, gen, want_analysis=False)
+    except ModelError as exc:
+        if getattr(exc, "retries", None):
+            trace["retries"] = exc.retries  # the unreadable replies, in the order asked
         trace["seconds"] = round(time.perf_counter() - start, 3)
-        prediction = Prediction.from_distribution(turn.distribution, trace)
-        prediction.answer = int(turn.answer)
-        return prediction
+        return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)
+    trace["modules"] = {name: turn.trace(context, context_kind)}
+    trace["decision"] = {"mode": "single", "answer": turn.answer}
+    trace["seconds"] = round(time.perf_counter() - start, 3)
+    prediction = Prediction.from_distribution(turn.distribution, trace)
+    prediction.answer = int(turn.answer)
+    return prediction
