@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sqlite3
 import sys
 
 from ..errors import ValuesimError
@@ -45,6 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
         print(f"valuesim: error: {scrub(exc)}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # a damaged store met outside the checks that name it
+        print(f"valuesim: error: a run's SQLite file is damaged or not a database ({scrub(exc)})", file=sys.stderr)
+        return 2
+    except (PermissionError, FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
+        print(f"valuesim: error: {scrub(exc.strerror or exc)}: {scrub(exc.filename or '')}".rstrip(": "),
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("valuesim: interrupted; everything computed so far is saved.", file=sys.stderr)

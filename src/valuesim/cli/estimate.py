@@ -21,7 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def apply_prices(args: argparse.Namespace) -> None:
-    """--prices reaches the run's accounting the same way $VALUESIM_PRICES does."""
+    """--prices reaches the run's accounting the same way $VALUESIM_PRICES does (and --rate is
+    checked: both before any work)."""
+    rate = getattr(args, "rate", None)
+    if rate is not None and not rate > 0:  # also refuses nan
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--rate must be a positive number of requests per second, got {rate}")
     if getattr(args, "prices", None):
         from ..llm.accounting import Prices
 

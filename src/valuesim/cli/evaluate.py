@@ -8,6 +8,7 @@ import sys
 from ..llm.secrets import scrub_argv
 
 DEFAULT_METHODS = "country-marginal,knn,regression"
+CURVE_SIZES = "0,25,50,100,150"
 
 
 def _method_help() -> str:
@@ -58,7 +59,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory, e.g. runs/NAME (resumes if it exists)")
     p.add_argument("--curve", action="store_true",
                    help="also run the profile-size curve: the first fold's targets (fold 0) with 0, 25, 50, 100, 150 and all profile items")
-    p.add_argument("--curve-sizes", default="0,25,50,100,150", metavar="N,N,...", help="profile sizes for --curve")
+    p.add_argument("--curve-sizes", default=None, metavar="N,N,...",
+                   help=f"profile sizes for --curve (default {CURVE_SIZES})")
     p.add_argument("--curve-methods", default=None, metavar="A,B",
                    help="methods that run the curve (default: all; the paper ran it for valuesim only)")
     p.add_argument("--seed", type=int, default=0, help="seed for users, folds and curve profiles (default 0)")
@@ -100,9 +102,11 @@ def register(sub) -> None:
     r.set_defaults(func=run_report)
 
 
-def _sizes(text: str) -> list[int]:
+def _sizes(text: str | None) -> list[int]:
     from ..errors import ConfigError
 
+    if text is None:
+        text = CURVE_SIZES
     try:
         return [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
@@ -117,11 +121,21 @@ def parse_options(items: list[str], methods: list[str] | None = None) -> dict[st
     return parse_option_args(items, methods)
 
 
+def check_curve_flags(args: argparse.Namespace) -> None:
+    """--curve-sizes / --curve-methods mean something only with --curve: refused without it."""
+    from ..errors import ConfigError
+
+    for flag, value in (("--curve-sizes", args.curve_sizes), ("--curve-methods", args.curve_methods)):
+        if value is not None and not args.curve:
+            raise ConfigError(f"{flag} needs --curve (the profile-size curve is not run without it)")
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
     from . import estimate as estimate_cli
 
     estimate_cli.apply_prices(args)
+    check_curve_flags(args)
     if args.estimate:
         return estimate_cli.eval_estimate(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]

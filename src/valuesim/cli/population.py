@@ -98,8 +98,11 @@ def run(args: argparse.Namespace) -> int:
     workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
     from .loading import load_from_args
 
+    survey = load_from_args(args)
+    if args.plot_questions:  # refused before the run, not after it (the report plots only targets)
+        args.plot_questions = _check_plot_questions(args.plot_questions, args.questions, survey)
     result = run_population(
-        load_from_args(args),
+        survey,
         countries=args.countries,
         personas=args.personas,
         questions=args.questions,
@@ -120,3 +123,17 @@ def run(args: argparse.Namespace) -> int:
         paths = write_population_report(result.run_dir, questions=args.plot_questions)
         print(f"report: {paths['html']}\n        {paths['markdown']}")
     return 0
+
+
+def _check_plot_questions(plot: str, questions, survey) -> str:
+    """The --plot-questions ids (upper-cased), refused unless each is a target of the run."""
+    from ..errors import ConfigError
+    from ..population.targets import resolve_questions
+
+    targets = resolve_questions(questions, survey.codebook, survey.question_ids)
+    wanted = [q.strip().upper() for q in plot.split(",") if q.strip()]
+    unknown = [q for q in wanted if q not in targets]
+    if unknown:
+        raise ConfigError(f"--plot-questions {', '.join(unknown)}: not among this run's target questions "
+                          f"({', '.join(targets[:8])}{', ...' if len(targets) > 8 else ''})")
+    return ",".join(wanted)

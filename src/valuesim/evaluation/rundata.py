@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from ..runs.rundir import RUN_FILE
+from ..runs.rundir import RUN_FILE, check_store
 from ..runs.store import read_predictions, read_sessions
 from . import metrics as M
 
@@ -49,6 +49,7 @@ def load_run(run_dir: str | Path) -> RunData:
     if not (run_dir / RUN_FILE).exists() or not db.exists():
         raise DataError(f"{run_dir} is not a valuesim run directory (no {RUN_FILE} / {DB_FILE}); "
                         "create one with `valuesim eval FILE --out RUN_DIR`")
+    check_store(db)  # a damaged store: one line naming it
     info = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
     split_path = run_dir / SPLIT_FILE
     split = json.loads(split_path.read_text(encoding="utf-8")) if split_path.exists() else {}

@@ -25,6 +25,7 @@ from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.store import PredictionStore
 from ..survey.survey import Survey
+from .crossfit import fit_plan
 from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
 from .work import StudyMethod, StudyWork
 
@@ -127,7 +128,7 @@ def run_study(
     repeat an earlier study exactly. Failed predictions are stored, and retried next time.
     """
     started = time.time()
-    out = Path(out)
+    out = rundir.check_out(out)  # empty, a file, not writable: refused before anything is created
     check_protocol(users if not isinstance(users, list) else 1, folds, run_folds, fit_groups)
     path: Path | None = None
     if not isinstance(survey, Survey):
@@ -161,8 +162,8 @@ def run_study(
                                       curve_sizes=curve_sizes, run_folds=run_folds,
                                       profile_items=profile_items, fit_groups=fit_groups)
     for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
-        if not m.needs_llm:
-            m.build(None)
+        if not m.needs_llm and callable(getattr(m.build(None), "fit", None)):
+            fit_plan(survey, fresh_split)  # e.g. every respondent evaluated and nobody left to fit on
     llm_methods = [m.name for m in resolved if m.needs_llm]
     if llm_methods:
         if model is None:
@@ -202,7 +203,7 @@ def run_study(
 
     with rundir.RunLock(out, command):
         rundir.prepare(out, settings, info, merge=rundir.merge_study, force=force,
-                       discard=(SPLIT_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"))
+                       discard=(SPLIT_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"), store=DB_FILE)
         split_path = out / SPLIT_FILE
         if split_path.exists():
             split = Split.load(split_path)

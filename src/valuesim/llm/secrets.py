@@ -14,11 +14,15 @@ import re
 KEY_ENV = ("OPENAI_API_KEY", "VALUESIM_API_KEY")
 MASK = "***"
 
+# scheme://AUTHORITY: the authority ends at the first "/", "?", "#", whitespace, or a comma that
+# starts the next URL of a list; in one command-line argument, whitespace belongs to the URL too
+_SCHEME = r"[a-z][a-z0-9+.\-]*://"
+_URL = re.compile(rf"(?i)\b({_SCHEME})([^/?#\s]*?)(?=[/?#\s]|,\s*{_SCHEME}|$)")
+_URL_ARG = re.compile(rf"(?i)\b({_SCHEME})([^/?#]*?)(?=[/?#]|,\s*{_SCHEME}|$)")
+
 _PATTERNS = [
-    # scheme://user:password@host  ->  scheme://***@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@'\"]+@"), r"\1" + MASK + "@"),
-    # a bare user:password@host (no scheme)
-    (re.compile(r"(?<![\w/])[\w.\-~%+]+:[^\s/@:'\"]+@(?=[\w\-]+[.:\w])"), MASK + "@"),
+    # a bare user:password@host (no scheme); the password runs to the last "@" before the host
+    (re.compile(r"(?<![\w/])[\w.\-~%+]+:[^\s/'\"]+@(?=[\w\-]+[.:\w])"), MASK + "@"),
     # Authorization header values, in any quoting
     (re.compile(r"(?i)\b(bearer)(\s+)[A-Za-z0-9._~+/=\-]{6,}"), r"\1\2" + MASK),
     # Basic base64(user:password): only values that look encoded, so "basic information" stays
@@ -40,20 +44,31 @@ def api_key() -> str | None:
     return None
 
 
-def scrub(text: object, *secrets: str) -> str:
+def scrub(text: object, *secrets: str, _url: re.Pattern = _URL) -> str:
     """``text`` with every credential replaced by ``***``: the environment's API key, the extra
     ``secrets`` given, URL user info, Bearer/Basic values, sk-... keys, key=... parameters."""
     out = "" if text is None else str(text)
     for secret in (*secrets, api_key() or ""):
         if secret and len(secret) >= 4:
             out = out.replace(secret, MASK)
+    out = _url.sub(_mask_userinfo, out)
     for pattern, repl in _PATTERNS:
         out = pattern.sub(repl, out)
     return out
+
+
+def _mask_userinfo(match: re.Match) -> str:
+    """scheme://user:pass@host -> scheme://***@host, parsed: the user info is everything before
+    the LAST "@" of the authority, so a raw "@" (or ":", "%40", any character) in a password
+    is masked with the rest of it."""
+    scheme, authority = match.group(1), match.group(2)
+    at = authority.rfind("@")
+    return scheme + (MASK + authority[at:] if at >= 0 else authority)
 
 
 def scrub_argv(argv: list[str]) -> str:
     """A command line to record (run.json, reports) with credentials removed."""
     import shlex
 
-    return scrub(" ".join(shlex.quote(a) for a in argv))
+    # each argument alone, so a URL's password may even hold spaces or quotes
+    return " ".join(shlex.quote(scrub(a, _url=_URL_ARG)) for a in argv)

@@ -124,6 +124,7 @@ def run_population(
     refused is checked before the run directory is created or touched. ``protocol``:
     "split-half" or "held-out-country" (see ``protocol.py``)."""
     started = time.perf_counter()
+    run_dir = rundir.check_out(out)  # empty, a file, not writable: refused before anything is created
     protocol = resolve_protocol(protocol)
     path = None
     if not isinstance(survey, Survey):
@@ -158,7 +159,6 @@ def run_population(
         people[c] = build_personas(seen, c, drawn, scaler, scores)
 
     llm = _load_model(model, base_url, workers) if method_list else None  # no LLM method: no model
-    run_dir = Path(out)
     source = survey.source or "<in-memory survey>"
     if Path(source).exists():
         source = str(Path(source).resolve())  # the same file, however the path was written
@@ -166,7 +166,7 @@ def run_population(
                 "model": llm.spec if llm is not None else None, "protocol": protocol}
     info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[])
     with rundir.RunLock(run_dir, command):
-        record = rundir.prepare(run_dir, settings, info, merge=_merge,
+        record = rundir.prepare(run_dir, settings, info, merge=_merge, store=DB_FILE,
                                 hint="Use another --out, or repeat the original seed, personas, data file and model "
                                      "to resume (countries, methods and questions may be added)")
         for s in record.get("sessions", []):  # a session still "running" was killed

@@ -10,7 +10,13 @@ SQLite store and the reports. The rules, for every kind of run:
 * one process at a time: ``RunLock`` holds an OS lock on ``.lock``; a second process is told
   who holds it (pid, host, command, since) and stops. The OS drops the lock when its holder
   dies, however it dies, so a killed run never leaves a stale lock behind;
-* files are replaced atomically (``render.write_atomic``).
+* files are replaced atomically (``render.write_atomic``);
+* a run's identity (its settings) lives in its store as well as in run.json: a directory whose
+  run.json is missing is repaired from the store when the settings agree and refused when
+  they do not, and a run.json that disagrees with its store is refused; a results directory is
+  never relabelled with new settings;
+* ``check_out`` refuses an unusable ``--out`` (empty, a file, not writable) before anything
+  is created.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -157,38 +165,145 @@ def write_run_file(out: Path, record: dict) -> None:
     write_atomic(Path(out) / RUN_FILE, json.dumps(record, indent=1, default=str))
 
 
+# --- the run's identity, kept in its store too ---------------------------------------------
+IDENTITY_TABLE = "run_identity"
+
+
+def _canonical(settings: dict) -> str:
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+def damaged(db: Path, exc: Exception) -> ConfigError:
+    return ConfigError(f"{db} is damaged or not a SQLite database ({exc}); move it away to keep it, "
+                       "or start the run over (--force, or another --out)")
+
+
+def check_store(db: Path) -> None:
+    """One clear line (ConfigError) when ``db`` exists but is not a readable SQLite database."""
+    read_identity(db)
+
+
+def read_identity(db: Path) -> dict | None:
+    """The settings recorded in the store ``db`` (None: no store, or one made before stores
+    recorded them); a damaged store is a ConfigError naming it."""
+    db = Path(db)
+    if not db.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(db, timeout=30)) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            row = (con.execute(f"SELECT value FROM {IDENTITY_TABLE} WHERE key = 'settings'").fetchone()
+                   if IDENTITY_TABLE in tables else None)
+    except sqlite3.DatabaseError as exc:
+        raise damaged(db, exc) from None
+    return json.loads(row[0]) if row else None
+
+
+def write_identity(db: Path, settings: dict) -> None:
+    try:
+        with closing(sqlite3.connect(db, timeout=30)) as con, con:
+            con.execute(f"CREATE TABLE IF NOT EXISTS {IDENTITY_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            con.execute(f"INSERT OR REPLACE INTO {IDENTITY_TABLE} VALUES ('settings', ?)", (_canonical(settings),))
+    except sqlite3.DatabaseError as exc:
+        raise damaged(db, exc) from None
+
+
+# --- where the run goes ------------------------------------------------------------------------
+def check_out(out: "str | Path") -> Path:
+    """``out`` as a Path, or one line saying why it cannot hold a run: empty, an existing file,
+    under a file, or in a folder this process cannot write. Creates nothing."""
+    if out is None or not str(out).strip():
+        raise ConfigError("--out is empty: name the run directory, e.g. --out runs/NAME")
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--out {path} is an existing file, not a run directory: choose another --out")
+    parent = path
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ConfigError(f"--out {path}: {parent} is a file, so the run directory cannot be created there")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out {path}: {parent} is not writable (permission denied); choose another --out")
+    return path
+
+
 STUDY_HINT = ("Use another --out, repeat the original settings to resume (adding methods is fine), "
               "or --force to discard it and start over")
 
 
 def prepare(out: Path, settings: dict, info: dict, *, merge, force: bool = False,
-            discard: tuple[str, ...] = (), hint: str = STUDY_HINT) -> dict:
+            discard: tuple[str, ...] = (), hint: str = STUDY_HINT, store: str | None = None) -> dict:
     """Check (or start) the run in ``out`` and return its run.json record. ``merge(old,
     settings, info)`` returns the problems that forbid resuming, or the merged record.
-    ``force`` discards a run with other settings: run.json and the ``discard`` files."""
+    ``force`` discards a run with other settings: run.json and the ``discard`` files.
+    ``store``: the run's SQLite file (in ``out``), which keeps a copy of the settings: run.json
+    is checked against it, repaired from it when missing, and never rewritten with settings
+    the stored results were not made with."""
     out = Path(out)
-    old = None
+    db = out / store if store else None
+    old = ident = None
     try:
         old = read_run_file(out)
+        ident = read_identity(db) if db is not None else None
     except ConfigError:
         if not force:
             raise
+        old = None
+    try:
+        old = _check_identity(out, old, ident, db, settings, info, merge, discard, hint)
+    except ConfigError:
+        if not force:
+            raise
+        old = None  # --force: whatever is there is discarded below
     if old is not None:
         problems, merged = merge(old, settings, info)
         if not problems:
-            if merged != old:  # methods were added: record them
-                write_run_file(out, merged)
+            if (merged != old or not (out / RUN_FILE).exists()
+                    or (db is not None and ident != json.loads(_canonical(merged["settings"])))):
+                _record(out, db, merged)  # methods added, run.json repaired, or the store lacked its copy
             return merged
         if not force:
             raise ConfigError(f"{out} holds a run with different settings ({'; '.join(problems)}). {hint}")
     if old is not None or force:
-        for name in (RUN_FILE,) + tuple(discard):
+        for name in (RUN_FILE,) + tuple(discard) + ((store,) if store else ()):
             (out / name).unlink(missing_ok=True)
         shutil.rmtree(out / "report", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     record = {**info, "settings": settings}
-    write_run_file(out, record)
+    _record(out, db, record)
     return record
+
+
+def _record(out: Path, db: Path | None, record: dict) -> None:
+    """The settings into the store first, then run.json (a kill in between leaves a run.json-less
+    directory that the store repairs)."""
+    if db is not None:
+        write_identity(db, record["settings"])
+    write_run_file(out, record)
+
+
+def _check_identity(out: Path, old: dict | None, ident: dict | None, db: Path | None, settings: dict, info: dict,
+                    merge, discard: tuple[str, ...], hint: str) -> dict | None:
+    """run.json as it should be: refused when it disagrees with the store, rebuilt from the
+    store when it is missing, refused when results are there but nothing says what made them."""
+    if old is not None:
+        if ident is not None and json.loads(_canonical(old.get("settings", {}))) != ident:
+            problems = compare(ident, json.loads(_canonical(old.get("settings", {}))))
+            raise ConfigError(f"{out}/{RUN_FILE} disagrees with {db} ({'; '.join(problems) or 'settings differ'}): "
+                              f"it was edited or copied from another run. Restore it, or {hint[0].lower()}{hint[1:]}")
+        return old
+    if ident is not None:
+        problems, _ = merge({"settings": ident}, settings, info)
+        if problems:
+            raise ConfigError(f"{out} has no {RUN_FILE}, and its results were made with other settings "
+                              f"({'; '.join(problems)}). {hint}")
+        return {**info, "settings": ident, "repaired": f"{RUN_FILE} rebuilt from {db.name} on {now()}"}
+    results = [n for n in tuple(discard) + ((db.name,) if db is not None else ())
+               if not n.endswith(("-wal", "-shm")) and (out / n).exists()]
+    if results:
+        raise ConfigError(f"{out} holds results ({', '.join(sorted(set(results)))}) but no {RUN_FILE} saying which "
+                          f"settings made them. {hint}")
+    return None
 
 
 # --- one process at a time ------------------------------------------------------------------
@@ -207,8 +322,11 @@ class RunLock:
         self._fd: int | None = None
 
     def acquire(self) -> "RunLock":
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a file in the way, a read-only folder: one line, not a traceback
+            raise ConfigError(f"cannot use {self.out} as a run directory: {exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -1,0 +1,255 @@
+"""The faults of issue 20 (secrets, provenance, refused commands, one-line errors, small CLI
+checks), each reproduced as a user meets it: the CLI on a synthetic file, a fake OpenAI server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from contextlib import closing
+
+import pytest
+
+from test_llm_openai import serving
+from test_server_faults import method_reply
+from valuesim.cli import main
+from valuesim.llm.secrets import scrub, scrub_argv
+from valuesim.survey.synthetic import write_synthetic
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    return write_synthetic(tmp_path_factory.mktemp("data") / "synth.csv", respondents=120,
+                           countries=["DEU", "NGA"], seed=3)
+
+
+@pytest.fixture
+def serve(monkeypatch):
+    yield from serving(monkeypatch)
+
+
+STAT = ["--methods", "country-marginal", "--folds", "3", "--no-progress"]
+
+
+def ok(capsys, argv: list[str]) -> str:
+    """Run a command that must succeed; its output (notes included) is consumed."""
+    code = main(argv)
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    return printed.out
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("valuesim: error: "), err
+    return err
+
+
+# --- 1. secrets: URL user info parsed up to the LAST "@" of the authority -------------------
+
+PASSWORDS = ["PASS@WORD999", "pa:ss:wd@w0rd", "pa%40ss%3Aword", "pässwörd€@üxy"]
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_scrub_masks_every_password_form(password):
+    url = f"http://alice:{password}@127.0.0.1:8080/v1"
+    for text in (url, f"cannot reach {url}: refused", f"--base-url={url}", f"({url})",
+                 f"{url},http://bob:{password}@other/v1", url.replace("/v1", "")):
+        out = scrub(text)
+        for part in {password, *[p for p in password.replace(":", "@").split("@") if len(p) > 2]}:
+            assert part not in out, (text, out)
+        assert "127.0.0.1:8080" in out and "alice" not in out
+    assert scrub_argv(["valuesim", "--base-url", url.replace("pa", "p a")]).count("***@127.0.0.1:8080") == 1
+    assert scrub("http://host:8/v1/x@y and http://h/v1") == "http://host:8/v1/x@y and http://h/v1"
+
+
+@pytest.mark.parametrize("password", PASSWORDS)
+def test_password_reaches_no_artefact_and_no_message(serve, synth, tmp_path, monkeypatch, capsys, password):
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
+    server = serve(("call", method_reply))
+    url = server.url.replace("http://", f"http://alice:{password}@")
+    out = tmp_path / "run"
+    argv = ["eval", str(synth), "--methods", "no-profile", "--users", "2", "--folds", "2", "--items", "Q1-Q4",
+            "--model", "openai:fake-model", "--base-url", url, "--out", str(out), "--no-progress", "--report"]
+    monkeypatch.setattr(sys, "argv", ["valuesim", *argv])  # what run.json and the lock record
+    code = main(argv)
+    printed = capsys.readouterr()
+    assert code == 0, printed.err
+    assert server.requests  # the server was used ...
+    record = json.loads((out / "run.json").read_text())
+    assert "***@" in record["command"]
+    secrets = {password, *[p for p in password.replace(":", "@").split("@") if len(p) > 2]}
+    files = [p for p in list(out.rglob("*")) + list((tmp_path / "home").rglob("*")) if p.is_file()]
+    assert any(p.name == "report.html" for p in files)
+    for p in files:  # ... and the password is written nowhere, in no encoding
+        blob = p.read_bytes()
+        for s in secrets:
+            for form in {s.encode(), s.encode("unicode_escape"), json.dumps(s)[1:-1].encode()}:
+                assert form not in blob, (p, s)
+    for s in secrets:
+        assert s not in printed.out + printed.err
+
+
+# --- 2. provenance: the store keeps the run's identity --------------------------------------
+
+
+def rows(out) -> int:
+    with closing(sqlite3.connect(out / "predictions.sqlite")) as db:
+        return db.execute("SELECT count(*) FROM predictions").fetchone()[0]
+
+
+def test_a_run_without_run_json_is_refused_with_other_settings_and_repaired_with_the_same(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "4", "--out", str(out)])
+    original = json.loads((out / "run.json").read_text())
+    (out / "run.json").unlink()
+    before = (out / "split.json").read_bytes(), rows(out)
+    assert main(["eval", str(synth), *STAT, "--users", "3", "--seed", "5", "--out", str(out)]) == 2
+    err = one_error_line(capsys)
+    assert "no run.json" in err and "seed: was 0, now 5" in err and "users: was 4, now 3" in err
+    assert not (out / "run.json").exists()  # never rewritten with the new settings
+    assert ((out / "split.json").read_bytes(), rows(out)) == before
+    # the original settings resume, and run.json is rebuilt from the store
+    assert "0 written by this session" in ok(capsys, ["eval", str(synth), *STAT, "--users", "4", "--out", str(out)])
+    repaired = json.loads((out / "run.json").read_text())
+    assert repaired["settings"] == original["settings"] and "repaired" in repaired
+
+
+def test_a_run_json_that_disagrees_with_its_store_is_refused(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "4", "--out", str(out)])
+    record = json.loads((out / "run.json").read_text())
+    record["settings"]["seed"] = 9  # edited (or copied from another run)
+    (out / "run.json").write_text(json.dumps(record))
+    assert main(["eval", str(synth), *STAT, "--users", "4", "--seed", "9", "--out", str(out)]) == 2
+    err = one_error_line(capsys)
+    assert "disagrees with" in err and "predictions.sqlite" in err and "seed" in err
+    # --force discards the mislabelled results instead of keeping them under the new label
+    assert "0 were stored before" in ok(capsys, ["eval", str(synth), *STAT, "--users", "4", "--seed", "9", "--out",
+                                                 str(out), "--force"])
+
+
+def test_results_without_run_json_or_identity_are_refused(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "split.json").write_text("{}")  # results of an unknown run
+    assert main(["eval", str(synth), *STAT, "--users", "4", "--out", str(out)]) == 2
+    assert "holds results (split.json) but no run.json" in one_error_line(capsys)
+
+
+def test_population_run_without_run_json_is_refused_with_another_seed(synth, tmp_path, capsys):
+    out = tmp_path / "pop"
+    pop = ["population", str(synth), "--countries", "DEU,NGA", "--questions", "Q1", "--method", "no-persona",
+           "--model", "scripted", "--personas", "2", "--no-progress", "--no-report", "--out", str(out)]
+    ok(capsys, pop)
+    (out / "run.json").unlink()
+    assert main([*pop, "--seed", "4"]) == 2
+    assert "seed: was 0, now 4" in one_error_line(capsys) and not (out / "run.json").exists()
+    ok(capsys, pop)
+    assert json.loads((out / "run.json").read_text())["settings"]["seed"] == 0
+
+
+# --- 3. a refused command leaves nothing behind ---------------------------------------------
+
+
+def test_too_many_users_is_refused_before_the_directory_exists(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["eval", str(synth), *STAT, "--users", "100000", "--out", str(out)]) == 2
+    assert "nobody is left to fit" in one_error_line(capsys)
+    assert not out.exists()
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "2", "--out", str(out)])  # the corrected command runs
+
+
+@pytest.mark.parametrize("command", ["eval", "population"])
+def test_empty_out_is_refused(synth, tmp_path, monkeypatch, capsys, command):
+    monkeypatch.chdir(tmp_path)
+    args = ([*STAT, "--users", "2"] if command == "eval" else
+            ["--countries", "DEU", "--questions", "Q1", "--method", "no-persona", "--model", "scripted",
+             "--personas", "2", "--no-progress"])
+    assert main([command, str(synth), *args, "--out", ""]) == 2
+    assert "--out is empty" in one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- 8. one line, exit 2 --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["eval", "population"])
+def test_out_naming_an_existing_file_is_one_line(synth, tmp_path, capsys, command):
+    target = tmp_path / "afile"
+    target.write_text("keep me")
+    args = ([*STAT, "--users", "2"] if command == "eval" else
+            ["--countries", "DEU", "--questions", "Q1", "--method", "no-persona", "--model", "scripted",
+             "--personas", "2", "--no-progress"])
+    assert main([command, str(synth), *args, "--out", str(target)]) == 2
+    assert "is an existing file" in one_error_line(capsys)
+    assert main([command, str(synth), *args, "--out", str(target / "sub")]) == 2
+    assert "is a file" in one_error_line(capsys)
+    assert target.read_text() == "keep me"
+
+
+def test_out_in_a_read_only_folder_is_one_line(synth, tmp_path, capsys, monkeypatch):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    if os.access(ro, os.W_OK):  # root writes anywhere: make the OS answer as it would for a user
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(ro) else real(p, mode, **kw))
+    try:
+        assert main(["eval", str(synth), *STAT, "--users", "2", "--out", str(ro / "run")]) == 2
+        err = one_error_line(capsys)
+        assert "not writable" in err and str(ro) in err
+        assert list(ro.iterdir()) == []
+    finally:
+        ro.chmod(0o755)
+
+
+def test_an_os_refusal_while_creating_the_run_is_one_line(synth, tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    def refuse(self, *a, **kw):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["eval", str(synth), *STAT, "--users", "2", "--out", str(tmp_path / "run")]) == 2
+    assert "Permission denied" in one_error_line(capsys)
+
+
+def test_a_corrupted_store_is_one_line_on_resume_and_on_report(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "2", "--out", str(out)])
+    capsys.readouterr()
+    (out / "predictions.sqlite").write_bytes(b"garbage" * 300)
+    for argv in (["eval", str(synth), *STAT, "--users", "2", "--out", str(out)], ["report", str(out)]):
+        assert main(argv) == 2
+        err = one_error_line(capsys)
+        assert "predictions.sqlite is damaged or not a SQLite database" in err
+    assert (out / "predictions.sqlite").read_bytes() == b"garbage" * 300  # kept for the user to inspect
+
+
+# --- 10. flags that meant nothing were accepted silently -------------------------------------
+
+
+@pytest.mark.parametrize("bad, message", [
+    (["--curve-sizes", "5,10"], "--curve-sizes needs --curve"),
+    (["--curve-methods", "country-marginal"], "--curve-methods needs --curve"),
+    (["--rate", "-1"], "--rate must be a positive number"),
+    (["--rate", "0", "--estimate"], "--rate must be a positive number"),
+])
+def test_meaningless_eval_flags_are_refused(synth, tmp_path, capsys, bad, message):
+    out = tmp_path / "run"
+    assert main(["eval", str(synth), *STAT, "--users", "2", *bad, "--out", str(out)]) == 2
+    assert message in one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_plot_questions_outside_the_targets_are_refused_before_the_run(synth, tmp_path, capsys):
+    out = tmp_path / "pop"
+    pop = ["population", str(synth), "--countries", "DEU,NGA", "--questions", "Q1,Q2", "--method", "no-persona",
+           "--model", "scripted", "--personas", "2", "--no-progress", "--out", str(out)]
+    assert main([*pop, "--plot-questions", "Q999"]) == 2
+    assert "--plot-questions Q999: not among this run's target questions (Q1, Q2)" in one_error_line(capsys)
+    assert not out.exists()
+    assert main([*pop, "--rate", "-1"]) == 2 and "--rate" in one_error_line(capsys)
+    ok(capsys, [*pop, "--plot-questions", "q2"])
