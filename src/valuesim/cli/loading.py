@@ -14,6 +14,9 @@ import warnings
 
 def add_loading_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("reading the survey file")
+    g.add_argument("--codebook", metavar="FILE", default=None,
+                   help="the codebook of the survey the file holds (YAML or JSON; see README 'Your own "
+                        "survey'); default: WVS-7, the built-in codebook")
     g.add_argument("--strict", action="store_true",
                    help="refuse a file with answer codes the question bank does not know "
                         "(default: load them as missing, with one warning per column)")
@@ -26,7 +29,8 @@ def add_loading_options(parser: argparse.ArgumentParser) -> None:
 
 def loading_options(args: argparse.Namespace) -> dict:
     """The load_survey keyword arguments the options above ask for."""
-    return {"strict": bool(getattr(args, "strict", False)), "country": getattr(args, "country", None),
+    return {"codebook": getattr(args, "codebook", None),
+            "strict": bool(getattr(args, "strict", False)), "country": getattr(args, "country", None),
             "drop_duplicate_rows": bool(getattr(args, "drop_duplicate_rows", False))}
 
 

@@ -1,7 +1,7 @@
 """Open a survey file, and describe what was read (what `valuesim data inspect` prints).
 
-``load_survey`` is the user-facing entry point (``valuesim.load_survey``); today every file
-is read as WVS-7 (official or synthetic, any supported format).
+``load_survey`` is the user-facing entry point (``valuesim.load_survey``); a file is read with
+its survey's codebook (WVS-7 unless another is given), in any supported format.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from .model import Codebook, MissingCode
 from .survey import COUNTRY, Survey
 
 
-def load_survey(path: str | Path, *, codebook: Codebook | None = None,
+def load_survey(path: str | Path, *, codebook: "Codebook | str | Path | None" = None,
                 questions: Iterable[str] | None = None, strict: bool = False,
                 country: str | None = None, drop_duplicate_rows: bool = False) -> Survey:
-    """Load a WVS-7 file (.csv, .sav, .dta or .parquet), official, synthetic or a labelled export.
+    """Load a survey file (.csv, .sav, .dta or .parquet), official, synthetic or a labelled export.
+
+    ``codebook`` describes the survey: a :class:`Codebook`, the path of a codebook file (YAML or
+    JSON, see ``survey/codebook_file.py``) or a built-in name; the default is WVS-7.
 
     ``strict=True`` refuses codes the question bank does not know (default: loaded as missing,
     one warning per column); ``country`` names the country of a file without a country column
@@ -27,9 +30,10 @@ def load_survey(path: str | Path, *, codebook: Codebook | None = None,
     >>> survey = load_survey("WVS_Cross-National_Wave_7_csv_v6_0.csv")  # doctest: +SKIP
     >>> survey.quality  # what the importer changed: unknown codes, derived keys ...  # doctest: +SKIP
     """
+    from .codebook_file import load_codebook
     from .wvs7.importer import load_wvs7
 
-    return load_wvs7(path, codebook=codebook, questions=questions, strict=strict, country=country,
+    return load_wvs7(path, codebook=load_codebook(codebook), questions=questions, strict=strict, country=country,
                      drop_duplicate_rows=drop_duplicate_rows)
 
 

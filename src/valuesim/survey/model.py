@@ -20,7 +20,10 @@ class Kind(str, Enum):
 
 
 class MissingCode(IntEnum):
-    """WVS missing-value codes. They make an answer missing but stay distinguishable."""
+    """valuesim's kinds of missing answer, as codes. WVS-7 uses these codes in its files; any
+    other survey's own missing codes (a codebook's ``missing``) are read into them by their
+    labels (see :func:`missing_kind`), so "don't know" and "not asked" stay apart for every
+    survey. Negative codes -1 ... -5 are therefore never an answer."""
 
     DONT_KNOW = -1
     NO_ANSWER = -2
@@ -40,6 +43,21 @@ class MissingCode(IntEnum):
 
 
 MISSING_CODES = frozenset(int(c) for c in MissingCode)
+
+
+def missing_kind(label: str) -> MissingCode:
+    """The kind of missing answer a codebook's label names ("don't know", "refusal", "no answer",
+    "not applicable", "not asked"); anything else is plain "missing"."""
+    text = " ".join(str(label).lower().replace("\u2019", "'").replace("_", " ").split())
+    if "know" in text or text in ("dk", "dnk"):
+        return MissingCode.DONT_KNOW
+    if "refus" in text or "no answer" in text or "not answered" in text or text == "na":
+        return MissingCode.NO_ANSWER
+    if "applicable" in text or "inapplicable" in text or text == "n/a":
+        return MissingCode.NOT_APPLICABLE
+    if "not asked" in text:
+        return MissingCode.NOT_ASKED
+    return MissingCode.MISSING
 
 # Longest option list a prompt shows in full (the longest WVS-7 scale has 12 options).
 MAX_LISTED_OPTIONS = 15
@@ -81,6 +99,9 @@ class Question:
     count: bool = False
     # Statement for a code the option list lacks ({label}/{name} = the code's label).
     statement_template: str = ""
+    # The item's own missing codes (code -> label), replacing the survey-wide ones
+    # (ESS: 7 is "refusal" on a four-point item and "Never" on a seven-point one).
+    missing: tuple[tuple[int, str], ...] = ()
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -161,12 +182,34 @@ class UnknownQuestion(KeyError):
         return str(self.args[0]) if self.args else "unknown question"
 
 
+@dataclass(frozen=True)
+class Columns:
+    """The file columns that are not items: respondent id, country, survey weight
+    (an empty name: the file has no such column)."""
+
+    id: str = ""
+    country: str = ""
+    weight: str = ""
+
+
 @dataclass
 class Codebook:
-    """An ordered collection of questions, looked up by id."""
+    """An ordered collection of questions, looked up by id, and what else a survey's files and
+    prompts need: the survey's name, its id/country/weight columns, its missing codes, its
+    categories, demographic items and value dimensions. Nothing outside ``survey/`` needs to
+    know which survey it is: it asks the codebook."""
 
     questions: tuple[Question, ...]
     name: str = ""
+    survey: str = ""  # the survey's full name, as prompts and reports name it
+    short: str = ""  # a short name ("WVS-7", "ESS9")
+    columns: Columns = field(default_factory=Columns)
+    # Survey-wide missing codes (code -> label); an item's own ``missing`` replaces them.
+    missing: dict[int, str] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()  # category keys in report order (default: first appearance)
+    category_names: dict[str, str] = field(default_factory=dict)  # key -> full name
+    demographics: tuple[str, ...] = ()  # default: the items whose category is a demographics one
+    dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # value dimension -> items
     _by_id: dict[str, Question] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -174,6 +217,34 @@ class Codebook:
         self._by_id = {q.id: q for q in self.questions}
         if len(self._by_id) != len(self.questions):
             raise ValueError("codebook has duplicate question ids")
+
+    @property
+    def title(self) -> str:
+        """How prompts and reports name the survey."""
+        return self.survey or self.short or self.name or "a survey"
+
+    @property
+    def category_order(self) -> tuple[str, ...]:
+        """Category keys in report order: the declared ones, then any other in item order."""
+        seen = list(self.categories)
+        for q in self.questions:
+            if q.category and q.category not in seen:
+                seen.append(q.category)
+        return tuple(seen)
+
+    def category_name(self, key: str) -> str:
+        return self.category_names.get(key, key)
+
+    @property
+    def demographic_ids(self) -> tuple[str, ...]:
+        """The demographic items: declared, else those in a category called Demographics/Demo."""
+        if self.demographics:
+            return tuple(q for q in self.demographics if q in self._by_id)
+        return tuple(q.id for q in self.questions if q.category.lower() in ("demographics", "demo"))
+
+    def missing_codes(self, question: Question) -> dict[int, str]:
+        """The codes that mean "no answer" for this item (its own, else the survey-wide ones)."""
+        return dict(question.missing) if question.missing else dict(self.missing)
 
     def __getitem__(self, qid: str) -> Question:
         try:
@@ -195,7 +266,9 @@ class Codebook:
         return [q.id for q in self.questions]
 
     def subset(self, qids: Iterable[str]) -> "Codebook":
-        return Codebook(tuple(self[q] for q in qids), name=self.name)
+        from dataclasses import replace
+
+        return replace(self, questions=tuple(self[q] for q in qids))
 
     def by_category(self) -> dict[str, list[Question]]:
         out: dict[str, list[Question]] = {}

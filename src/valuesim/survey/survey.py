@@ -71,9 +71,10 @@ class Survey:
     def _key(self, rid: str) -> str:
         """The row key of ``rid``: itself, or the derived key of a file id (D_INTERVIEW) that
         the importer had to number because several rows share it (an error if it is shared)."""
-        if rid in self.data.index or ORIGINAL_ID not in self.data.columns:
+        id_column = self.codebook.columns.id or ORIGINAL_ID
+        if rid in self.data.index or id_column not in self.data.columns:
             return rid
-        keys = self.data.index[(self.data[ORIGINAL_ID] == rid).to_numpy()]
+        keys = self.data.index[(self.data[id_column] == rid).to_numpy()]
         if len(keys) > 1:
             shown = ", ".join(map(str, keys[:3]))
             raise UnknownRespondent(f"respondent id {rid} is shared by {len(keys)} rows of "

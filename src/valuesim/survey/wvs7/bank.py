@@ -12,7 +12,7 @@ from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 
-from ..model import Codebook, Kind, Option, Question
+from ..model import Codebook, Columns, Kind, MissingCode, Option, Question
 
 CATEGORIES = ("Core", "Hap.", "Trust", "Econ.Int", "Security", "Tech", "Mo.&Rel.", "Pol.Eng", "Demo")
 CATEGORY_NAMES = {
@@ -26,6 +26,9 @@ CATEGORY_NAMES = {
     "Pol.Eng": "Political Engagement",
     "Demo": "Demographics",
 }
+# The demographic items that describe a person in demographic personas and profiles' opening block:
+# sex, age, education, income step (persona descriptors).
+DEMOGRAPHICS = ("Q260", "Q262", "Q275", "Q288")
 # The 14 sections of the WVS-7 core questionnaire, in questionnaire order (seeds/002 Table 5).
 SECTIONS = (
     "Social Values, Attitudes & Stereotypes",
@@ -95,7 +98,12 @@ def _unlisted_template(item: dict) -> str:
 def load_codebook() -> Codebook:
     """All core items Q1-Q290 of the WVS-7 master questionnaire."""
     raw = json.loads(resources.files(__package__).joinpath("questions.json").read_text(encoding="utf-8"))
-    return Codebook(tuple(_question(i) for i in raw["questions"]), name="WVS-7 question bank")
+    return Codebook(tuple(_question(i) for i in raw["questions"]), name="WVS-7 question bank",
+                    survey="World Values Survey wave 7 (2017-2022)", short="WVS-7",
+                    columns=Columns(id="D_INTERVIEW", country="B_COUNTRY_ALPHA", weight="W_WEIGHT"),
+                    missing={int(c): c.label for c in MissingCode},
+                    categories=CATEGORIES, category_names=dict(CATEGORY_NAMES),
+                    demographics=DEMOGRAPHICS)
 
 
 def for_country(question: Question, country_code: int | str) -> Question:

@@ -55,7 +55,8 @@ def duplicated_ids(ids: np.ndarray) -> np.ndarray:
     return pd.Index(ids).duplicated(keep=False) | (ids == "")
 
 
-def respondent_keys(ids: np.ndarray, countries: np.ndarray, name: str) -> tuple[np.ndarray, dict]:
+def respondent_keys(ids: np.ndarray, countries: np.ndarray, name: str,
+                    column: str = ID_COLUMN) -> tuple[np.ndarray, dict]:
     """A unique, stable key per row: the id where it is unique, else ``COUNTRY-ID-N`` (N counts
     that id's rows within the country, in file order; an empty id counts as the id "row").
     Same file, any format, same keys: a resumed run finds its rows. Returns (keys, summary)."""
@@ -68,19 +69,19 @@ def respondent_keys(ids: np.ndarray, countries: np.ndarray, name: str) -> tuple[
     keys[shared] = (sub["c"] + "-" + sub["i"] + "-" + pd.Series(n).astype(str)).to_numpy(dtype=object)
     if pd.Index(keys).duplicated().any():  # a plain id spelled like a derived key: never silently merge
         row = int(np.argmax(pd.Index(keys).duplicated()))
-        raise DataError(f"{where(name, ID_COLUMN, row)}: respondent key {keys[row]} is not unique even "
-                        f"after numbering shared ids; make D_INTERVIEW unique in the file")
+        raise DataError(f"{where(name, column, row)}: respondent key {keys[row]} is not unique even "
+                        f"after numbering shared ids; make the id column unique in the file")
     per_country = pd.Series(countries[shared]).value_counts()
     summary = {"rows": int(shared.sum()), "ids": int(pd.Index(ids[shared]).nunique()),
                "countries": {str(c): int(k) for c, k in per_country.items()}}
     where_ = ", ".join(f"{c} ({k:,} rows)" for c, k in summary["countries"].items())
-    warnings.warn(f"{name}: {summary['rows']:,} rows share {summary['ids']:,} {ID_COLUMN} values "
+    warnings.warn(f"{name}: {summary['rows']:,} rows share {summary['ids']:,} {column} values "
                   f"(in {where_}); they are keyed COUNTRY-ID-N (e.g. {keys[shared][0]}), the original "
-                  f"id stays in column {ID_COLUMN}", WVSFileWarning, stacklevel=3)
+                  f"id stays in column {column}", WVSFileWarning, stacklevel=3)
     return keys, summary
 
 
-def countries(series: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]:
+def countries(series: pd.Series, name: str, column: str = COUNTRY_COLUMN) -> tuple[np.ndarray, dict[str, int]]:
     """Country codes as text; (codes, {unknown code: rows}). A value that cannot be a code at
     all (markup, a path, a formula) is refused; an unknown but code-like one is kept, warned."""
     values = text(series)
@@ -88,25 +89,25 @@ def countries(series: pd.Series, name: str) -> tuple[np.ndarray, dict[str, int]]
     counts = values.value_counts()
     if "" in counts.index:
         row = int(np.argmax(array == ""))
-        raise DataError(f"{where(name, COUNTRY_COLUMN, row)}: country code is empty "
+        raise DataError(f"{where(name, column, row)}: country code is empty "
                         f"({int(counts['']):,} such rows); fix the file, or name the country with --country")
     unknown: dict[str, int] = {}
     for code, n in counts.items():
         if not is_country_shaped(code):
             row = int(np.argmax(array == code))
-            raise DataError(f"{where(name, COUNTRY_COLUMN, row)}: {code[:40]!r} is not a country code "
+            raise DataError(f"{where(name, column, row)}: {code[:40]!r} is not a country code "
                             f"(ISO 3166-1 alpha-3 such as DEU, or a WVS code such as NIR); {int(n):,} "
                             f"such rows. Fix the file, or name the country with --country")
         if alpha3_name(code) is None:
             unknown[str(code)] = int(n)
     if unknown:
         listed = ", ".join(f"{c} ({n:,} rows)" for c, n in unknown.items())
-        warnings.warn(f"{name}: {COUNTRY_COLUMN} values that are not ISO 3166-1 alpha-3 or WVS country "
+        warnings.warn(f"{name}: {column} values that are not ISO 3166-1 alpha-3 or WVS country "
                       f"codes, kept as they are: {listed}", WVSFileWarning, stacklevel=3)
     return array, unknown
 
 
-def weights(series: pd.Series, name: str, ids: np.ndarray) -> np.ndarray:
+def weights(series: pd.Series, name: str, ids: np.ndarray, column: str = WEIGHT_COLUMN) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(series.dtype):  # "0,8765": a decimal comma (v5 CSV, ";")
         cells = text(series)
         if cells.str.contains(",", regex=False).any() and not cells.str.contains(".", regex=False).any():
@@ -115,7 +116,7 @@ def weights(series: pd.Series, name: str, ids: np.ndarray) -> np.ndarray:
     bad = np.isnan(numbers) | (numbers < 0) | np.isinf(numbers)
     if bad.any():
         row = int(np.argmax(bad))
-        raise DataError(f"{where(name, WEIGHT_COLUMN, row, ids)}: weight {shown(series.iloc[row])} is not a "
+        raise DataError(f"{where(name, column, row, ids)}: weight {shown(series.iloc[row])} is not a "
                         f"non-negative number ({int(bad.sum())} such rows)")
     return numbers
 

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from ...errors import DataError
-from ..model import MISSING_CODES, MissingCode, Question
+from ..model import MISSING_CODES, Codebook, MissingCode, Question, missing_kind
 from .quality import ImportReport
 from .readers import WVSFileWarning
 
@@ -99,6 +99,23 @@ def interpret(codes: dict[str, tuple[np.ndarray, np.ndarray]], questions: list[Q
             f"(valid: {_describe_codes(q)}; missing: -1 to -5); {count} such cells in {q.id}{others}. "
             f"Without --strict (strict=False) such cells are loaded as missing, with a warning"
         )
+
+
+def own_missing_codes(codes: dict[str, tuple[np.ndarray, np.ndarray]], codebook: Codebook,
+                      present: list[str]) -> None:
+    """Rewrite, in place, each item's own missing codes (a codebook's ``missing``: ESS 7/8/9, or
+    77/88/99 on an eleven-point scale) into valuesim's missing kinds (-1 don't know, -2 no answer,
+    -3 not applicable, -4 not asked, -5 missing), by their labels; WVS-7's codes are already those."""
+    for qid in present:
+        own = {code: int(missing_kind(label)) for code, label in codebook.missing_codes(codebook[qid]).items()
+               if code not in MISSING_CODES}
+        if not own:
+            continue
+        values, null = codes[qid]
+        values = values.copy()
+        for code, kind in own.items():  # a handful of codes per item
+            values[(values == code) & ~null] = kind
+        codes[qid] = (values, null)
 
 
 def not_asked_by_country(codes: dict[str, tuple[np.ndarray, np.ndarray]], country: np.ndarray,

@@ -19,13 +19,15 @@ _CODE_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,8}$")
 
 
 @lru_cache(maxsize=1)
-def _table() -> tuple[dict[int, str], dict[str, str], dict[int, str], dict[str, str]]:
-    """(numeric -> name, alpha-3 -> name, numeric -> alpha-3, normalised name -> alpha-3)."""
+def _table() -> tuple[dict[int, str], dict[str, str], dict[int, str], dict[str, str], dict[str, str]]:
+    """(numeric -> name, alpha-3 -> name, numeric -> alpha-3, normalised name -> alpha-3,
+    alpha-2 -> alpha-3)."""
     text = resources.files(__package__).joinpath("countries.csv").read_text(encoding="utf-8")
     by_numeric: dict[int, str] = {}
     by_alpha: dict[str, str] = {}
     alpha_of: dict[int, str] = {}
     alpha_by_name: dict[str, str] = {}
+    alpha3_of_alpha2: dict[str, str] = {}
     for row in csv.DictReader(io.StringIO(text)):
         if row["numeric"]:
             by_numeric[int(row["numeric"])] = row["name"]
@@ -34,7 +36,9 @@ def _table() -> tuple[dict[int, str], dict[str, str], dict[int, str], dict[str, 
             alpha_by_name.setdefault(normalise(row["name"]), row["alpha3"])
             if row["numeric"] and row["source"] != "former":
                 alpha_of[int(row["numeric"])] = row["alpha3"]
-    return by_numeric, by_alpha, alpha_of, alpha_by_name
+            if row.get("alpha2"):
+                alpha3_of_alpha2[row["alpha2"]] = row["alpha3"]
+    return by_numeric, by_alpha, alpha_of, alpha_by_name, alpha3_of_alpha2
 
 
 def normalise(text: str) -> str:
@@ -46,12 +50,15 @@ def normalise(text: str) -> str:
 
 
 def alpha3_for(value) -> str | None:
-    """The alpha-3 code of a numeric code (276), an English name ("Germany") or a code."""
+    """The alpha-3 code of a numeric code (276), an alpha-2 code (DE), an English name
+    ("Germany") or an alpha-3 code."""
     if isinstance(value, (int, float)) or str(value).strip().isdigit():
         return _table()[2].get(int(float(value)))
     code = str(value).strip().upper()
     if code in _table()[1]:
         return code
+    if len(code) == 2:
+        return _table()[4].get(code)
     return _table()[3].get(normalise(value))
 
 

@@ -23,7 +23,7 @@ from ..survey import COUNTRY, ID, WEIGHT, Survey
 from . import checks
 from .bank import load_codebook
 from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN
-from .codes import interpret, not_asked_by_country
+from .codes import interpret, not_asked_by_country, own_missing_codes
 from .countries import alpha3_name, is_country_shaped
 from .quality import ImportReport
 from .readers import FORMATS, READERS, WVSFileWarning, check_readable, detect_format
@@ -50,6 +50,11 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     name = str(path)
     codebook = codebook or load_codebook()
     wanted = codebook.subset(questions) if questions is not None else codebook
+    # The id/country/weight columns this survey's files use (WVS-7: D_INTERVIEW, B_COUNTRY_ALPHA, W_WEIGHT).
+    id_col = codebook.columns.id.upper() or ID_COLUMN
+    country_col = codebook.columns.country.upper() or COUNTRY_COLUMN
+    weight_col = codebook.columns.weight.upper() or WEIGHT_COLUMN
+    wvs = country_col == COUNTRY_COLUMN
     check_readable(path)
     fmt = detect_format(path)
     reader = READERS[fmt]
@@ -65,9 +70,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         if key in by_upper and key not in repeated:
             repeated.append(key)
         by_upper.setdefault(key, col)
-    numeric_country = COUNTRY_COLUMN not in by_upper and "B_COUNTRY" in by_upper
+    numeric_country = wvs and country_col not in by_upper and "B_COUNTRY" in by_upper
     if numeric_country:  # only the ISO numeric country code (B_COUNTRY): its alpha-3 is known
-        by_upper[COUNTRY_COLUMN] = by_upper["B_COUNTRY"]
+        by_upper[country_col] = by_upper["B_COUNTRY"]
     present = [q.id for q in wanted if q.id.upper() in by_upper]
     columns = {q: by_upper[q.upper()] for q in present}
     mapping = None
@@ -79,18 +84,27 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
             present = [q for q in wanted.ids if q in mapping.items]
             columns = dict(mapping.items)
             by_upper.update(mapping.meta)
+    if not present and not wvs:
+        shown = ", ".join(map(str, actual[:8])) + (f" and {len(actual) - 8} more" if len(actual) > 8 else "")
+        ids = wanted.ids
+        raise DataError(
+            f"{name} has none of the items of codebook {codebook.short or codebook.name} as columns "
+            f"({ids[0]} ... {ids[-1]}) (columns found: {shown or 'none'}). Pass the codebook that "
+            f"describes this file (--codebook FILE; `valuesim codebook draft` writes one from a .sav/.dta)."
+        )
     if not present:
         shown = ", ".join(map(str, actual[:8])) + (" ..." if len(actual) > 8 else "")
         raise DataError(
             f"{name} is not a WVS-7 file: it has no question columns (Q1 ... Q290, or their "
             f"variable labels as headers) (columns found: {shown or 'none'}). Pass the official "
-            f"WVS wave 7 file (e.g. WVS_Cross-National_Wave_7_csv_v6_0.csv)."
+            f"WVS wave 7 file (e.g. WVS_Cross-National_Wave_7_csv_v6_0.csv), or the codebook of "
+            f"another survey with --codebook FILE."
         )
-    if COUNTRY_COLUMN not in by_upper and not country:
-        raise DataError(f"{name} has no {COUNTRY_COLUMN} (country) column; name the country of its "
+    if country_col not in by_upper and not country:
+        raise DataError(f"{name} has no {country_col} (country) column; name the country of its "
                         f"respondents with --country ISO3 (country='AUS' in Python)")
     absent = [q.id for q in wanted if q.id not in columns]
-    for extra in (ID_COLUMN, COUNTRY_COLUMN, WEIGHT_COLUMN, SYNTHETIC_COLUMN, URBAN_COLUMN):
+    for extra in (id_col, country_col, weight_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
         if extra in by_upper:
             columns[extra] = by_upper[extra]
     clash = [c for c in columns.values() if str(c).strip().upper() in repeated]
@@ -125,36 +139,36 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     if n == 0:
         raise DataError(f"{name} has a header but no respondents (no data rows); is the file complete?")
 
-    if ID_COLUMN in frame:
-        ids = checks.id_text(frame[ID_COLUMN])
+    if id_col in frame:
+        ids = checks.id_text(frame[id_col])
     else:
         ids = np.array([f"row{i}" for i in range(1, n + 1)], dtype=object)
         report.keys = "row number"
-    if COUNTRY_COLUMN in frame:
-        raw_countries = frame[COUNTRY_COLUMN]
-        if mapping is not None or numeric_country:
+    if country_col in frame:
+        raw_countries = frame[country_col]
+        if mapping is not None or numeric_country or not wvs:
             from .labelled import country_codes
 
             raw_countries = country_codes(raw_countries)
-        country_codes, report.unknown_countries = checks.countries(raw_countries, name)
+        country_codes, report.unknown_countries = checks.countries(raw_countries, name, country_col)
     else:
         country_codes = np.full(n, _country_option(country, name), dtype=object)
     keep = np.ones(n, dtype=bool)
-    if country and COUNTRY_COLUMN in frame:
+    if country and country_col in frame:
         wanted_country = _country_option(country, name)
         keep = country_codes == wanted_country
         if not keep.any():
             raise DataError(f"{name} has no respondents of country {wanted_country} "
                             f"(countries: {', '.join(sorted(set(country_codes))[:12])})")
 
-    weights = (checks.weights(frame[WEIGHT_COLUMN], name, ids) if WEIGHT_COLUMN in frame else None)
+    weights = (checks.weights(frame[weight_col], name, ids, weight_col) if weight_col in frame else None)
     if mapping is not None:
         codes = mapping.codes(frame, present, codebook, report)
     else:
         unreadable = None if strict else report.unreadable_cells
         codes = {q: checks.integer_codes(frame[q], name, q, ids, unreadable) for q in present}
 
-    if ID_COLUMN in frame:
+    if id_col in frame:
         copies = _identical_rows(ids, country_codes, weights, codes, keep)
         if copies.any():
             report.duplicate_rows = {"rows": int(copies.sum()), "dropped": bool(drop_duplicate_rows),
@@ -173,8 +187,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         codes = {q: (v[keep], m[keep]) for q, (v, m) in codes.items()}
         frame = {k: s[keep].reset_index(drop=True) if k in (SYNTHETIC_COLUMN, URBAN_COLUMN) else s
                  for k, s in frame.items()}
-    if ID_COLUMN in frame:
-        keys, report.duplicate_ids = checks.respondent_keys(ids, country_codes, name)
+    if id_col in frame:
+        keys, report.duplicate_ids = checks.respondent_keys(ids, country_codes, name, id_col)
         if report.duplicate_ids:
             report.keys = "derived"
     else:
@@ -182,8 +196,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
     if weights is None:
         weights = np.ones(len(keys))
-        warnings.warn(f"{name} has no {WEIGHT_COLUMN} column; every respondent gets weight 1.0",
+        warnings.warn(f"{name} has no {weight_col} column; every respondent gets weight 1.0",
                       WVSFileWarning, stacklevel=2)
+    own_missing_codes(codes, wanted, present)
     interpret(codes, [wanted[q] for q in present], name, keys, report, strict, positions)
     report.not_asked = not_asked_by_country(codes, country_codes, present)
 
@@ -191,8 +206,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     for q in present:
         values, null = codes[q]
         data_columns[q] = pd.arrays.IntegerArray(values.astype(np.int32, copy=False), null)
-    if ID_COLUMN in frame:
-        data_columns[ID_COLUMN] = ids  # the file's own id, also where the key was derived
+    if id_col in frame:
+        data_columns[codebook.columns.id or id_col] = ids  # the file's own id, also where the key was derived
     if URBAN_COLUMN in frame:
         data_columns[URBAN_COLUMN] = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce").to_numpy(dtype="float64")
     data = pd.DataFrame(data_columns, index=pd.Index(keys, name=ID, dtype=object), copy=False)

@@ -1,0 +1,309 @@
+"""Codebook files: a survey described in YAML (or JSON with the same structure).
+
+A codebook names the survey, its id/country/weight columns, its missing codes (survey-wide and
+per item), reusable answer scales and the items::
+
+    survey: European Social Survey, round 9 (2018)
+    short: ESS9
+    columns: {id: idno, country: cntry, weight: pspwght}
+    missing: {7: refusal, 8: don't know, 9: no answer}
+    scales:
+      agree5: {1: Agree strongly, 2: Agree, 3: Neither agree nor disagree, 4: Disagree, 5: Disagree strongly}
+    items:
+      - {id: gincdif, category: Politics, kind: ordinal, text: "...", options: agree5}
+      - {id: stflife, category: Wellbeing, kind: ordinal, text: "...", range: [0, 10],
+         labels: {0: Extremely dissatisfied, 10: Extremely satisfied},
+         missing: {77: refusal, 88: don't know, 99: no answer}}
+
+Optional at the top: ``demographics`` (item ids), ``dimensions`` (value dimension -> item ids),
+``categories`` (a list of keys in report order, or a mapping key -> full name). Optional per
+item: ``statements`` (code -> second-person sentence), ``short``, ``high`` (what a high code of
+an ordinal scale means), ``numeric_statement`` ("You were born in {value}."), ``review`` (a note
+left by ``codebook draft``; ignored). Every error is one line naming the item and the key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .model import MISSING_CODES, Codebook, Columns, Kind, Option, Question
+
+TOP_KEYS = {"survey", "short", "columns", "missing", "scales", "items", "demographics", "dimensions",
+            "categories", "name"}
+ITEM_KEYS = {"id", "text", "kind", "category", "options", "range", "labels", "missing", "statements",
+             "short", "high", "numeric_statement", "section", "review", "code_list", "count",
+             "statement_template"}
+BUILT_IN = ("wvs7",)
+
+
+def load_codebook(spec: "str | Path | Codebook | None") -> Codebook:
+    """A codebook from a file path, a built-in name ("wvs7"), or as given (None: WVS-7)."""
+    if isinstance(spec, Codebook):
+        return spec
+    if spec is None or str(spec).strip().lower() in ("wvs7", "wvs-7", "wvs"):
+        from .wvs7.bank import load_codebook as load_wvs7_codebook
+
+        return load_wvs7_codebook()
+    path = Path(spec)
+    if not path.is_file():
+        raise ConfigError(f"codebook {spec}: no such file (give a .yaml/.json codebook, or one of: "
+                          f"{', '.join(BUILT_IN)})")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"codebook {path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
+    return parse_codebook(_parse_text(text, path), str(path))
+
+
+def _parse_text(text: str, path: Path) -> Any:
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"codebook {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"codebook {path}: not valid YAML ({where}{problem})") from None
+
+
+def parse_codebook(raw: Any, source: str = "codebook") -> Codebook:
+    """Build a :class:`Codebook` from the parsed file (a mapping)."""
+    def fail(where: str, message: str) -> ConfigError:
+        return ConfigError(f"codebook {source}: {where}: {message}")
+
+    if not isinstance(raw, dict):
+        raise fail("top level", "must be a mapping with 'survey', 'columns' and 'items'")
+    unknown = set(map(str, raw)) - TOP_KEYS
+    if unknown:
+        raise fail(f"key {sorted(unknown)[0]!r}", f"not a codebook key (known: {', '.join(sorted(TOP_KEYS))})")
+    items = raw.get("items")
+    if not isinstance(items, list) or not items:
+        raise fail("key 'items'", "must be a non-empty list of items")
+    survey_missing = _codes(raw.get("missing") or {}, lambda m: fail("key 'missing'", m))
+    scales = raw.get("scales") or {}
+    if not isinstance(scales, dict):
+        raise fail("key 'scales'", "must map a scale name to {code: label}")
+    columns = raw.get("columns") or {}
+    if not isinstance(columns, dict) or set(map(str, columns)) - {"id", "country", "weight"}:
+        raise fail("key 'columns'", "must be a mapping with id, country and weight column names")
+    questions = []
+    seen: set[str] = set()
+    for n, item in enumerate(items, start=1):
+        qid = str(item.get("id", "")).strip() if isinstance(item, dict) else ""
+        where = f"item {qid!r}" if qid else f"item {n}"
+        if not isinstance(item, dict) or not qid:
+            raise fail(where, "needs an 'id'")
+        if qid in seen:
+            raise fail(where, "appears twice")
+        seen.add(qid)
+        questions.append(_question(item, scales, lambda key, m, w=where: fail(f"{w}, key {key!r}", m)))
+    categories, category_names = _categories(raw.get("categories"), lambda m: fail("key 'categories'", m))
+    known = {q.id for q in questions}
+    demographics = _ids(raw.get("demographics") or [], known, lambda m: fail("key 'demographics'", m))
+    dimensions = {}
+    for name, ids in (raw.get("dimensions") or {}).items():
+        dimensions[str(name)] = _ids(ids, known, lambda m, k=name: fail(f"dimension {k!r}", m))
+    return Codebook(
+        tuple(questions), name=str(raw.get("name") or raw.get("short") or raw.get("survey") or "codebook"),
+        survey=str(raw.get("survey") or ""), short=str(raw.get("short") or ""),
+        columns=Columns(**{k: str(v) for k, v in columns.items() if v}),
+        missing=survey_missing, categories=categories, category_names=category_names,
+        demographics=demographics, dimensions=dimensions,
+    )
+
+
+def _question(item: dict, scales: dict, fail) -> Question:
+    unknown = set(map(str, item)) - ITEM_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise fail(key, f"not an item key (known: {', '.join(sorted(ITEM_KEYS))})")
+    text = str(item.get("text") or "").strip()
+    if not text:
+        raise fail("text", "is required (the question as respondents heard it)")
+    try:
+        kind = Kind(str(item.get("kind", "")).strip().lower())
+    except ValueError:
+        raise fail("kind", f"{item.get('kind')!r} is not one of ordinal, nominal, binary, numeric") from None
+    labels = _codes(item.get("labels") or {}, lambda m: fail("labels", m))
+    statements = _codes(item.get("statements") or {}, lambda m: fail("statements", m))
+    valid_range = None
+    if "range" in item:
+        r = item["range"]
+        if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(_is_int(v) for v in r) and int(r[0]) < int(r[1])):
+            raise fail("range", f"must be [low, high] whole numbers with low < high, got {r!r}")
+        valid_range = (int(r[0]), int(r[1]))
+    options_raw = item.get("options")
+    if isinstance(options_raw, str):
+        if options_raw not in scales:
+            raise fail("options", f"names no scale {options_raw!r} (scales: {', '.join(scales) or 'none'})")
+        options_raw = scales[options_raw]
+    option_labels = _codes(options_raw or {}, lambda m: fail("options", m))
+    if option_labels and valid_range and kind != Kind.NUMERIC:
+        raise fail("range", "give either options or a range, not both")
+    if kind != Kind.NUMERIC and not option_labels:
+        if not valid_range:
+            raise fail("options", f"a {kind.value} item needs options (or a range with endpoint labels)")
+        option_labels = {c: labels.get(c, str(c)) for c in range(valid_range[0], valid_range[1] + 1)}
+        valid_range = None
+    if kind == Kind.NUMERIC and not valid_range and not option_labels:
+        raise fail("range", "a numeric item needs a range [low, high]")
+    if kind == Kind.BINARY and len(option_labels) != 2:
+        raise fail("options", f"a binary item has exactly two options, got {len(option_labels)}")
+    clash = sorted(set(option_labels) & MISSING_CODES)
+    if clash:
+        raise fail("options", f"code {clash[0]} is an answer, but valuesim reserves -1 ... -5 for missing "
+                              f"answers; recode the item in the file")
+    own_missing = _codes(item.get("missing") or {}, lambda m: fail("missing", m))
+    overlap = sorted(set(own_missing) & set(option_labels))
+    if overlap:
+        raise fail("missing", f"code {overlap[0]} is both an answer and a missing code")
+    bad = sorted(set(statements) - set(option_labels))
+    if bad:
+        raise fail("statements", f"code {bad[0]} is not an option")
+    endpoints = _endpoint_text(option_labels, labels)
+    options = tuple(Option(code, label, statements.get(code) or _statement(kind, text, code, label, endpoints))
+                    for code, label in sorted(option_labels.items()))
+    if options and not valid_range:
+        valid_range = (options[0].code, options[-1].code)
+    numeric_statement = str(item.get("numeric_statement") or "")
+    if kind == Kind.NUMERIC and not numeric_statement:
+        numeric_statement = f"Asked '{text}', you answered {{value}}."
+    return Question(
+        id=str(item["id"]).strip(), text=text, kind=kind, options=options, valid_range=valid_range,
+        short=str(item.get("short") or ""), section=str(item.get("section") or ""),
+        category=str(item.get("category") or ""), ordinal_high=str(item.get("high") or ""),
+        numeric_statement=numeric_statement,
+        missing=tuple(sorted(own_missing.items())),
+        code_list=str(item.get("code_list") or ""), count=bool(item.get("count", False)),
+        statement_template=str(item.get("statement_template") or ""),
+    )
+
+
+def _endpoint_text(options: dict[int, str], labels: dict[int, str]) -> str:
+    """ "from 0 (Extremely dissatisfied) to 10 (Extremely satisfied)" for a numbered scale."""
+    if not labels or not options:
+        return ""
+    lo, hi = min(options), max(options)
+    return (f"on a scale from {lo}{f' ({labels[lo]})' if lo in labels else ''} "
+            f"to {hi}{f' ({labels[hi]})' if hi in labels else ''}")
+
+
+def _statement(kind: Kind, text: str, code: int, label: str, endpoints: str) -> str:
+    """The generic second-person sentence for an option a codebook gives no statement for."""
+    if endpoints:
+        return f"Asked '{text}', you answered {code} {endpoints}."
+    if kind == Kind.BINARY:
+        return f"Asked '{text}', your answer was '{label}'."
+    return f"Asked '{text}', you answered '{label}'."
+
+
+def _is_int(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    try:
+        return float(str(value)) == int(float(str(value)))
+    except ValueError:
+        return False
+
+
+def _codes(mapping, fail) -> dict[int, str]:
+    """{code: label} with whole-number codes (YAML may give them as ints or strings)."""
+    if not isinstance(mapping, dict):
+        raise fail(f"must be a mapping code: label, got {type(mapping).__name__}")
+    out = {}
+    for code, label in mapping.items():
+        if not _is_int(code):
+            raise fail(f"code {code!r} is not a whole number")
+        if label is None or not str(label).strip():
+            raise fail(f"code {code} has no label")
+        out[int(float(str(code)))] = str(label).strip()
+    return out
+
+
+def _ids(ids, known: set[str], fail) -> tuple[str, ...]:
+    if not isinstance(ids, (list, tuple)):
+        raise fail("must be a list of item ids")
+    unknown = [str(i) for i in ids if str(i) not in known]
+    if unknown:
+        raise fail(f"{unknown[0]!r} is not an item of this codebook")
+    return tuple(str(i) for i in ids)
+
+
+def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
+    if raw is None:
+        return (), {}
+    if isinstance(raw, list):
+        return tuple(str(c) for c in raw), {}
+    if isinstance(raw, dict):
+        return tuple(str(c) for c in raw), {str(k): str(v) for k, v in raw.items()}
+    raise fail("must be a list of category names or a mapping key: full name")
+
+
+def codebook_to_dict(codebook: Codebook) -> dict:
+    """The codebook in the file format (what `valuesim codebook show` prints)."""
+    out: dict[str, Any] = {"survey": codebook.survey or codebook.name, "short": codebook.short}
+    cols = {k: v for k, v in (("id", codebook.columns.id), ("country", codebook.columns.country),
+                              ("weight", codebook.columns.weight)) if v}
+    if cols:
+        out["columns"] = cols
+    if codebook.missing:
+        out["missing"] = dict(codebook.missing)
+    if codebook.category_names:
+        out["categories"] = {k: codebook.category_name(k) for k in codebook.category_order}
+    if codebook.demographics:
+        out["demographics"] = list(codebook.demographics)
+    if codebook.dimensions:
+        out["dimensions"] = {k: list(v) for k, v in codebook.dimensions.items()}
+    out["items"] = [_item_dict(q) for q in codebook]
+    return out
+
+
+def _item_dict(q: Question) -> dict:
+    item: dict[str, Any] = {"id": q.id, "text": q.text, "kind": q.kind.value}
+    if q.category:
+        item["category"] = q.category
+    if q.short:
+        item["short"] = q.short
+    if q.section:
+        item["section"] = q.section
+    if q.options:
+        item["options"] = {o.code: o.label for o in q.options}
+        statements = {o.code: o.statement for o in q.options if o.statement}
+        if statements:
+            item["statements"] = statements
+    if q.valid_range and (not q.options or q.kind == Kind.NUMERIC):
+        item["range"] = list(q.valid_range)
+    if q.ordinal_high:
+        item["high"] = q.ordinal_high
+    if q.numeric_statement:
+        item["numeric_statement"] = q.numeric_statement
+    if q.missing:
+        item["missing"] = dict(q.missing)
+    if q.code_list:
+        item["code_list"] = q.code_list
+    if q.count:
+        item["count"] = True
+    if q.statement_template:
+        item["statement_template"] = q.statement_template
+    return item
+
+
+def dump_codebook(codebook: Codebook | dict, fmt: str = "yaml") -> str:
+    """The codebook as YAML (or JSON) text that :func:`load_codebook` reads back."""
+    data = codebook if isinstance(codebook, dict) else codebook_to_dict(codebook)
+    if fmt == "json":
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
