@@ -1,6 +1,5 @@
 """The demo end to end with the scripted model: every step runs and the report is written."""
 
-import sqlite3
 
 import pandas as pd
 
@@ -37,17 +36,16 @@ def test_demo_targets_never_reach_the_prompts(tmp_path):
     result = run_demo(out=tmp_path / "demo", model="scripted", users=2, targets=4, respondents=600,
                       countries=3, methods=("valuesim", "full-info"), progress=False)
     book = load_codebook()
-    from valuesim.runs.store import PredictionStore
+    from valuesim.runs.rundir import RunDir
 
-    with sqlite3.connect(result.run_dir / "predictions.sqlite") as db:
-        rows = db.execute("SELECT method, question_id, truth, trace_id FROM predictions "
-                          "WHERE trace_id IS NOT NULL").fetchall()
+    preds = RunDir(result.run_dir).predictions()
+    rows = preds[preds.trace_id.notna()][["method", "question_id", "truth", "trace_id"]].values.tolist()
     assert len(rows) >= 12
-    store = PredictionStore(result.run_dir / "predictions.sqlite")  # puts the shared context text back
+    store = RunDir(result.run_dir).store()  # puts the shared context text back
     for method, qid, truth, trace_id in rows:
         trace = store.trace(trace_id)
-        context = trace["context"]["text"]
+        context = trace.context_text
         assert f"{qid}:" not in context, (method, qid)  # no Q/options/answer block of the target
         assert book[qid].statement(truth) not in context, (method, qid)  # nor its answer as a statement
-        assert trace["context"]["kind"] == ("backstory" if method == "valuesim" else "profile")
+        assert trace.context["kind"] == ("backstory" if method == "valuesim" else "profile")
         assert len(context) > 200  # the other items were there

@@ -8,7 +8,8 @@ from test_story_checks import is_story
 
 from valuesim.evaluation import run_study
 from valuesim.evaluation.dryrun import story_placeholder
-from valuesim.evaluation.estimate import ESTIMATE_FILE, estimate_study
+from valuesim.evaluation.estimate import estimate_study
+from valuesim.runs.rundir import RunDir
 from valuesim.evaluation.usage import actual_by_method, method_usage_rows, summary_lines
 from valuesim.llm import ScriptedModel, get_model
 from valuesim.llm.base import Completion, Usage
@@ -93,7 +94,7 @@ def test_estimate_matches_a_scripted_run(tmp_path):
     est = estimate_study(survey, model=WordModel(), answer_share=1.0, story_share=STORY_SHARE, **kwargs)
     out = tmp_path / "run"
     run_study(survey, model=get_model(WordModel(), cache=None), out=out, progress=False, **kwargs)
-    est.save(out / ESTIMATE_FILE)
+    est.save(RunDir(out))
     actual = actual_by_method(out)
     for m in est.methods:
         if m.method == "knn":
@@ -118,7 +119,7 @@ def test_report_shows_estimate_next_to_actual(tmp_path):
     out = tmp_path / "run"
     kwargs = {"methods": ["no-profile", "knn"], "users": 3, "folds": 5}
     run_study(survey, model=get_model(WordModel(), cache=None), out=out, progress=False, **kwargs)
-    estimate_study(survey, model=WordModel(), **kwargs).save(out / ESTIMATE_FILE)
+    estimate_study(survey, model=WordModel(), **kwargs).save(RunDir(out))
     md = write_report(out)["markdown"].read_text(encoding="utf-8")
     assert "LLM usage per method: estimate and actual" in md and "Cached share" in md
 

@@ -10,7 +10,7 @@ import pytest
 
 from eval_helpers import FakeLLM, FirstCode, small_survey
 from valuesim.errors import ConfigError, ModelError
-from valuesim.evaluation import Split, read_predictions, run_study
+from valuesim.evaluation import RunDir, Split, read_predictions, run_study
 from valuesim.evaluation.protocol import answered_items
 
 KEY = ["method", "fold", "respondent_id", "question_id", "profile_limit"]
@@ -22,7 +22,7 @@ def expected_count(survey, split: Split, methods: int) -> int:
 
 
 def rows(run_dir):
-    return read_predictions(run_dir / "predictions.sqlite")
+    return read_predictions(RunDir(run_dir))
 
 
 def test_run_stores_every_prediction_once_and_fits_without_evaluated_users(tmp_path):
@@ -62,13 +62,13 @@ def test_resume_after_interrupt_loses_and_duplicates_nothing(tmp_path, kind):
                   progress=False, concurrency=2)
     first = rows(out)
     assert 0 < len(first) < expected_count(survey, Split.load(out / "split.json"), 1)
-    sessions = sqlite3.connect(out / "predictions.sqlite").execute("SELECT status FROM sessions").fetchall()
+    sessions = [(s,) for s in RunDir(out).sessions().status]
     assert sessions == [("interrupted",)]
 
     res = run_study(survey, methods=[make()], users=6, folds=5, out=out, model=object(), progress=False,
                     concurrency=2)
     after = rows(out)
-    split = Split.load(out / "split.json")
+    split = Split.from_json(RunDir(out).split_json())
     assert len(after) == expected_count(survey, split, 1) == res.predictions
     assert res.new == len(after) - len(first)
     assert not after.duplicated(KEY).any()
@@ -103,7 +103,7 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
           progress=False, concurrency=2)
 """)
     proc = subprocess.Popen([sys.executable, str(script), "0.02"])
-    db = out / "predictions.sqlite"
+    db = RunDir(out).store_path
     deadline = time.time() + 60
     n = 0
     while time.time() < deadline:
@@ -121,7 +121,7 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
     assert len(killed) >= 10
     subprocess.run([sys.executable, str(script), "0"], check=True)
     after = rows(out)
-    split = Split.load(out / "split.json")
+    split = Split.from_json(RunDir(out).split_json())
     assert len(after) == expected_count(small_survey(n=30), split, 1)
     assert not after.duplicated(KEY).any()
     assert set(map(tuple, killed[KEY].values)) <= set(map(tuple, after[KEY].values))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from valuesim.runs.rundir import RunDir
 
 from valuesim.errors import ConfigError
 from valuesim.llm import ScriptedModel, get_model
@@ -102,9 +103,8 @@ def test_run_writes_every_method_and_resumes_without_calls(survey, tmp_path):
 
 def test_value_personas_follow_the_descriptor(survey, tmp_path):
     result = run(survey, tmp_path / "r", calibrate=False, methods="value-persona")
-    with sqlite3.connect(tmp_path / "r" / "population.sqlite") as conn:
-        preds = pd.read_sql("select * from predictions", conn)
-        personas = pd.read_sql("select * from personas", conn)
+    run_dir = RunDir(tmp_path / "r")
+    preds, personas = run_dir.predictions(), run_dir.personas()
     assert len(personas) == 18 and personas.value_text.str.contains("You are a person living in").all()
     # the references are simulators too: one stored prediction per country and target question
     refs = preds[preds.method.isin(["country-marginal", "uniform"])]
@@ -120,8 +120,8 @@ def test_failed_calls_are_recorded_and_left_out(survey, tmp_path):
     result = run(survey, tmp_path / "r", model=model, methods="value-persona", calibrate=False)
     row = result.metrics[(result.metrics.method == "value-persona") & (result.metrics.question == "Q173")]
     assert (row.n_failed == 6).all() and (row.n_personas == 0).all() and row.js_distance.isna().all()
-    with sqlite3.connect(tmp_path / "r" / "population.sqlite") as conn:
-        errors = pd.read_sql("select error from predictions where failed = 1", conn)
+    preds = RunDir(tmp_path / "r").predictions()
+    errors = preds[preds.failed]
     assert len(errors) == 18 and errors.error.str.contains("scripted failure").all()
     assert result.metrics[result.metrics.question == "Q1"].js_distance.notna().all()
 
@@ -161,8 +161,7 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "value-persona" in out and "report:" in out
     assert (tmp_path / "run" / "report.html").exists() and (tmp_path / "run" / "metrics.csv").exists()
-    with sqlite3.connect(tmp_path / "run" / "population.sqlite") as conn:
-        demo = pd.read_sql("select demographic_text from personas", conn).demographic_text
+    demo = RunDir(tmp_path / "run").personas().demographic_text
     # urban/rural comes from the file's H_URBRURAL column (outside the question bank)
     assert demo.str.contains(r"You live in an? (?:urban|rural) area\.").all()
     assert demo.str.contains("years old").all()

@@ -115,7 +115,7 @@ def test_twin_is_fitted_on_the_other_countries_only(survey):
     same = twin_predictions(scrambled(survey, "DEU", ["Q173", "Q111"]), scaler, scores, people, ["Q173", "Q111"])
     other = twin_predictions(scrambled(survey, "JPN", ["Q173", "Q111"]), scaler, scores, people, ["Q173", "Q111"])
     def probs(df):
-        return np.array([[p[k] for k in sorted(p)] for p in df.probs])
+        return np.array([[p[k] for k in sorted(p)] for p in df.distribution])
     assert len(base) == 10 and (base.method == TWIN).all() and (base.failed == 0).all()
     np.testing.assert_allclose(probs(base), probs(same))  # the target country's answers play no part
     assert not np.allclose(probs(base), probs(other))  # the other countries' answers do

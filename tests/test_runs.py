@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from eval_helpers import FakeLLM, FirstCode, small_survey
+from valuesim.runs.rundir import RunDir
 from valuesim.cli import main
 from valuesim.errors import ConfigError
 from valuesim.evaluation import run_study, write_report
@@ -94,14 +95,12 @@ def test_population_killed_then_resumed_with_another_seed_is_refused(synth, tmp_
     assert record["settings"]["seed"] == 1 and record["sessions"][-1]["status"] == "interrupted"
     with pytest.raises(ConfigError, match="seed"):
         run_population(synth, model="scripted", out=out, seed=2, **args)
-    with sqlite3.connect(out / "population.sqlite") as db:  # nothing of seed 2 reached the store
-        n_before = db.execute("select count(*) from predictions").fetchone()[0]
-    assert n_before == 3
+    assert len(RunDir(out).predictions()) == 3  # nothing of seed 2 reached the store
     result = run_population(synth, model="scripted", out=out, seed=1, **args)  # the same seed resumes
     assert result.new_predictions == 2 * 2 * 3 - 3 + 2 * 2 * 2  # the rest, plus the two references
-    with sqlite3.connect(out / "population.sqlite") as db:
-        people = {r[0] for r in db.execute("select respondent_id from personas")}
-        used = {r[0] for r in db.execute("select respondent_id from predictions where persona >= 0")}
+    preds = RunDir(out).predictions()
+    people = set(RunDir(out).personas().respondent_id)
+    used = set(preds[preds.persona >= 0].respondent_id)
     assert used <= people
 
 
@@ -188,7 +187,7 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
           progress=False)
 """)
     proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    db = out / "predictions.sqlite"
+    db = RunDir(out).store_path
     deadline = time.time() + 60
     while time.time() < deadline:
         time.sleep(0.2)
@@ -208,19 +207,21 @@ run_study(small_survey(n=30), methods=[Slow("slow")], users=4, folds=5, out={str
 
 
 def test_session_usage_and_counts_are_recorded_with_every_commit(tmp_path):
-    from valuesim.runs.store import PredictionStore, Row
+    from valuesim.runs.store import Row
 
-    store = PredictionStore(tmp_path / "p.sqlite")
+    run = RunDir(tmp_path)
+    store = run.store()
     usage = {"calls": 0}
     store.start_session(usage=lambda: dict(usage))
     for i in range(3):
         usage["calls"] += 2
-        store.add([Row("m", 0, f"u{i}", "Q1", -1, 5, "DEU", None if i == 2 else 1, 1, {1: 1.0}, failed=i == 2)])
+        store.add([Row("m", "Q1", {1: 1.0}, fold=0, respondent_id=f"u{i}", country="DEU", profile_n=5,
+                       answer=None if i == 2 else 1, truth=1, failed=i == 2)])
     store.flush()  # a kill after this commit loses nothing of the session's record
-    row = sqlite3.connect(tmp_path / "p.sqlite").execute("select status, predictions, failures, usage from sessions").fetchone()
+    row = tuple(run.sessions()[["status", "predictions", "failures", "usage"]].iloc[0])
     assert row[:3] == ("running", 3, 1) and json.loads(row[3]) == {"calls": 6}
     store.db.close()  # the process dies without ending its session
-    again = PredictionStore(tmp_path / "p.sqlite")
+    again = run.store()
     again.start_session()
     statuses = [r[0] for r in again.db.execute("select status from sessions order by session")]
     assert statuses == ["interrupted", "running"]
@@ -228,22 +229,24 @@ def test_session_usage_and_counts_are_recorded_with_every_commit(tmp_path):
 
 
 def test_a_context_every_target_repeats_is_stored_once(tmp_path):
-    from valuesim.runs.store import PredictionStore, Row
+    from valuesim.runs.store import Row
 
     profile = "Q1: Family ... Answer: 1\n" * 200  # ~5 KB, as Full Info's profile (often ~80 KB)
-    store = PredictionStore(tmp_path / "p.sqlite")
+    store = RunDir(tmp_path).store()
     for q in ("Q1", "Q2", "Q3"):
         trace = {"context": {"kind": "profile", "text": profile, "items": 200}, "question": q}
-        store.add([Row("full-info", 0, "u1", q, -1, 200, "DEU", 1, 1, {1: 1.0}, trace=trace)])
-    store.add([Row("full-info", 0, "u2", "Q1", -1, 1, "DEU", 1, 1, {1: 1.0}, trace={"context": {"text": "short"}})])
+        store.add([Row("full-info", q, {1: 1.0}, fold=0, respondent_id="u1", country="DEU", profile_n=200,
+                       answer=1, truth=1, trace=trace)])
+    store.add([Row("full-info", "Q1", {1: 1.0}, fold=0, respondent_id="u2", country="DEU", profile_n=1, answer=1,
+                   truth=1, trace={"context": {"text": "short"}})])
     store.flush()
-    db = sqlite3.connect(tmp_path / "p.sqlite")
+    db = store.db
     assert db.execute("select count(*) from contexts").fetchone()[0] == 1
     stored = db.execute("select max(length(trace)) from traces").fetchone()[0]
     assert stored < 300  # the traces name the context instead of repeating it
-    back = store.trace("full-info/0/u1/Q2/-1")
-    assert back["context"]["text"] == profile and back["context"]["items"] == 200 and back["question"] == "Q2"
-    assert store.trace("full-info/0/u2/Q1/-1")["context"] == {"text": "short"}  # short ones stay inline
+    back = store.trace("full-info/0/-1/DEU/-1/u1/Q2")
+    assert back.context_text == profile and back.context["items"] == 200 and back.data["question"] == "Q2"
+    assert store.trace("full-info/0/-1/DEU/-1/u2/Q1").context == {"text": "short"}  # short ones stay inline
     store.close()
 
 
@@ -278,4 +281,4 @@ def test_two_population_runs_on_one_directory(synth, tmp_path):
     with RunLock(out, "valuesim population first"), pytest.raises(RunLocked, match="population first"):
         run_population(synth, countries="DEU", personas=2, questions="Q1", methods="no-persona", model="scripted",
                        out=out, progress=False)
-    assert not (out / "run.json").exists() and not (out / "population.sqlite").exists()
+    assert not RunDir(out).exists() and not RunDir(out).has_store()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from valuesim.evaluation import run_study, write_report
-from valuesim.evaluation.runner import DB_FILE
+from valuesim.runs.rundir import RunDir
 from valuesim.evaluation.stories import records_from_traces, story_records, story_summary
 from valuesim.llm import ScriptedModel
 from valuesim.survey.io import load_survey
@@ -17,7 +17,7 @@ def test_eval_report_shows_story_validity_and_fidelity(tmp_path):
     run_study(survey, methods=["valuesim", "valuesim-no-cab"], users=3, folds=5, model=model, out=tmp_path / "run",
               items=items, progress=False,
               method_options={"valuesim": {"story": "statements", "story_audit": 3}})  # no-cab: model story
-    records = story_records(tmp_path / "run" / DB_FILE)
+    records = story_records(RunDir(tmp_path / "run"))
     summary = story_summary(records).set_index("method")
     ok, bad = summary.loc["valuesim"], summary.loc["valuesim-no-cab"]
     assert ok["stories"] == 15 and ok["valid"] == 15 and ok["failed"] == 0 and ok["story"] == "statements"

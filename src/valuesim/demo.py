@@ -122,10 +122,9 @@ def run_demo(
 def story_lines(run_dir: Path) -> list[str]:
     """Each person's backstory beside the results: how it was written, valid or replaced by the
     statements story (and why), and its fidelity (profile answers recovered from it vs chance)."""
-    from .evaluation.runner import DB_FILE
     from .evaluation.stories import story_records
 
-    records = story_records(Path(run_dir) / DB_FILE)
+    records = story_records(run_dir)
     if records.empty:
         return []
     lines = ["\nBackstories the ValueSim numbers stand on (fidelity: sampled profile answers recovered from the story):"]

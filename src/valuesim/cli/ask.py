@@ -100,12 +100,9 @@ def _model(args):
 
 
 def _person(survey, respondent_id: str, exclude: list[str]):
-    from ..methods.base import PersonContext
-    from ..survey.model import Profile
+    from ..runs.people import respondent_context
 
-    resp = survey.respondent(respondent_id)
-    profile = Profile.from_respondent(resp, survey.codebook, exclude=exclude)
-    return resp, PersonContext(resp.id, resp.country, profile, resp.weight)
+    return respondent_context(survey, respondent_id, exclude=exclude)
 
 
 def _wrap(text: str, indent: str = "    ") -> str:
@@ -152,18 +149,20 @@ def run_ask(args: argparse.Namespace) -> int:
     model = _model(args) if info.needs_llm else None
     prediction, resp, question = ask_one(survey, args.respondent, args.question, args.method, model,
                                          progress=Progress(not args.quiet), **options)
-    trace = prediction.trace
+    from ..runs.trace import Trace
+
+    trace = Trace.of(prediction.trace)
 
     print(f"respondent {resp.id} ({resp.country}) · {question.id} · method {args.method}"
           + (f" · model {model.spec}" if model is not None else ""))
-    ctx = trace.get("context") or {}
-    if "story" in trace:
+    ctx = trace.context
+    if trace.story is not None:
         from ..methods.story import story_status_line
 
-        print(f"\nStory: {story_status_line(trace['story'])}")
+        print(f"\nStory: {story_status_line(trace.story)}")
     if ctx.get("kind") == "backstory":
         lines = [ln for ln in ctx["text"].splitlines() if ln.strip()]
-        story = trace.get("story", {})
+        story = trace.story or {}
         print(f"\nBackstory ({story.get('items', '?')} profile items, {len(ctx['text'])} characters"
               + (", written theme by theme" if story.get("themed") and story.get("kind") == "model" else "")
               + "), first lines:")
@@ -171,16 +170,16 @@ def run_ask(args: argparse.Namespace) -> int:
     elif ctx:
         print(f"\nContext: {ctx.get('kind')} ({len(ctx.get('text', ''))} characters)" +
               (f"; {ctx['note']}" if ctx.get("note") else ""))
-    for r in trace.get("retrieved", []):
+    for r in trace.retrieved:
         print(f"    retrieved {r['question']} (answer {r['answer']}, similarity {r['similarity']})")
     print(f"\n{question.render()}")
-    for name, turn in (trace.get("modules") or {}).items():
+    for name, turn in trace.modules.items():
         answer = turn.get("answer")
         label = f"{answer}. {question.label(answer)}" if answer is not None and question.is_valid(answer) else answer
         print(f"\n[{name}] answer: {label}")
         if turn.get("analysis"):
             print(_wrap(turn["analysis"]))
-    decision = trace.get("decision")
+    decision = trace.decision
     if decision and decision.get("mode") not in ("single", "direct"):
         print(f"\n[coordinator] mode {decision['mode']}: {decision.get('rule', '')} -> {decision.get('answer')}")
         if decision.get("analysis"):
@@ -203,7 +202,7 @@ def run_ask(args: argparse.Namespace) -> int:
     if args.trace:
         with open(args.trace, "w", encoding="utf-8") as fh:
             json.dump({"answer": prediction.answer, "distribution": prediction.distribution,
-                       "failed": prediction.failed, "error": prediction.error, "trace": trace}, fh, indent=1, default=str)
+                       "failed": prediction.failed, "error": prediction.error, "trace": trace.data}, fh, indent=1, default=str)
         print(f"trace written to {args.trace}", file=sys.stderr)
     if model is not None:
         print(f"\n{model.accounting.summary()}", file=sys.stderr)

@@ -130,52 +130,44 @@ def check_curve_flags(args: argparse.Namespace) -> None:
             raise ConfigError(f"{flag} needs --curve (the profile-size curve is not run without it)")
 
 
+def study_config(args: argparse.Namespace):
+    """The StudyConfig of `valuesim eval`'s arguments: built once, used by the run and --estimate.
+    Options are checked here, before anything is loaded or written."""
+    from ..evaluation.protocol import check_protocol, parse_users
+    from ..evaluation.runner import StudyConfig
+
+    from .estimate import check_prices_and_rate
+
+    prices = check_prices_and_rate(args)
+    check_curve_flags(args)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    method_options = parse_options(args.option, methods)
+    users = parse_users(args.users)
+    check_protocol(users, args.folds, args.run_folds, args.fit_groups)
+    return StudyConfig(
+        methods=methods, users=users, folds=args.folds, run_folds=args.run_folds, fit_groups=args.fit_groups,
+        profile_items=args.profile_items, model=args.model, out=args.out, curve=args.curve, seed=args.seed,
+        concurrency=args.concurrency, items=args.items, stratify=args.stratify, curve_sizes=_sizes(args.curve_sizes),
+        curve_methods=[m.strip() for m in args.curve_methods.split(",")] if args.curve_methods else None,
+        split=args.split, method_options=method_options, force=args.force, progress=not args.no_progress,
+        base_url=args.base_url, prices=prices,
+        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
+    )
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
     from . import estimate as estimate_cli
 
-    estimate_cli.apply_prices(args)
-    check_curve_flags(args)
+    config = study_config(args)
     if args.estimate:
-        return estimate_cli.eval_estimate(args)
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    method_options = parse_options(args.option, methods)  # before anything is loaded or written
-    from ..evaluation.protocol import check_protocol, parse_users
-
-    users = parse_users(args.users)
-    check_protocol(users, args.folds, args.run_folds, args.fit_groups)
-    from ..llm import default_concurrency
-
-    concurrency = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
+        return estimate_cli.eval_estimate(args, config)
     from .loading import load_from_args
 
     survey = load_from_args(args)
-    result = run_study(
-        survey,
-        methods=methods,
-        users=users,
-        folds=args.folds,
-        run_folds=args.run_folds,
-        fit_groups=args.fit_groups,
-        profile_items=args.profile_items,
-        model=args.model,
-        out=args.out,
-        curve=args.curve,
-        seed=args.seed,
-        concurrency=concurrency,
-        items=args.items,
-        stratify=args.stratify,
-        curve_sizes=_sizes(args.curve_sizes),
-        curve_methods=[m.strip() for m in args.curve_methods.split(",")] if args.curve_methods else None,
-        split=args.split,
-        method_options=method_options,
-        force=args.force,
-        progress=not args.no_progress,
-        base_url=args.base_url,
-        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
-    )
+    result = run_study(survey, config)
     print(result.summary())
-    estimate_cli.store_eval_estimate(args, result.run_dir, survey)
+    estimate_cli.store_eval_estimate(args, config, result.run_dir, survey)
     estimate_cli.print_usage_summary(result.run_dir)
     if args.report:
         paths = write_report(result.run_dir)

@@ -24,7 +24,7 @@ def register(sub) -> None:
             "personas, no persona (country named only), the persona-source half's real marginal (upper "
             "reference) and uniform. --calibrate fits a temperature on calibration questions (never "
             "evaluated) and adjusts each aggregate's dispersion while keeping its mean on ordinal items. "
-            "Every persona distribution is stored in OUT/population.sqlite as soon as it exists: "
+            "Every persona distribution is stored in OUT/predictions.sqlite as soon as it exists: "
             "interrupt at any time and re-run the same command to continue.", 88
         ),
         epilog=textwrap.fill(
@@ -78,46 +78,40 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+def population_config(args: argparse.Namespace):
+    """The PopulationConfig of `valuesim population`'s arguments: built once, used by the run and
+    --estimate. ``--option`` is checked here (before anything is read or written) and kept."""
+    from ..methods.options import parse_option_args
+    from ..population.personas import LLM_METHODS
+    from ..population.runner import PopulationConfig
+
+    from .estimate import check_prices_and_rate
+
+    prices = check_prices_and_rate(args)
+    named = [m.strip() for m in args.methods.split(",") if m.strip()]
+    options = parse_option_args(args.option, [m for m in named if m in LLM_METHODS]) if args.option else None
+    return PopulationConfig(
+        countries=args.countries, personas=args.personas, questions=args.questions, methods=args.methods,
+        model=args.model, out=args.out, calibrate=args.calibrate, seed=args.seed,
+        calibration_questions=args.calibration_questions, workers=args.concurrency,
+        progress=not args.no_progress, base_url=args.base_url, protocol=args.protocol, method_options=options,
+        prices=prices, command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from ..population import run_population, write_population_report
     from . import estimate as estimate_cli
 
-    estimate_cli.apply_prices(args)
+    config = population_config(args)
     if args.estimate:
-        return estimate_cli.population_estimate(args)
-
-    from ..llm import default_concurrency
-
-    if args.option:  # checked before anything is read or written (population methods declare theirs: none yet)
-        from ..methods.options import parse_option_args
-
-        from ..population.personas import LLM_METHODS
-
-        named = [m.strip() for m in args.methods.split(",") if m.strip()]
-        parse_option_args(args.option, [m for m in named if m in LLM_METHODS])
-    workers = args.concurrency if args.concurrency is not None else default_concurrency(args.model)
+        return estimate_cli.population_estimate(args, config)
     from .loading import load_from_args
 
     survey = load_from_args(args)
     if args.plot_questions:  # refused before the run, not after it (the report plots only targets)
         args.plot_questions = _check_plot_questions(args.plot_questions, args.questions, survey)
-    result = run_population(
-        survey,
-        countries=args.countries,
-        personas=args.personas,
-        questions=args.questions,
-        methods=args.methods,
-        model=args.model,
-        out=args.out,
-        calibrate=args.calibrate,
-        seed=args.seed,
-        calibration_questions=args.calibration_questions,
-        workers=workers,
-        progress=not args.no_progress,
-        command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
-        base_url=args.base_url,
-        protocol=args.protocol,
-    )
+    result = run_population(survey, config)
     print(result.text_summary())
     if not args.no_report:
         paths = write_population_report(result.run_dir, questions=args.plot_questions)

@@ -17,15 +17,22 @@ from .protocol import (
     sample_users,
 )
 from .report import load_run, write_report
-from .runner import RunResult, run_study
-from ..runs.store import PredictionStore, read_predictions
+from .runner import RunResult, StudyConfig, run_study
+from ..runs.rundir import RunDir
+
+
+def read_predictions(run_dir) -> "pd.DataFrame":  # noqa: F821
+    """Every stored prediction of a run directory (a RunDir or its path), unscored."""
+    return RunDir(run_dir).predictions()
+
 
 __all__ = [
     "COUNTRY_SPECIFIC_ITEMS",
     "DEFAULT_CURVE_SIZES",
-    "PredictionStore",
+    "RunDir",
     "RunResult",
     "Split",
+    "StudyConfig",
     "eligible_items",
     "load_run",
     "make_folds",

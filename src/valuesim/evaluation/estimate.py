@@ -27,7 +27,6 @@ import json
 import os
 import random
 import time
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,9 @@ from typing import Any
 from ..errors import ConfigError, ValuesimError
 from ..llm.accounting import Prices
 from ..llm.base import Usage
+from ..runs.rundir import ESTIMATE_FILE, RunDir
 from .dryrun import KEYS, Counter, DryEmbedder, DryRunModel, _add, tokenizer_for
 
-ESTIMATE_FILE = "estimate.json"
 ANSWER_SHARE = 0.6  # answering turns write ~60% of their max_tokens (measured: see README)
 STORY_SHARE = 0.6  # a backstory fills ~60% of the room it is given
 
@@ -86,8 +85,12 @@ class Estimate:
         d["methods"] = [MethodEstimate(**m) for m in d.get("methods", [])]
         return cls(**d)
 
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
+    def save(self, where: "RunDir | str | Path") -> Path:
+        """Into a run directory (a RunDir: the report puts it beside the actual usage), or a file."""
+        if isinstance(where, RunDir):
+            where.write_estimate(self.as_dict())
+            return where / ESTIMATE_FILE
+        path = Path(where)
         path.write_text(json.dumps(self.as_dict(), indent=1), encoding="utf-8")
         return path
 
@@ -145,17 +148,12 @@ def resolve_prices(prices: str | dict | Prices | None) -> tuple[dict | None, str
                             f"${parsed.completion:g} completion per million tokens")
 
 
-def measured_rate(run_dir: str | Path | None) -> float | None:
-    """Requests per second of the earlier sessions of this run (calls / wall time): an
-    evaluation run's predictions.sqlite or a population run's population.sqlite."""
-    dbs = [Path(run_dir) / name for name in ("predictions.sqlite", "population.sqlite")] if run_dir else []
-    db = next((d for d in dbs if d.exists()), None)
-    if db is None:
+def measured_rate(run_dir: "RunDir | str | Path | None") -> float | None:
+    """Requests per second of the earlier sessions of this run (calls / wall time)."""
+    if run_dir is None:
         return None
-    from ..runs.store import read_session_usage
-
     calls = wall = 0.0
-    for u in read_session_usage(db):
+    for u in RunDir(run_dir).session_usage():
         if u.get("calls") and u.get("wall_seconds"):
             calls, wall = calls + u["calls"], wall + u["wall_seconds"]
     return calls / wall if calls and wall else None
@@ -174,19 +172,10 @@ class _Cost:
     errors: list[str] = field(default_factory=list)
 
 
-def _context(survey, unit):
-    from ..methods.base import PersonContext
-    from ..survey.model import Profile
-    from ..survey.survey import COUNTRY, WEIGHT
-
-    resp = survey.respondent(unit.user)
-    profile = Profile.from_respondent(resp, survey.codebook, include=unit.profile)
-    row = survey.data.loc[unit.user]
-    return PersonContext(unit.user, str(row[COUNTRY]), profile, float(row.get(WEIGHT, 1.0)))
-
-
-def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, counter: Counter,
+def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRunModel, counter: Counter,
               rng: random.Random, units_per_group: int, questions_per_unit: int) -> _Cost:
+    """``units``: the study's work items of one method, one list per person (and fold and profile
+    size), as the runner would execute them; a seeded sample is predicted with the dry model."""
     from ..methods.registry import get_method, method_info
 
     if any(o.name == "min_fidelity" for o in method_info(name).options):
@@ -194,9 +183,9 @@ def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, c
     sim = get_method(name, model=dry, **options)
     if hasattr(sim, "_embedder"):  # RAG: no embedding model, no embeddings API call
         sim._embedder = DryEmbedder()
-    groups: dict[int, list] = {}
+    groups: dict[int, list[list]] = {}
     for u in units:
-        groups.setdefault(u.profile_limit, []).append(u)
+        groups.setdefault(u[0].key[2], []).append(u)  # by profile size
     total: dict = {}
     unit_all: list[dict] = []
     pred_all: list[dict] = []
@@ -206,7 +195,7 @@ def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, c
         unit_costs, firsts, later = [], [], []
         for i in picked:
             unit = group[i]
-            person = _context(survey, unit)
+            person = protocol.context(unit[0])
             dry.phase, start = "unit", len(dry.calls)
             story = getattr(sim, "story", None)
             if getattr(sim, "use_story", False) and story is not None:
@@ -219,10 +208,10 @@ def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, c
                 cost = _add(cost, counter.call(c))
             unit_costs.append(cost)
             dry.phase = "prediction"
-            targets = sorted(rng.sample(unit.targets, min(questions_per_unit, len(unit.targets))),
-                             key=unit.targets.index)
+            qids = [i.question_id for i in unit]
+            targets = sorted(rng.sample(qids, min(questions_per_unit, len(qids))), key=qids.index)
             for j, qid in enumerate(targets):
-                dry.question = survey.codebook[qid]
+                dry.question = protocol.codebook[qid]
                 start = len(dry.calls)
                 pred = sim.predict(person, dry.question)
                 if pred.failed:
@@ -240,7 +229,7 @@ def _dry_cost(name: str, options: dict, units: list, survey, dry: DryRunModel, c
             per_pred["cached_tokens"] = share * per_pred["prompt_tokens"]
             per_unit["cached_tokens"] += sum(p.get("cached_tokens", 0) - share * p.get("prompt_tokens", 0)
                                              for p in firsts) / len(firsts)
-        n_units, n_preds = len(group), sum(len(u.targets) for u in group)
+        n_units, n_preds = len(group), sum(len(u) for u in group)
         total = _add(total, _add({k: v * n_units for k, v in per_unit.items()}, per_pred, n_preds))
         unit_all.append(per_unit)
         pred_all.append(per_pred)
@@ -273,69 +262,62 @@ def _cache_rule(spec: str, backend) -> tuple[str, int, str]:
     return "any", 0, "the server caches any shared prefix (vLLM needs --enable-prefix-caching)"
 
 
+def by_person(items: list) -> list[list]:
+    """Work items grouped person by person (they come in that order), as the runner executes them."""
+    out: list[list] = []
+    for item in items:
+        if out and out[-1][0].person_key == item.person_key:
+            out[-1].append(item)
+        else:
+            out.append([item])
+    return out
+
+
 def estimate_study(
     survey: Any,
-    methods: Sequence[str] = ("valuesim",),
-    users: int | list[str] = 100,
-    folds: int = 5,
-    model: Any = "local",
+    config=None,
+    /,
     *,
-    items=None,
-    stratify: str | None = None,
-    curve: bool = False,
-    curve_sizes=None,
-    curve_methods: Sequence[str] | None = None,
-    seed: int = 0,
-    split=None,
-    method_options: dict | None = None,
-    run_folds: int | None = None,
-    profile_items=None,
-    fit_groups: int | None = None,
-    base_url: str | None = None,
     prices=None,
     rate: float | None = None,
-    run_dir: str | Path | None = None,
+    run_dir: "RunDir | str | Path | None" = None,
     units_per_group: int = 4,
     questions_per_unit: int = 3,
     answer_share: float = ANSWER_SHARE,
     story_share: float = STORY_SHARE,
+    **settings,
 ) -> Estimate:
-    """What ``run_study`` with these arguments would send to the model (see the module doc)."""
-    from ..methods.registry import method_info
-    from .protocol import DEFAULT_CURVE_SIZES, Split, answered_items, make_split
+    """What ``run_study`` with this config (or these keyword settings) would send to the model:
+    the runner's own plan (``plan_study``: the same methods, split and work items), a sample of
+    it predicted against a dry-run model (see the module doc)."""
+    from .runner import plan_study, study_config
 
     started = time.perf_counter()
+    cfg = study_config(config, **settings)
+    if cfg.model is None:
+        cfg = cfg.replace(model="local")
     if not hasattr(survey, "codebook"):
         from ..survey.io import load_survey
 
         survey = load_survey(Path(survey))
-    existing = Path(run_dir) / "split.json" if run_dir else None
-    if existing is not None and existing.exists():
-        split = Split.load(existing)  # a resumed run keeps its split
-    elif isinstance(split, (str, Path)):
-        split = Split.load(split)
-    if split is None:
-        split = make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
-                           curve_sizes=DEFAULT_CURVE_SIZES if curve_sizes is None else curve_sizes,
-                           run_folds=run_folds, profile_items=profile_items, fit_groups=fit_groups)
-    split.check(survey)
-    shown = split.items + [q for q in split.profile_only if q not in set(split.items)]
-    all_units = list(split.units(answered_items(survey, split.users, shown)))
-    main_units = [u for u in all_units if u.profile_limit < 0]
-
+    plan = plan_study(survey, cfg, RunDir(run_dir) if run_dir is not None else None)
+    protocol = plan.protocol(survey, cfg.curve_methods)
+    split, methods, model, base_url = plan.split, plan.methods, cfg.model, cfg.base_url
     backend, spec = _backend(model, base_url)
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
     reads = spec.startswith("local")
     results = []
-    for name in methods:
-        info = method_info(name)
-        units = all_units if curve_methods is None or name in curve_methods else main_units
-        n_preds = sum(len(u.targets) for u in units)
-        if not info.needs_llm:
+    all_units = 0
+    for method in methods:
+        name = method.name
+        units = by_person(protocol.items(method))
+        all_units = max(all_units, len(units))
+        n_preds = sum(len(u) for u in units)
+        if not method.needs_llm:
             results.append(MethodEstimate(name, n_preds, len(units), 0, 0, 0, 0, 0, ["statistical: no model requests"]))
             continue
-        options = dict((method_options or {}).get(name, {}))
+        options = dict(method.options)
         notes = []
         fit_preds = fit_units = 0
         if name == "hybrid":
@@ -349,7 +331,7 @@ def estimate_study(
             name_for_cost = name
         dry = DryRunModel(backend, spec, reads=reads, answer_share=answer_share, story_share=story_share)
         counter = Counter(tokenizer, cache, min_cached)
-        cost = _dry_cost(name_for_cost, options, units, survey, dry, counter, random.Random(seed),
+        cost = _dry_cost(name_for_cost, options, units, protocol, dry, counter, random.Random(cfg.seed),
                          units_per_group, questions_per_unit)
         total = _add(_add(cost.total, cost.unit, fit_units), cost.prediction, fit_preds)
         if cost.failed:
@@ -375,7 +357,7 @@ def estimate_study(
                 "log-probability reads, served from its prompt cache" if reads else "")
                 + f". Completions: {answer_share:.0%} of each turn's max_tokens, backstories "
                 f"{story_share:.0%} of their room. Cached prefix: {cache_note}")
-    sample = (f"{len(split.users)} users, {len(all_units)} (person, fold, profile size) units; prompts rendered "
+    sample = (f"{len(split.users)} users, {all_units} (person, fold, profile size) units; prompts rendered "
               f"for up to {units_per_group} units per profile size x {questions_per_unit} questions per method")
     return Estimate(spec, tokenizer.label, results, price_dict, price_source, rate, rate_source, sample, protocol,
                     round(time.perf_counter() - started, 2))

@@ -17,7 +17,7 @@ from ..errors import DataError
 from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
 from ..survey.wvs7.bank import CATEGORY_NAMES
 from . import metrics as M
-from .rundata import DB_FILE, RunData, load_run
+from .rundata import RunData, load_run
 from .stories import story_table
 from .tables import (_categories, category_table, country_table, curve_frame, curve_table, failures_table,
                      hardest_items_table, overall_table, tests_table, usage_table)
@@ -32,7 +32,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     from .plots import bars_with_ci, profile_curve, radar
 
     run = load_run(run_dir)
-    out = run.run_dir / "report"
+    out = run.run.report_dir
     out.mkdir(parents=True, exist_ok=True)
     df = run.predictions
     main = df[df["profile_limit"] < 0]
@@ -87,7 +87,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Results by country", [country_table(run, main)]))
     if reference:
         sections.append(("Items", [hardest_items_table(run, main, reference)]))
-    if (st := story_table(run.run_dir / DB_FILE)) is not None:
+    if (st := story_table(run.run)) is not None:
         sections.append(("Backstories", [st]))
     ft = failures_table(df)
     if ft is not None:

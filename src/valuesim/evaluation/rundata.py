@@ -3,18 +3,14 @@ predictions and sessions from the store."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError
-from ..runs.rundir import RUN_FILE, check_store
-from ..runs.store import read_predictions, read_sessions
+from ..runs.rundir import RunDir
 from . import metrics as M
-
-SPLIT_FILE, DB_FILE = "split.json", "predictions.sqlite"
 
 
 @dataclass
@@ -24,6 +20,10 @@ class RunData:
     split: dict
     predictions: pd.DataFrame  # scored
     sessions: pd.DataFrame
+
+    @property
+    def run(self) -> RunDir:
+        return RunDir(self.run_dir)
 
     @property
     def model_label(self) -> str:
@@ -43,18 +43,14 @@ class RunData:
         return self._methods
 
 
-def load_run(run_dir: str | Path) -> RunData:
-    run_dir = Path(run_dir)
-    db = run_dir / DB_FILE
-    if not (run_dir / RUN_FILE).exists() or not db.exists():
-        raise DataError(f"{run_dir} is not a valuesim run directory (no {RUN_FILE} / {DB_FILE}); "
+def load_run(run_dir: "RunDir | str | Path") -> RunData:
+    run = RunDir(run_dir)
+    if not run.exists() or not run.has_store():
+        raise DataError(f"{run.path} is not a valuesim run directory (no run settings or predictions); "
                         "create one with `valuesim eval FILE --out RUN_DIR`")
-    check_store(db)  # a damaged store: one line naming it
-    info = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    split_path = run_dir / SPLIT_FILE
-    split = json.loads(split_path.read_text(encoding="utf-8")) if split_path.exists() else {}
-    preds = read_predictions(db)
+    info = run.info() or {}
+    preds = run.predictions()
     if preds.empty:
-        raise DataError(f"{run_dir} has no predictions yet; run `valuesim eval` first")
-    return RunData(run_dir, info, split, M.score_rows(preds), read_sessions(db))
+        raise DataError(f"{run.path} has no predictions yet; run `valuesim eval` first")
+    return RunData(run.path, info, run.split_json(), M.score_rows(preds), run.sessions())
 

@@ -2,34 +2,87 @@
 
     result = run_study("wvs.csv", methods=["country-marginal", "knn"], users=100, folds=5,
                        out="runs/stat")
+    config = StudyConfig(methods=("knn",), users=100, out="runs/stat")   # the same, as one value
+    result = run_study("wvs.csv", config)
     print(result.summary())
 
 Everything the user can get wrong (methods, users, folds, items, curve, split, model) is
-checked before the run directory is created or touched. Statistical methods are fitted once
-on the survey *without* the evaluated users and predict in batches; LLM methods predict one
-item at a time with ``concurrency`` in flight (``evaluation.work``). The store commits in
-batches; Ctrl-C loses nothing, a kill at most the last half second; re-running the same call
-continues from there. One process at a time works in a run directory (``runs.rundir.RunLock``).
+checked before the run directory is created or touched. The individual protocol
+(``evaluation.work``) turns the split into work items; the one runner (``runs.runner``) plans
+them, skips what is stored, fits statistical methods on the survey *without* the evaluated
+users and executes. The store commits in batches; Ctrl-C loses nothing, a kill at most the last
+half second; re-running the same call continues from there. One process at a time works in a
+run directory (``runs.rundir.RunLock``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Sequence
 
 from ..errors import ConfigError
 from ..runs import rundir
-from ..runs.store import PredictionStore
+from ..runs.rundir import RunDir
+from ..runs.runner import Fittable, Runner, Session, StudyMethod
 from ..survey.survey import Survey
 from .crossfit import fit_plan
 from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
-from .work import StudyMethod, StudyWork
+from .work import IndividualProtocol
 
-RUN_FILE, SPLIT_FILE, DB_FILE = rundir.RUN_FILE, "split.json", "predictions.sqlite"
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Every setting of an individual study, with the one set of defaults the CLI and the Python
+    API share. ``methods``: registry names (or Simulator objects); ``model``: a spec or a model,
+    needed only by LLM methods; ``concurrency`` None: the backend's own default."""
+
+    methods: tuple = ("country-marginal", "knn", "regression")
+    users: Any = 100  # a number, "all", or a list of respondent ids
+    folds: int = 5
+    model: Any = None
+    out: Any = "runs/study"
+    curve: bool = False
+    seed: int = 0
+    concurrency: int | None = None
+    items: Any = None
+    stratify: str | None = None
+    curve_sizes: tuple = tuple(DEFAULT_CURVE_SIZES)
+    curve_methods: tuple | None = None
+    split: Any = None  # a Split or the path of a split.json
+    method_options: Any = None  # {method: {option: value}}
+    run_folds: int | None = None
+    profile_items: Any = None
+    fit_groups: int | None = None
+    force: bool = False
+    progress: bool = True
+    base_url: Any = None
+    command: str | None = None
+    prices: Any = None  # dollars per million tokens for the run's accounting ("P,C[,CACHED]"; default $VALUESIM_PRICES)
+
+    def __post_init__(self):  # lists given by a caller become tuples: the config is a value
+        for name in ("methods", "curve_sizes", "curve_methods"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, tuple):
+                object.__setattr__(self, name, tuple(v))
+        if isinstance(self.users, list):
+            object.__setattr__(self, "users", tuple(self.users))
+
+    def replace(self, **changes) -> "StudyConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def study_config(config: "StudyConfig | Sequence | None" = None, **settings) -> StudyConfig:
+    """A StudyConfig from a config, keyword settings, or both (settings override)."""
+    if config is None:
+        return StudyConfig(**settings)
+    if not isinstance(config, StudyConfig):  # methods given positionally, as run_study always took them
+        return StudyConfig(methods=config, **settings)
+    return config.replace(**settings) if settings else config
 
 
 @dataclass
@@ -60,8 +113,9 @@ class RunResult:
             )
         else:
             lines.append("LLM usage: none (statistical methods only)")
-        if (self.run_dir / SPLIT_FILE).exists():
-            lines.append(Split.load(self.run_dir / SPLIT_FILE).sizes())
+        run = RunDir(self.run_dir)
+        if run.has_split():
+            lines.append(Split.from_json(run.split_json()).sizes())
         lines.append(f"report: valuesim report {self.run_dir}")
         return "\n".join(lines)
 
@@ -95,163 +149,142 @@ def resolve_methods(methods: Sequence, method_options: dict | None) -> list[Stud
     return out
 
 
-def run_study(
-    survey: "Survey | str | Path",
-    methods: Sequence = ("country-marginal", "knn", "regression"),
-    users: int | list[str] = 100,
-    folds: int = 5,
-    model=None,
-    out: "str | Path" = "runs/study",
-    curve: bool = False,
-    seed: int = 0,
-    concurrency: int | None = None,
-    items: Iterable[str] | str | None = None,
-    stratify: str | None = None,
-    curve_sizes: Iterable[int] = DEFAULT_CURVE_SIZES,
-    curve_methods: Sequence[str] | None = None,
-    split: "Split | str | Path | None" = None,
-    method_options: dict | None = None,
-    run_folds: int | None = None,
-    profile_items: Iterable[str] | str | None = None,
-    fit_groups: int | None = None,
-    force: bool = False,
-    progress: bool = True,
-    base_url: str | None = None,
-    command: str | None = None,
-) -> RunResult:
-    """Evaluate ``methods`` on a seeded sample of ``users`` with ``folds``-fold CV over items.
+def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | None" = None, /,
+              **settings) -> RunResult:
+    """Evaluate the config's methods on a seeded sample of users with folds-fold CV over items.
 
-    ``survey``: a Survey or a path to a WVS-7 file. ``methods``: registry names (or Simulator
-    objects). ``model``: a model spec or ChatModel, needed only by LLM methods. ``out``: the
-    run directory; calling again with the same settings resumes, with other settings it
+    ``survey``: a Survey or a path to a WVS-7 file. ``config``: a StudyConfig; or give its
+    fields as keywords (``run_study(survey, methods=[...], users=100, out="runs/x")``). The run
+    directory ``out``: calling again with the same settings resumes, with other settings it
     refuses unless ``force`` (which discards the old run). ``split``: a Split or split.json to
     repeat an earlier study exactly. Failed predictions are stored, and retried next time.
     """
+    cfg = study_config(config, **settings)
     started = time.time()
-    out = rundir.check_out(out)  # empty, a file, not writable: refused before anything is created
-    check_protocol(users if not isinstance(users, list) else 1, folds, run_folds, fit_groups)
-    path: Path | None = None
-    if not isinstance(survey, Survey):
-        from ..survey.io import load_survey
-
-        path = Path(survey)
-        survey = load_survey(path)
-    else:
-        path = rundir.survey_path(survey)
-
-    # --- everything that can be refused, before the run directory is touched -----------------
-    resolved = resolve_methods(methods, method_options)
-    if curve_methods is not None:
-        unknown = set(curve_methods) - {m.name for m in resolved}
-        if unknown:
-            raise ConfigError(f"curve methods {', '.join(sorted(unknown))} are not among the methods of this run")
-    curve_sizes = sorted(int(s) for s in curve_sizes)
-    if curve and any(s < 0 for s in curve_sizes):
-        raise ConfigError(f"--curve-sizes must be 0 or more, got {curve_sizes}")
-    if concurrency is None:  # the backend's own default: 8 in flight for a server, 1 for the embedded engine
-        from ..llm import default_concurrency
-
-        concurrency = default_concurrency(model)
-    if int(concurrency) < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
-    if isinstance(split, (str, Path)):
-        split = Split.load(split)
-    if split is not None:
-        split.check(survey)
-    fresh_split = split or make_split(survey, users, folds, seed=seed, items=items, stratify=stratify, curve=curve,
-                                      curve_sizes=curve_sizes, run_folds=run_folds,
-                                      profile_items=profile_items, fit_groups=fit_groups)
-    for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
-        if not m.needs_llm and callable(getattr(m.build(None), "fit", None)):
-            fit_plan(survey, fresh_split)  # e.g. every respondent evaluated and nobody left to fit on
-    llm_methods = [m.name for m in resolved if m.needs_llm]
-    if llm_methods:
-        if model is None:
-            raise ConfigError(f"methods {', '.join(llm_methods)} need a model (--model SPEC)")
+    run = RunDir(rundir.check_out(cfg.out))  # empty, a file, not writable: refused before anything is created
+    check_protocol(cfg.users if not isinstance(cfg.users, tuple) else 1, cfg.folds, cfg.run_folds, cfg.fit_groups)
+    survey, path = _load(survey)
+    plan = plan_study(survey, cfg)
+    resolved, concurrency = plan.methods, plan.concurrency
+    model = None
+    if plan.llm_methods:
+        if cfg.model is None:
+            raise ConfigError(f"methods {', '.join(plan.llm_methods)} need a model (--model SPEC)")
+        model = cfg.model
         if isinstance(model, str):
             from ..llm import get_model
 
-            model = get_model(model, base_url=base_url, concurrency=max(1, concurrency))
-    else:
-        model = None  # a run without LLM methods never loads a model
+            model = get_model(model, base_url=cfg.base_url, concurrency=max(1, concurrency),
+                              **({"prices": cfg.prices} if cfg.prices else {}))
     model_label = rundir.model_label(model)
+    split = plan.split if cfg.split is not None else None
 
-    settings = {
+    settings_record = {
         "methods": [m.name for m in resolved],
         "method_options": {m.name: m.options for m in resolved if m.options},
-        "users": users if isinstance(users, (int, str)) else sorted(map(str, users)),
-        "folds": folds,
-        "seed": seed,
-        "items": items if items is None or isinstance(items, str) else list(items),
-        "stratify": stratify,
-        **({"run_folds": run_folds, "profile_items": profile_items if profile_items is None or isinstance(
-            profile_items, str) else list(profile_items), "fit_groups": fit_groups}
-           if (run_folds, profile_items, fit_groups) != (None, None, None) else {}),  # old runs stay resumable
-        "curve": bool(curve),
-        "curve_sizes": curve_sizes if curve else None,
-        "curve_methods": list(curve_methods) if curve and curve_methods is not None else None,
+        "users": cfg.users if isinstance(cfg.users, (int, str)) else sorted(map(str, cfg.users)),
+        "folds": cfg.folds,
+        "seed": cfg.seed,
+        "items": cfg.items if cfg.items is None or isinstance(cfg.items, str) else list(cfg.items),
+        "stratify": cfg.stratify,
+        **({"run_folds": cfg.run_folds, "profile_items": cfg.profile_items if cfg.profile_items is None or isinstance(
+            cfg.profile_items, str) else list(cfg.profile_items), "fit_groups": cfg.fit_groups}
+           if (cfg.run_folds, cfg.profile_items, cfg.fit_groups) != (None, None, None) else {}),  # old runs resume
+        "curve": bool(cfg.curve),
+        "curve_sizes": plan.curve_sizes if cfg.curve else None,
+        "curve_methods": list(cfg.curve_methods) if cfg.curve and cfg.curve_methods is not None else None,
         "model": getattr(model, "spec", None) if model is not None else None,
         "data": rundir.survey_fingerprint(survey, path),
         "split": hashlib.sha256(json.dumps(split.to_json(), sort_keys=True).encode()).hexdigest() if split else None,
     }
     info = rundir.provenance(
-        command, "valuesim.evaluation.run_study", model_label=model_label,
+        cfg.command, "valuesim.evaluation.run_study", model_label=model_label,
         methods={m.name: {"needs_llm": m.needs_llm} for m in resolved}, concurrency=concurrency,
         failure_policy="failed predictions are stored, retried on resume, and left out of accuracy/MAE "
                        "(the report shows how many there are per method)",
     )
 
-    with rundir.RunLock(out, command):
-        rundir.prepare(out, settings, info, merge=rundir.merge_study, force=force,
-                       discard=(SPLIT_FILE, DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"), store=DB_FILE)
-        split_path = out / SPLIT_FILE
-        if split_path.exists():
-            split = Split.load(split_path)
+    with run.lock(cfg.command):
+        run.prepare(settings_record, info, merge=rundir.merge_study, force=cfg.force)
+        if run.has_split():
+            split = Split.from_json(run.split_json())
             split.check(survey)
         else:
-            split = fresh_split
-            from ..runs.render import write_atomic
-
-            write_atomic(split_path, json.dumps(split.to_json(), indent=1))
-        return _run(out, survey, split, resolved, model, model_label, concurrency, progress, curve_methods, started)
-
-
-def _run(out: Path, survey: Survey, split: Split, resolved: list[StudyMethod], model, model_label, concurrency,
-         progress, curve_methods, started: float) -> RunResult:
-    store = PredictionStore(out / DB_FILE)
-    store.add_questions(survey.codebook[q] for q in split.items)
-    before = dict(model.accounting.as_dict()) if model is not None and hasattr(model, "accounting") else None
-    session = store.start_session(usage=lambda: _usage_delta(before, model, time.time() - started))
-    status = "failed"
-    resumed = store.count()
-    work = StudyWork(survey, split, store, model, model_label, concurrency, progress,
-                     None if curve_methods is None else set(curve_methods))
-    try:
-        for m in resolved:
-            work.run_method(m)
-        status = "finished"
-    except KeyboardInterrupt:
-        status = "interrupted"
-        raise
-    finally:
-        usage = _usage_delta(before, model, time.time() - started)
+            split = plan.split
+            run.write_split(split.to_json())
+        protocol = IndividualProtocol(survey, split, None if cfg.curve_methods is None else set(cfg.curve_methods))
+        store = run.store()
         try:
-            store.end_session(session, status, work.new, work.failed, usage)
+            store.add_questions(survey.codebook[q] for q in split.items)
+            resumed = store.count()
+            runner = Runner(store, model, model_label or "", concurrency, cfg.progress)
+            with Session(store, model, started) as session:
+                session.runner = runner
+                runner.run(protocol, resolved)
             total, failed_total = store.count(), store.count(failed=True)
         finally:
             store.close()
-    return RunResult(out, total, work.new, resumed, failed_total, time.time() - started, usage,
+    return RunResult(run.path, total, runner.new, resumed, failed_total, time.time() - started, session.usage,
                      [m.name for m in resolved])
 
 
-def _usage_delta(before: dict | None, model, wall: float) -> dict | None:
-    if before is None or model is None:
-        return None
-    after = model.accounting.as_dict()
-    usage = {}
-    for k, v in after.items():
-        b = before.get(k)
-        usage[k] = (v - b) if isinstance(v, (int, float)) and isinstance(b, (int, float)) else v
-    usage["wall_seconds"] = round(wall, 3)
-    return usage
+def _load(survey) -> tuple[Survey, Path | None]:
+    if isinstance(survey, Survey):
+        return survey, rundir.survey_path(survey)
+    from ..survey.io import load_survey
 
+    return load_survey(Path(survey)), Path(survey)
+
+
+@dataclass
+class StudyPlan:
+    """What a config asks of a survey, checked: the methods, the split, the concurrency. The run
+    and the estimate both start here."""
+
+    methods: list[StudyMethod]
+    split: Split
+    curve_sizes: list[int]
+    concurrency: int
+
+    @property
+    def llm_methods(self) -> list[str]:
+        return [m.name for m in self.methods if m.needs_llm]
+
+    def protocol(self, survey: Survey, curve_methods=None) -> IndividualProtocol:
+        return IndividualProtocol(survey, self.split, None if curve_methods is None else set(curve_methods))
+
+
+def plan_study(survey: Survey, cfg: StudyConfig, run: RunDir | None = None) -> StudyPlan:
+    """Everything that can be refused, before a run directory is touched. ``run``: an existing
+    run whose split is kept (the estimate of a resumed run)."""
+    resolved = resolve_methods(cfg.methods, cfg.method_options)
+    if cfg.curve_methods is not None:
+        unknown = set(cfg.curve_methods) - {m.name for m in resolved}
+        if unknown:
+            raise ConfigError(f"curve methods {', '.join(sorted(unknown))} are not among the methods of this run")
+    curve_sizes = sorted(int(s) for s in cfg.curve_sizes)
+    if cfg.curve and any(s < 0 for s in curve_sizes):
+        raise ConfigError(f"--curve-sizes must be 0 or more, got {curve_sizes}")
+    concurrency = cfg.concurrency
+    if concurrency is None:  # the backend's own default: 8 in flight for a server, 1 for the embedded engine
+        from ..llm import default_concurrency
+
+        concurrency = default_concurrency(cfg.model)
+    if int(concurrency) < 1:
+        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    split = cfg.split
+    if run is not None and run.has_split():
+        split = Split.from_json(run.split_json())  # a resumed run keeps its split
+    elif isinstance(split, (str, Path)):
+        split = Split.load(split)
+    if split is not None:
+        split.check(survey)
+    else:
+        users = list(cfg.users) if isinstance(cfg.users, tuple) else cfg.users
+        split = make_split(survey, users, cfg.folds, seed=cfg.seed, items=cfg.items, stratify=cfg.stratify,
+                           curve=cfg.curve, curve_sizes=curve_sizes, run_folds=cfg.run_folds,
+                           profile_items=cfg.profile_items, fit_groups=cfg.fit_groups)
+    for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
+        if not m.needs_llm and isinstance(m.build(None), Fittable):
+            fit_plan(survey, split)  # e.g. every respondent evaluated and nobody left to fit on
+    return StudyPlan(resolved, split, curve_sizes, int(concurrency))

@@ -15,23 +15,24 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.render import Table, fmt
-from ..runs.store import read_story_traces
+from ..runs.rundir import RunDir
+from ..runs.trace import Trace
 
 COLUMNS = ["method", "fold", "respondent_id", "key", "kind", "prompt", "status", "retries", "rounds",
            "fidelity", "chance", "reason"]
 
 
-def story_records(db_path: str | Path) -> pd.DataFrame:
+def story_records(run: "RunDir | str | Path") -> pd.DataFrame:
     """One row per (method, fold, respondent, story) found in the run's prediction traces."""
-    return records_from_traces(read_story_traces(db_path))
+    return records_from_traces(RunDir(run).story_traces())
 
 
 def records_from_traces(items) -> pd.DataFrame:
     """``items``: (method, fold, respondent_id, trace dict); traces without a story are skipped."""
     out = []
     for method, fold, rid, trace in items:
-        story = (trace or {}).get("story")
-        if not isinstance(story, dict):
+        story = Trace.of(trace).story
+        if story is None:
             continue
         fid = story.get("fidelity") or {}
         out.append([method, fold, str(rid), story.get("key", ""), story.get("kind", "model"), story.get("prompt") or "",
@@ -60,9 +61,9 @@ def story_summary(records: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def story_table(db_path: str | Path):
+def story_table(run: "RunDir | str | Path"):
     """The report's "Backstories" table, or None when no method used stories."""
-    records = story_records(db_path)
+    records = story_records(run)
     if records.empty:
         return None
     summary = story_summary(records)

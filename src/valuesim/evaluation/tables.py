@@ -9,10 +9,9 @@ import math
 import pandas as pd
 
 from ..runs.render import Table, fmt
-from ..runs.store import read_question_texts
 from ..survey.wvs7.bank import CATEGORIES
 from . import metrics as M
-from .rundata import DB_FILE, RunData
+from .rundata import RunData
 
 CHANCE = "chance (uniform guess)"
 
@@ -202,7 +201,7 @@ def hardest_items_table(run: RunData, main: pd.DataFrame, method: str, n: int = 
     g = sub.groupby("question_id").agg(accuracy=("correct", "mean"), nmae=("nmae", "mean"), n=("correct", "size"),
                                        category=("category", "first")).reset_index()
     g = g[g["n"] >= 3].sort_values("accuracy").head(n)
-    texts = read_question_texts(run.run_dir / DB_FILE)
+    texts = run.run.question_texts()
     rows = [[r.question_id, r.category, _shorten(texts.get(r.question_id, "")), fmt(r.accuracy), fmt(r.nmae), str(r.n)]
             for r in g.itertuples()]
     return Table(f"Hardest items for {method}", ["Item", "Category", "Question", "Accuracy", "Normalized MAE", "Predictions"],

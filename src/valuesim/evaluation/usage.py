@@ -9,32 +9,13 @@ once. The estimate is the one stored in the run directory (estimate.json) when t
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from ..runs.store import read_prediction_traces
+from ..runs.rundir import RunDir
 
-from .estimate import ESTIMATE_FILE, Estimate
+from .estimate import Estimate
 
 FIELDS = ("requests", "prompt_tokens", "cached_tokens", "completion_tokens")
-
-
-def _turns(node, seen_stories: set, out: list) -> None:
-    """Every usage record in a trace; a story's parts once per story key."""
-    if isinstance(node, dict):
-        if "parts" in node and "key" in node and isinstance(node.get("parts"), list):
-            if node["key"] in seen_stories:
-                return
-            seen_stories.add(node["key"])
-        usage = node.get("usage")
-        if isinstance(usage, dict) and "prompt_tokens" in usage:
-            out.append(usage)
-        for key, value in node.items():
-            if key != "usage":
-                _turns(value, seen_stories, out)
-    elif isinstance(node, list):
-        for value in node:
-            _turns(value, seen_stories, out)
 
 
 def _count(usage: dict) -> dict:
@@ -44,35 +25,29 @@ def _count(usage: dict) -> dict:
     return n
 
 
-def actual_by_method(run_dir: str | Path) -> dict[str, dict]:
+def actual_by_method(run_dir: "RunDir | str | Path") -> dict[str, dict]:
     """method -> predictions, and over the ``counted`` (successful) ones: requests, prompt,
     cached and completion tokens summed from their traces."""
-    db = Path(run_dir) / "predictions.sqlite"
-    if not db.exists():
-        return {}
-    rows = read_prediction_traces(db)
     out: dict[str, dict] = {}
     stories: dict[str, set] = {}
-    for method, failed, raw in rows:
+    for method, failed, trace in RunDir(run_dir).traces():
         acc = out.setdefault(method, {"predictions": 0, "counted": 0, **{k: 0 for k in FIELDS}})
         acc["predictions"] += 1
-        if failed or not raw:  # a failed prediction's trace may lack the usage of the turn that failed
+        if failed or not trace:  # a failed prediction's trace may lack the usage of the turn that failed
             continue
         acc["counted"] += 1
-        turns: list = []
-        _turns(raw, stories.setdefault(method, set()), turns)
-        for usage in turns:
+        for usage in trace.usages(stories.setdefault(method, set())):
             for k, v in _count(usage).items():
                 acc[k] += v
     return out
 
 
-def load_estimate(run_dir: str | Path) -> Estimate | None:
-    path = Path(run_dir) / ESTIMATE_FILE
-    if not path.exists():
+def load_estimate(run_dir: "RunDir | str | Path") -> Estimate | None:
+    data = RunDir(run_dir).estimate_json()
+    if data is None:
         return None
     try:
-        return Estimate.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        return Estimate.from_dict(data)
     except (ValueError, TypeError):  # an unreadable estimate is left out of the report
         return None
 

@@ -28,72 +28,54 @@ from ..evaluation.estimate import (
     resolve_prices,
 )
 from ..llm.openai_backend import ANSWER_MAX_TOKENS  # the cap of a distribution request
+from .work import persona_methods
 
 PERSONAS_SAMPLED = 4
 
 
-def estimate_population(survey: Any, countries, personas: int = 100, questions=None, methods="value-persona",
-                        model: Any = "local", *, calibrate: bool = False, seed: int = 0, calibration_questions=None,
-                        base_url: str | None = None, prices=None, rate: float | None = None,
-                        run_dir: str | Path | None = None, protocol: str = "split-half") -> Estimate:
-    from .dimensions import DimensionScaler
-    from .personas import build_personas
-    from ..methods.registry import get_method
-    from .predict import tasks as method_tasks
-    from .protocol import resolve_protocol
-    from .runner import resolve_countries, resolve_methods
-    from .sampling import draw_personas, split_country
-    from .targets import resolve_calibration, resolve_questions
+def estimate_population(survey: Any, config=None, /, *, prices=None, rate: float | None = None,
+                        run_dir: "str | Path | None" = None, **settings) -> Estimate:
+    """What ``run_population`` with this config (or these keyword settings) would send: the run's
+    own plan (``plan_population``: the same personas, drawn from the same view of the survey)
+    and its work items, a sample of personas predicted against a dry-run model."""
+    from ..evaluation.estimate import by_person
+    from .runner import PopulationConfig, load_population_survey, plan_population, population_config
 
     started = time.perf_counter()
-    if not hasattr(survey, "codebook"):
-        from ..survey.io import load_survey
-        from .extra_columns import attach_urban_rural
-
-        path = survey
-        survey = load_survey(path)
-        attach_urban_rural(survey, path)
-    country_list = resolve_countries(countries, survey)
-    method_list = resolve_methods(methods, resolve_protocol(protocol))
-    cb = survey.codebook
-    targets = resolve_questions(questions, cb, survey.question_ids)
-    calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []
-    scaler = DimensionScaler.fit(survey)
-    scores = scaler.scores(survey)
-    eligible = scores.notna().any(axis=1)
-    people = {}
-    for c in country_list:
-        drawn = draw_personas(survey, split_country(survey, c, seed), int(personas), seed, eligible)
-        people[c] = build_personas(survey, c, drawn, scaler, scores)
-
+    if config is not None and not isinstance(config, PopulationConfig):
+        settings["countries"], config = config, None
+    cfg = population_config(config, **settings)
+    survey, _ = load_population_survey(survey)
+    plan = plan_population(survey, cfg)
+    protocol = plan.protocol(survey)
+    country_list, method_list, targets, calib = plan.countries, plan.methods, plan.targets, plan.calib
+    model, base_url, seed, personas = cfg.model, cfg.base_url, cfg.seed, cfg.personas
     backend, spec = _backend(model, base_url)
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
     reads = spec.startswith("local")
     rng = random.Random(seed)
     results = []
-    for method in method_list:
-        groups: dict[tuple, list] = {}
-        for t in method_tasks(survey, country_list, method, people, targets + calib, set()):
-            groups.setdefault((t.country, t.persona), []).append(t)
+    for method in persona_methods(method_list, plan.method_options):
+        groups = by_person(protocol.items(method))
         dry = DryRunModel(backend, spec, reads=reads, answer_share=1.0, story_share=1.0)
-        sim = get_method(method, model=dry)  # the prompts come from the simulator's own code
+        sim = method.build(dry)  # the prompts come from the simulator's own code
         counter = Counter(tokenizer, cache, min_cached)
-        keys = list(groups)
-        picked = [keys[i] for i in sorted(rng.sample(range(len(keys)), min(PERSONAS_SAMPLED * len(country_list), len(keys))))]
+        picked = [groups[i] for i in sorted(rng.sample(range(len(groups)),
+                                                       min(PERSONAS_SAMPLED * len(country_list), len(groups))))]
         per_task: list[dict] = []
-        for key in picked:
-            for t in groups[key]:
+        for group in picked:
+            for item in group:
                 start = len(dry.calls)
-                dry.question = cb[t.question]
-                sim.predict(t.person, dry.question)
+                dry.question = protocol.codebook[item.question_id]
+                sim.predict(protocol.context(item), dry.question)
                 cost: dict = {}
                 for call in dry.calls[start:]:
                     cost = _add(cost, counter.call(call))
                 per_task.append(cost)
-        n = sum(len(v) for v in groups.values())
+        n = sum(len(v) for v in groups)
         mean = {k: sum(c.get(k, 0) for c in per_task) / max(1, len(per_task)) for k in KEYS}
-        results.append(MethodEstimate(method, n, len(groups), mean["requests"] * n, mean["prompt_tokens"] * n,
+        results.append(MethodEstimate(method.name, n, len(groups), mean["requests"] * n, mean["prompt_tokens"] * n,
                                       mean["cached_tokens"] * n, mean["completion_tokens"] * n, mean["reads"] * n,
                                       [(f"{len(groups)} personas x {len(targets) + len(calib)} questions; "
                                        f"{mean['prompt_tokens']:,.0f} prompt tokens per request")]))

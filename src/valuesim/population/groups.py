@@ -36,7 +36,7 @@ def prior_distances(survey: Survey, preds: pd.DataFrame, source_ids: dict[str, l
     real answers, over the targets where both exist."""
     cb = survey.codebook
     ok = preds[(preds.method == NO_PERSONA) & (preds.failed == 0)] if use_llm else preds.iloc[0:0]
-    by_key = {key: g for key, g in ok.groupby(["country", "question"], sort=False)}
+    by_key = {key: g for key, g in ok.groupby(["country", "question_id"], sort=False)}
     rows = []
     for c in countries:
         real = RealAnswers(survey, source_ids[c])
@@ -45,7 +45,7 @@ def prior_distances(survey: Survey, preds: pd.DataFrame, source_ids: dict[str, l
             codes = cb[q].codes
             if use_llm:
                 g = by_key.get((c, q))
-                vec = average_distributions(g.probs.tolist(), codes) if g is not None else None
+                vec = average_distributions(g.distribution.tolist(), codes) if g is not None else None
             else:
                 vec = pooled_marginal(survey, c, q, codes)[0]
             counts, n = real.distribution(q, codes)

@@ -16,11 +16,10 @@ import pandas as pd
 from ..errors import DataError
 from ..evaluation.plots import COLORS
 from ..runs.render import Table, html_page, markdown_page, png, write_atomic
-from ..runs.store import read_personas
+from ..runs.rundir import RunDir
 from ..survey.wvs7.bank import load_codebook
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
-from .runner import DB_FILE, RUN_FILE
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
 
 METRIC_LABELS = {
@@ -60,12 +59,12 @@ def _country(code: str) -> str:
 
 
 def _load(run_dir: Path) -> dict:
-    if not (run_dir / RUN_FILE).exists() or not (run_dir / "metrics.csv").exists():
-        raise DataError(f"{run_dir} is not a finished population run (no {RUN_FILE} / metrics.csv); "
+    if not RunDir(run_dir).exists() or not (run_dir / "metrics.csv").exists():
+        raise DataError(f"{run_dir} is not a finished population run (no run settings / metrics.csv); "
                         "run `valuesim population FILE ... --out DIR` first")
     read = lambda name: pd.read_csv(run_dir / name, dtype={"country": str}) if (run_dir / name).stat().st_size > 1 else pd.DataFrame()  # noqa: E731
     return {
-        "info": json.loads((run_dir / RUN_FILE).read_text()),
+        "info": RunDir(run_dir).info() or {},
         "metrics": read("metrics.csv"),
         "distributions": read("distributions.csv"),
         "country_summary": read("country_summary.csv"),
@@ -254,7 +253,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
 
 
 def persona_table(run_dir: Path, countries: list[str]) -> Table:
-    p = read_personas(run_dir / DB_FILE)
+    p = RunDir(run_dir).personas()
     rows = []
     for c in countries:
         g = p[p.country == c]
@@ -270,11 +269,11 @@ def persona_table(run_dir: Path, countries: list[str]) -> Table:
                      "; ".join(mean_levels)])
     return Table("Value personas drawn", ["country", "personas", "distinct people", "distinct descriptors",
                                           "mean quintile level per dimension (1 = traditional / survival / left)"],
-                 rows, "Full persona texts: the personas table of population.sqlite.")
+                 rows, "Full persona texts: the personas table of the run's store (predictions.sqlite).")
 
 
 FILES = ("Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; "
-         "persona distributions: population.sqlite.")
+         "persona distributions: predictions.sqlite.")
 
 
 def _markdown(title: str, meta, sections) -> str:

@@ -1,40 +1,43 @@
 """``run_population``: simulate countries' answer distributions and compare them with real ones.
 
-    from valuesim.population import run_population, write_population_report
+    from valuesim.population import PopulationConfig, run_population, write_population_report
     result = run_population(survey, ["DEU", "NGA"], personas=100, methods=["value-persona", "demographic"],
                             model="local", out="runs/pop", calibrate=True, seed=0)
+    result = run_population(survey, PopulationConfig(countries=("DEU",), out="runs/pop"))  # the same, as a value
     print(result.summary)
     write_population_report("runs/pop")
 
-One run directory holds ``run.json`` (what produced it, every session's wall time),
-``population.sqlite`` (every persona distribution; re-running skips what is stored) and the
-result tables ``metrics.csv``, ``distributions.csv``, ``country_summary.csv``, ``summary.csv``,
-``calibration.json``.
+One run directory (``runs.rundir.RunDir``) holds ``run.json`` (what produced it, every
+session's wall time), the store (every persona distribution, in the one predictions schema;
+re-running skips what is stored) and the result tables ``metrics.csv``, ``distributions.csv``,
+``country_summary.csv``, ``summary.csv``, ``calibration.json``. The population protocol
+(``work.py``) turns countries × personas × questions into work items for the one runner.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from ..errors import ConfigError
 from ..runs import rundir
-from ..runs.store import PopulationStore
+from ..runs.rundir import RunDir
+from ..runs.runner import Runner, Session
 from ..survey.survey import Survey
 from .countries import country_name
 from .dimensions import DimensionScaler
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
-from .predict import REFERENCES, predict_all
 from .protocol import PROTOCOL_METHODS, SPLIT_HALF, check_protocol, method_view, resolve_protocol
 from .sampling import CountrySplit, draw_personas, split_country
 from .science import protocol_predictions, science_tables
 from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
 from .targets import resolve_calibration, resolve_questions
-
-RUN_FILE, DB_FILE = rundir.RUN_FILE, "population.sqlite"
+from .work import REFERENCES, PopulationProtocol, persona_methods, reference_methods
 
 
 def _listify(value: "str | Iterable[str] | None") -> list[str]:
@@ -73,10 +76,114 @@ def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[
     return list(dict.fromkeys(names))
 
 
-def _load_model(model: Any, base_url: str | None, workers: int):
+def _load_model(model: Any, base_url: str | None, workers: int, prices=None):
     from ..llm import ManagedModel, get_model
 
-    return model if isinstance(model, ManagedModel) else get_model(model, base_url=base_url, concurrency=workers)
+    if isinstance(model, ManagedModel):
+        return model
+    return get_model(model, base_url=base_url, concurrency=workers, **({"prices": prices} if prices else {}))
+
+
+@dataclass(frozen=True)
+class PopulationConfig:
+    """Every setting of a population study, with the one set of defaults the CLI and the Python
+    API share. ``countries``, ``questions``, ``methods``: lists or comma-separated text;
+    ``method_options``: {method: {option: value}} (``--option``); ``workers`` None: the
+    backend's own concurrency (as the CLI's ``--concurrency``)."""
+
+    countries: Any = ()
+    personas: int = 100
+    questions: Any = None
+    methods: Any = (VALUE,)
+    model: Any = "local"
+    out: Any = "runs/population"
+    calibrate: bool = False
+    seed: int = 0
+    calibration_questions: Any = None
+    workers: int | None = None
+    progress: bool = True
+    command: str = ""
+    base_url: Any = None
+    protocol: str = SPLIT_HALF
+    method_options: Any = None
+    prices: Any = None
+
+    def replace(self, **changes) -> "PopulationConfig":
+        return dataclasses.replace(self, **changes)
+
+
+def population_config(config: "PopulationConfig | None" = None, **settings) -> PopulationConfig:
+    if config is None:
+        return PopulationConfig(**settings)
+    return config.replace(**settings) if settings else config
+
+
+@dataclass
+class PopulationPlan:
+    """What a config asks of a survey, checked and drawn: the run and the estimate start here."""
+
+    protocol_name: str
+    countries: list[str]
+    methods: list[str]
+    method_options: dict
+    targets: list[str]
+    calib: list[str]
+    seen: Survey  # the survey as the methods see it (held-out-country: target answers masked)
+    scaler: DimensionScaler
+    scores: Any
+    splits: dict[str, CountrySplit]
+    people: dict[str, list[Persona]]
+
+    def protocol(self, survey: Survey) -> PopulationProtocol:
+        source = survey.subset([i for c in self.countries for i in self.splits[c].source_ids])
+        return PopulationProtocol(survey, self.countries, self.people, self.targets + self.calib, self.targets, source)
+
+    def study_methods(self):
+        references = REFERENCES if self.protocol_name == SPLIT_HALF else {}  # held-out: computed in evaluate
+        return persona_methods(self.methods, self.method_options) + reference_methods(references)
+
+
+def load_population_survey(survey: "Survey | str | Path") -> tuple[Survey, Path | None]:
+    if isinstance(survey, Survey):
+        return survey, rundir.survey_path(survey)
+    from ..survey.io import load_survey
+    from .extra_columns import attach_urban_rural
+
+    path = Path(survey)
+    survey = load_survey(path)
+    attach_urban_rural(survey, path)  # urban/rural for the demographic personas, when the file has it
+    return survey, path
+
+
+def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
+    """Everything that can be refused (before a run directory is touched), then the personas."""
+    from ..methods.options import check_method_options
+
+    protocol = resolve_protocol(cfg.protocol)
+    if int(cfg.personas) < 1:
+        raise ConfigError(f"--personas must be at least 1, got {cfg.personas}")
+    if cfg.workers is not None and int(cfg.workers) < 1:
+        raise ConfigError(f"--concurrency must be at least 1, got {cfg.workers}")
+    country_list = resolve_countries(cfg.countries, survey)
+    check_protocol(protocol, survey, country_list)
+    method_list = resolve_methods(cfg.methods, protocol)
+    options = check_method_options(method_list, cfg.method_options) if cfg.method_options else {}
+    cb = survey.codebook
+    targets = resolve_questions(cfg.questions, cb, survey.question_ids)
+    calib = (resolve_calibration(cfg.calibration_questions, targets, cb, survey.question_ids)
+             if cfg.calibrate else [])
+    seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
+    scaler = DimensionScaler.fit(seen)
+    scores = scaler.scores(seen)
+    eligible = scores.notna().any(axis=1)
+    splits: dict[str, CountrySplit] = {}
+    people: dict[str, list[Persona]] = {}
+    for c in country_list:  # sampling the personas: a step before any prediction
+        splits[c] = split_country(survey, c, cfg.seed)
+        drawn = draw_personas(seen, splits[c], cfg.personas, cfg.seed, eligible)
+        people[c] = build_personas(seen, c, drawn, scaler, scores)
+    return PopulationPlan(protocol, country_list, method_list, dict(options or {}), targets, calib, seen, scaler,
+                          scores, splits, people)
 
 
 # Settings that fix who the personas are and what they answered; a run directory cannot be
@@ -96,121 +203,88 @@ def _merge(old: dict, settings: dict, info: dict):
     return [], {**old, "settings": merged}
 
 
-def run_population(
-    survey: "Survey | str | Path",
-    countries: "str | Iterable[str]",
-    personas: int = 100,
-    questions: "str | Iterable[str] | None" = None,
-    methods: "str | Iterable[str] | None" = (VALUE,),
-    model: Any = "local",
-    out: "str | Path" = "runs/population",
-    calibrate: bool = False,
-    seed: int = 0,
-    calibration_questions: "str | Iterable[str] | None" = None,
-    workers: int = 1,
-    progress: bool = True,
-    command: str = "",
-    base_url: str | None = None,
-    protocol: str = SPLIT_HALF,
-) -> PopulationResult:
+def run_population(survey: "Survey | str | Path", config: "PopulationConfig | str | Iterable[str] | None" = None,
+                   /, **settings) -> PopulationResult:
     """Simulate each country's answer distribution with every method and measure it (resumable).
 
-    ``survey``: a Survey or the path of a WVS-7 file (official or synthetic). ``countries``,
-    ``questions``, ``methods``: lists or comma-separated text; ``questions`` takes ids, category
-    names, "default" or "all" (see ``targets``). ``model``: a spec ("local", "openai:MODEL", ...)
-    or a ChatModel; loaded only when an LLM method is asked for. ``workers``: persona
-    distributions requested in parallel. Re-running with the same ``out`` continues the run;
-    another seed, persona count, data file or model is refused. Everything that can be
-    refused is checked before the run directory is created or touched. ``protocol``:
-    "split-half" or "held-out-country" (see ``protocol.py``)."""
+    ``survey``: a Survey or the path of a WVS-7 file (official or synthetic). ``config``: a
+    PopulationConfig, or the countries (as always), with the other settings as keywords.
+    ``questions`` takes ids, category names, "default" or "all" (see ``targets``). ``model``: a
+    spec ("local", "openai:MODEL", ...) or a model; loaded only when an LLM method is asked for.
+    ``workers``: persona distributions requested in parallel (default: the backend's own).
+    Re-running with the same ``out`` continues the run; another seed, persona count, data file
+    or model is refused. Everything that can be refused is checked before the run directory is
+    created or touched. ``protocol``: "split-half" or "held-out-country" (see ``protocol.py``)."""
+    if config is not None and not isinstance(config, PopulationConfig):
+        settings["countries"] = config
+        config = None
+    cfg = population_config(config, **settings)
     started = time.perf_counter()
-    run_dir = rundir.check_out(out)  # empty, a file, not writable: refused before anything is created
-    protocol = resolve_protocol(protocol)
-    path = None
-    if not isinstance(survey, Survey):
-        from ..survey.io import load_survey
-        from .extra_columns import attach_urban_rural
+    rundir.check_out(cfg.out)  # empty, a file, not writable: refused before anything is created
+    survey, path = load_population_survey(survey)
+    plan = plan_population(survey, cfg)
+    protocol, country_list, method_list = plan.protocol_name, plan.countries, plan.methods
+    targets, calib, seen, scaler, scores, splits, people = (plan.targets, plan.calib, plan.seen, plan.scaler,
+                                                             plan.scores, plan.splits, plan.people)
+    workers = cfg.workers
+    if workers is None:
+        from ..llm import default_concurrency
 
-        path = Path(survey)
-        survey = load_survey(path)
-        attach_urban_rural(survey, path)  # urban/rural for the demographic personas, when the file has it
-    else:
-        path = rundir.survey_path(survey)
-    if int(personas) < 1:
-        raise ConfigError(f"--personas must be at least 1, got {personas}")
-    if int(workers) < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {workers}")
-    country_list = resolve_countries(countries, survey)
-    check_protocol(protocol, survey, country_list)
-    method_list = resolve_methods(methods, protocol)
-    cb = survey.codebook
-    targets = resolve_questions(questions, cb, survey.question_ids)
-    calib = resolve_calibration(calibration_questions, targets, cb, survey.question_ids) if calibrate else []
-
-    seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
-    scaler = DimensionScaler.fit(seen)
-    scores = scaler.scores(seen)
-    eligible = scores.notna().any(axis=1)
-    splits: dict[str, CountrySplit] = {}
-    people: dict[str, list[Persona]] = {}
-    for c in country_list:  # sampling the personas: a step before any prediction
-        splits[c] = split_country(survey, c, seed)
-        drawn = draw_personas(seen, splits[c], personas, seed, eligible)
-        people[c] = build_personas(seen, c, drawn, scaler, scores)
-
-    llm = _load_model(model, base_url, workers) if method_list else None  # no LLM method: no model
+        workers = default_concurrency(cfg.model)
+    llm = _load_model(cfg.model, cfg.base_url, workers, cfg.prices) if method_list else None  # no LLM method: no model
+    run = RunDir(cfg.out)
+    run_dir, command, seed, personas = run.path, cfg.command, cfg.seed, cfg.personas
     source = survey.source or "<in-memory survey>"
     if Path(source).exists():
         source = str(Path(source).resolve())  # the same file, however the path was written
     settings = {"seed": int(seed), "personas": int(personas), "data": rundir.survey_fingerprint(survey, path),
                 "model": llm.spec if llm is not None else None, "protocol": protocol}
     info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[])
-    with rundir.RunLock(run_dir, command):
-        record = rundir.prepare(run_dir, settings, info, merge=_merge, store=DB_FILE,
-                                hint="Use another --out, or repeat the original seed, personas, data file and model "
-                                     "to resume (countries, methods and questions may be added)")
+    with run.lock(command):
+        record = run.prepare(settings, info, merge=_merge,
+                             hint="Use another --out, or repeat the original seed, personas, data file and model "
+                                  "to resume (countries, methods and questions may be added)")
         for s in record.get("sessions", []):  # a session still "running" was killed
             if s.get("status") == "running":
                 s["status"] = "interrupted"
         session = {"started": rundir.now(), "status": "running", "command": command, "countries": country_list,
                    "methods": method_list, "questions": targets, "calibration_questions": calib,
-                   "calibrate": bool(calibrate)}
+                   "calibrate": bool(cfg.calibrate)}
+        if plan.method_options:
+            session["method_options"] = plan.method_options
         record.setdefault("sessions", []).append(session)
-        rundir.write_run_file(run_dir, record)
+        run.write_info(record)
 
-        store = PopulationStore(run_dir / DB_FILE)
+        store = run.store()
         acct = (lambda: llm.accounting.as_dict()) if llm is not None else (lambda: None)
-        store_session = store.start_session(usage=acct)
-        status, new = "failed", 0
+        runner = Runner(store, llm, rundir.model_label(llm) or "", workers, cfg.progress)
+        status = "failed"
         try:
-            store.put_personas([
+            store.add_questions(survey.codebook[q] for q in targets + calib)
+            store.add_personas([
                 {"country": p.country, "persona": p.index, "respondent_id": p.respondent_id,
                  "levels": json.dumps(p.levels),
                  "scores": json.dumps({k: (None if math.isnan(v) else v) for k, v in p.scores.items()}),
                  "value_text": p.value_text, "demographic_text": p.demographic_text}
                 for c in country_list for p in people[c]])
-            source_half = survey.subset([i for c in country_list for i in splits[c].source_ids])
-            references = REFERENCES if protocol == SPLIT_HALF else {}  # held-out: computed in evaluate
-            new = predict_all(survey, source_half, country_list, method_list, people, targets + calib, targets,
-                              llm, store, workers, progress, references)
-            preds = store.predictions()
+            with Session(store, llm) as store_session:
+                store_session.runner = runner
+                runner.run(plan.protocol(survey), plan.study_methods())
             status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
             raise
         finally:
             wall = time.perf_counter() - started
-            session.update({"status": status, "wall_seconds": round(wall, 2), "new_predictions": new,
+            session.update({"status": status, "wall_seconds": round(wall, 2), "new_predictions": runner.new,
                             "accounting": acct() or {}})
-            rundir.write_run_file(run_dir, record)
-            try:
-                store.end_session(store_session, status, usage=acct())
-            finally:
-                store.close()
+            run.write_info(record)
+            store.close()
+        preds = population_predictions(run)
 
         preds, scored = protocol_predictions(preds, protocol, survey, scaler, scores, people, targets + calib,
                                              method_list, seed, personas)
-        result = evaluate(survey, splits, preds, country_list, scored, targets, calib, calibrate, personas, seen,
+        result = evaluate(survey, splits, preds, country_list, scored, targets, calib, cfg.calibrate, personas, seen,
                           protocol)
         result.science = science_tables(run_dir, result, survey, splits, preds, country_list, targets, method_list,
                                         seed)
@@ -218,14 +292,21 @@ def run_population(
         spec = llm.spec if llm is not None else (record["settings"].get("model") or "none (no LLM method)")
         record.update({"model": spec, "seed": int(seed), "personas": int(personas), "source": source,
                        "countries": country_list, "methods": method_list, "questions": targets,
-                       "calibration_questions": calib, "calibrate": bool(calibrate), "scaler": scaler.as_dict(),
+                       "calibration_questions": calib, "calibrate": bool(cfg.calibrate), "scaler": scaler.as_dict(),
                        "protocol": protocol,
                        "split": "per country: seeded shuffle, first ceil(n/2) persona-source, rest evaluation"})
-        rundir.write_run_file(run_dir, record)
+        run.write_info(record)
         result.run_dir, result.model = run_dir, spec
-        result.wall_seconds, result.new_predictions, result.accounting = wall, new, acct() or {}
+        result.wall_seconds, result.new_predictions, result.accounting = wall, runner.new, acct() or {}
         write_tables(run_dir, result)
         return result
+
+
+def population_predictions(run: RunDir):
+    """The run's stored predictions with each distribution as a dict (what scoring averages)."""
+    preds = run.predictions()
+    preds["distribution"] = preds["distribution"].map(json.loads)
+    return preds
 
 
 def country_label(code: str) -> str:

@@ -55,7 +55,7 @@ def _aggregates(groups: dict, method: str, country: str, qid: str, codes: Sequen
     if rows is None:
         return None, 0, 0
     ok = rows[rows.failed == 0]
-    return average_distributions(ok.probs.tolist(), codes), len(ok), int((rows.failed != 0).sum())
+    return average_distributions(ok.distribution.tolist(), codes), len(ok), int((rows.failed != 0).sum())
 
 
 def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFrame, countries: list[str],
@@ -65,7 +65,7 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
     survey as the methods see it (``protocol.method_view``); the truth comes from ``survey``."""
     cb = survey.codebook
     preds = preds[preds.persona < n_personas]
-    groups = {key: g for key, g in preds.groupby(["method", "country", "question"], sort=False)}
+    groups = {key: g for key, g in preds.groupby(["method", "country", "question_id"], sort=False)}
     source = {c: RealAnswers(seen if seen is not None else survey, splits[c].source_ids) for c in countries}
     evaluation = {c: RealAnswers(survey, splits[c].eval_ids) for c in countries}
     sim: dict[tuple, tuple] = {}  # (method, country, qid) -> (vector | None, n_ok, n_failed)

@@ -127,14 +127,14 @@ def twin_predictions(survey: Survey, scaler: DimensionScaler, scores: pd.DataFra
             failed = fitted is None
             probs = None if failed else fitted.proba(X_p)
             for k, p in enumerate(personas):
-                rows.append({"method": TWIN, "country": str(country), "persona": p.index, "question": qid,
+                rows.append({"method": TWIN, "country": str(country), "persona": p.index, "question_id": qid,
                              "respondent_id": p.respondent_id,
-                             "probs": {} if failed else {str(c): float(v) for c, v in zip(question.codes, probs[k])},
+                             "distribution": {} if failed else {str(c): float(v) for c, v in zip(question.codes, probs[k])},
                              "dist_method": "cumulative-logit" if question.kind != Kind.NOMINAL else "multinomial-logit",
                              "failed": int(failed), "error": "no other country answered" if failed else "",
                              "seconds": 0.0, "cached": 0, "created": 0.0})
         seconds = (time.perf_counter() - started) / max(1, len(personas) * len(questions))
         for r in rows[-len(personas) * len(questions):]:
             r["seconds"] = seconds
-    return pd.DataFrame(rows, columns=["method", "country", "persona", "question", "respondent_id", "probs",
-                                       "dist_method", "failed", "error", "seconds", "cached", "created"])
+    return pd.DataFrame(rows, columns=["method", "country", "persona", "question_id", "respondent_id",
+                                       "distribution", "dist_method", "failed", "error", "seconds", "cached", "created"])

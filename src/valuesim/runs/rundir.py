@@ -31,7 +31,7 @@ import sqlite3
 from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -39,7 +39,10 @@ from .._version import __version__
 from ..errors import ConfigError
 from .render import write_atomic
 
-RUN_FILE, LOCK_FILE = "run.json", ".lock"
+RUN_FILE, LOCK_FILE, SPLIT_FILE, STORE_FILE, ESTIMATE_FILE = "run.json", ".lock", "split.json", "predictions.sqlite", \
+    "estimate.json"
+OLD_POPULATION_STORE = "population.sqlite"  # population runs before one store (issue 18): adopted on open
+REPORT_DIR = "report"
 
 
 def now() -> str:
@@ -134,21 +137,6 @@ def merge_study(old: dict, settings: dict, info: dict) -> tuple[list[str], dict 
               "methods": {**old.get("methods", {}), **info.get("methods", {})},
               "model_label": old.get("model_label") or info.get("model_label")}
     return [], merged
-
-
-def merge_fixed(keys: tuple[str, ...]) -> Callable[[dict, dict, dict], tuple[list[str], dict | None]]:
-    """A merge rule for runs whose results are fixed by ``keys`` of the settings (population
-    runs: seed, personas, data, model); everything else may grow between sessions."""
-
-    def merge(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
-        o = old.get("settings", {})
-        problems = compare({k: o.get(k) for k in keys}, {k: settings.get(k) for k in keys})
-        if o.get("model") and settings.get("model") is None:  # a run without LLM methods may join any
-            problems = [p for p in problems if not p.startswith("model:")]
-        return problems, (None if problems else {**old, "settings": {**o, **{k: v for k, v in settings.items()
-                                                                              if v is not None or k not in o}}})
-
-    return merge
 
 
 def read_run_file(out: Path) -> dict | None:
@@ -366,3 +354,161 @@ def _read_holder(fd: int) -> str:
     if not h:
         return "holder unknown"
     return f"pid {h.get('pid')} on {h.get('host')} since {h.get('since')}: {h.get('command')}"
+
+
+# --- the run directory as one object ------------------------------------------------------------
+class RunDir:
+    """A run directory: the only code that knows its file names and reads or writes its files.
+
+    Runners open the store with ``store()`` and record provenance with ``prepare``; reports and
+    the usage tables read through ``predictions()``, ``sessions()``, ``traces()`` and friends.
+    Readers and tests take a RunDir (``RunDir(path)``), never a path to one of its files."""
+
+    def __init__(self, path: "str | Path | RunDir"):
+        self.path = Path(path.path if isinstance(path, RunDir) else path)
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    def __fspath__(self) -> str:  # so open()/Path() take it where a directory is meant
+        return str(self.path)
+
+    def __truediv__(self, name: str) -> Path:  # a report or table file inside the run directory
+        return self.path / name
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    # --- run.json, split.json, estimate.json --------------------------------------------------
+    def exists(self) -> bool:
+        return (self.path / RUN_FILE).exists()
+
+    def info(self) -> dict | None:
+        return read_run_file(self.path)
+
+    def write_info(self, record: dict) -> None:
+        write_run_file(self.path, record)
+
+    def has_split(self) -> bool:
+        return (self.path / SPLIT_FILE).exists()
+
+    def split_json(self) -> dict:
+        p = self.path / SPLIT_FILE
+        return json.loads(p.read_text(encoding="utf-8")) if p.exists() else {}
+
+    def write_split(self, data: dict) -> None:
+        write_atomic(self.path / SPLIT_FILE, json.dumps(data, indent=1))
+
+    @property
+    def split_file(self) -> Path:
+        return self.path / SPLIT_FILE
+
+    def estimate_json(self) -> dict | None:
+        p = self.path / ESTIMATE_FILE
+        if not p.exists():
+            return None
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except ValueError:  # an unreadable estimate is left out of the report
+            return None
+
+    def write_estimate(self, data: dict) -> None:
+        write_atomic(self.path / ESTIMATE_FILE, json.dumps(data, indent=1))
+
+    @property
+    def report_dir(self) -> Path:
+        return self.path / REPORT_DIR
+
+    # --- the store ----------------------------------------------------------------------------
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_FILE
+
+    def has_store(self) -> bool:
+        return self.store_path.exists() or (self.path / OLD_POPULATION_STORE).exists()
+
+    def _adopt(self) -> None:
+        """A population run from before one store kept population.sqlite: it becomes the store
+        (its rows are copied into the one schema when the store opens)."""
+        old = self.path / OLD_POPULATION_STORE
+        if old.exists() and not self.store_path.exists():
+            import sqlite3
+
+            db = sqlite3.connect(old)
+            try:
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                db.close()
+            for suffix in ("-wal", "-shm"):
+                Path(str(old) + suffix).unlink(missing_ok=True)
+            os.replace(old, self.store_path)
+
+    def store(self):
+        """The run's store, opened for writing (created, or migrated from an older layout)."""
+        from .store import Store, StoreError
+
+        self._adopt()
+        try:
+            return Store(self.store_path)
+        except StoreError as exc:
+            raise ConfigError(f"{self.path} holds a store valuesim cannot read ({exc}); run the command again "
+                              "with --force (or another --out) to start it over") from None
+
+    def _readable(self) -> Path:
+        """The store's path, after bringing an older layout up to date (readers open it themselves)."""
+        if self.has_store():
+            self._adopt()
+            check_store(self.store_path)  # a damaged store: one line naming it
+            self.store().close()
+        return self.store_path
+
+    def predictions(self) -> pd.DataFrame:
+        from .store import read_predictions
+
+        return read_predictions(self._readable())
+
+    def sessions(self) -> pd.DataFrame:
+        from .store import read_sessions
+
+        return read_sessions(self._readable())
+
+    def session_usage(self) -> list[dict]:
+        from .store import read_session_usage
+
+        return read_session_usage(self._readable()) if self.has_store() else []
+
+    def traces(self) -> list:
+        """(method, failed, Trace) of every prediction."""
+        from .store import read_prediction_traces
+
+        return read_prediction_traces(self._readable()) if self.has_store() else []
+
+    def story_traces(self) -> list:
+        """(method, fold, respondent_id, Trace) of every prediction whose trace has a story."""
+        from .store import read_story_traces
+
+        return read_story_traces(self._readable())
+
+    def question_texts(self) -> dict[str, str]:
+        from .store import read_question_texts
+
+        return read_question_texts(self._readable())
+
+    def personas(self) -> pd.DataFrame:
+        from .store import read_personas
+
+        return read_personas(self._readable())
+
+    # --- starting, resuming, discarding ---------------------------------------------------------
+    STORE_FILES = (STORE_FILE, STORE_FILE + "-wal", STORE_FILE + "-shm", OLD_POPULATION_STORE,
+                   OLD_POPULATION_STORE + "-wal", OLD_POPULATION_STORE + "-shm")
+
+    def prepare(self, settings: dict, info: dict, *, merge, force: bool = False, hint: str = STUDY_HINT) -> dict:
+        """``prepare`` for this directory; ``force`` discards the split and the store too."""
+        self._adopt()
+        return prepare(self.path, settings, info, merge=merge, force=force, hint=hint, store=STORE_FILE,
+                       discard=(SPLIT_FILE, ESTIMATE_FILE) + self.STORE_FILES)
+
+    def lock(self, command: str | None = None) -> "RunLock":
+        return RunLock(self.path, command)

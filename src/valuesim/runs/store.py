@@ -1,10 +1,12 @@
-"""The SQLite files of a run: every read and write goes through here.
+"""The SQLite store of a run: every read and write goes through here (opened by ``RunDir``).
 
-``PredictionStore`` (predictions.sqlite, evaluation) holds one row per method × fold × user ×
-item × profile_limit (a UNIQUE key), so re-running skips what is there and can never duplicate
-a row; ``PopulationStore`` (population.sqlite) one row per method × country × persona ×
-question plus the personas. Failed predictions are stored too (flagged, with the error) and
-are retried on the next run, replacing the failed row: a failure is never an answer.
+One ``predictions`` schema for every study: a row per method × fold × profile_limit × country
+× persona × respondent × question (a UNIQUE key; an individual study leaves persona at -1, a
+population study leaves fold and profile_limit at -1), so re-running skips what is there and
+can never duplicate a row. Population runs also store their ``personas``. Failed predictions
+are stored too (flagged, with the error) and are retried on the next run, replacing the failed
+row: a failure is never an answer. Stores of the older, separate evaluation and population
+layouts are copied into this one when first opened (``migrate``).
 
 Writes are batched: rows are inserted at once but committed every ``COMMIT_SECONDS`` or
 ``COMMIT_ROWS`` rows and on ``flush``/``close`` (which every runner calls in ``finally``), so a
@@ -28,6 +30,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from .trace import Trace
+
 CONTEXT_MIN_CHARS = 512  # shorter contexts stay inside their trace
 _INFINITE = (float("inf"), float("-inf"))
 
@@ -45,26 +49,32 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 """
 
-EVAL_SCHEMA = """
+PREDICTIONS = """
 CREATE TABLE IF NOT EXISTS predictions (
     method TEXT NOT NULL,
-    fold INTEGER NOT NULL,
-    respondent_id TEXT NOT NULL,
+    fold INTEGER NOT NULL DEFAULT -1,         -- individual: the fold; population: -1
+    profile_limit INTEGER NOT NULL DEFAULT -1, -- -1: all profile items; else the curve size
+    country TEXT NOT NULL DEFAULT '',
+    persona INTEGER NOT NULL DEFAULT -1,      -- population: persona index; -1: one per country / a person
+    respondent_id TEXT NOT NULL DEFAULT '',   -- the person (or the drawn person behind a persona)
     question_id TEXT NOT NULL,
-    profile_limit INTEGER NOT NULL,      -- -1: all profile items; else the curve size
-    profile_n INTEGER NOT NULL,          -- profile items actually shown
-    country TEXT,
+    profile_n INTEGER,                        -- profile items shown (individual)
     answer INTEGER,
-    truth INTEGER NOT NULL,
-    distribution TEXT NOT NULL,          -- JSON {code: probability}
+    truth INTEGER,                            -- the person's real answer (individual); population: null
+    distribution TEXT NOT NULL,               -- JSON {code: probability}
+    dist_method TEXT NOT NULL DEFAULT '',     -- 'logprobs', 'sampling', ... (from the trace)
     failed INTEGER NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
-    model TEXT NOT NULL DEFAULT '',      -- model spec, '' for statistical methods
+    model TEXT NOT NULL DEFAULT '',           -- model label, '' for statistical methods
     trace_id TEXT,
     seconds REAL,
+    cached INTEGER NOT NULL DEFAULT 0,        -- served from the LLM response cache
     created REAL NOT NULL,
-    UNIQUE (method, fold, respondent_id, question_id, profile_limit)
+    UNIQUE (method, fold, profile_limit, country, persona, respondent_id, question_id)
 );
+"""
+
+SCHEMA = PREDICTIONS + """
 CREATE TABLE IF NOT EXISTS traces (
     trace_id TEXT PRIMARY KEY,
     trace TEXT NOT NULL
@@ -82,35 +92,50 @@ CREATE TABLE IF NOT EXISTS questions (
     text TEXT,
     short TEXT
 );
+CREATE TABLE IF NOT EXISTS personas (     -- population runs: who each persona is
+    country TEXT NOT NULL,
+    persona INTEGER NOT NULL,
+    respondent_id TEXT NOT NULL,
+    levels TEXT NOT NULL,                 -- JSON {dimension: quantile level 1..5 or null}
+    scores TEXT NOT NULL,                 -- JSON {dimension: z-score average or null}
+    value_text TEXT NOT NULL,
+    demographic_text TEXT NOT NULL,
+    UNIQUE (country, persona)
+);
 """ + SESSIONS
 
-POPULATION_SCHEMA = """
-create table if not exists predictions (
-    method text not null,
-    country text not null,
-    persona integer not null,          -- persona index; -1 for no-persona (one call per country)
-    question text not null,
-    respondent_id text,                -- the drawn person behind the persona ('' for no-persona)
-    probs text not null,               -- JSON {code: probability}
-    dist_method text,                  -- 'logprobs', 'sampling', 'real answers', ...
-    failed integer not null default 0,
-    error text not null default '',
-    seconds real,
-    cached integer not null default 0, -- served from the LLM response cache
-    created real not null,
-    unique (method, country, persona, question)
-);
-create table if not exists personas (
-    country text not null,
-    persona integer not null,
-    respondent_id text not null,
-    levels text not null,              -- JSON {dimension: quantile level 1..5 or null}
-    scores text not null,              -- JSON {dimension: z-score average or null}
-    value_text text not null,
-    demographic_text text not null,
-    unique (country, persona)
-);
-""" + SESSIONS
+KEY_COLUMNS = ("method", "fold", "profile_limit", "country", "persona", "respondent_id", "question_id")
+_COLUMNS = KEY_COLUMNS + ("profile_n", "answer", "truth", "distribution", "dist_method", "failed", "error", "model",
+                          "trace_id", "seconds", "cached", "created")
+
+# The stores of valuesim before one schema (issue 18), copied into it on first open.
+_MIGRATIONS = {
+    "eval": ("truth", "SELECT method, fold, profile_limit, COALESCE(country, ''), -1, respondent_id, question_id, "
+                      "profile_n, answer, truth, distribution, '', failed, error, model, trace_id, seconds, 0, created"),
+    "population": ("probs", "SELECT method, -1, -1, country, persona, COALESCE(respondent_id, ''), question, NULL, "
+                            "NULL, NULL, probs, COALESCE(dist_method, ''), failed, error, '', NULL, seconds, cached, "
+                            "created"),
+}
+
+
+def migrate(db: sqlite3.Connection) -> str | None:
+    """Copy a store of an older layout (separate evaluation and population schemas) into the one
+    ``predictions`` schema, in one transaction. Returns the layout migrated from, or None."""
+    cols = {r[1] for r in db.execute("PRAGMA table_info(predictions)")}
+    if not cols or "persona" in cols and "fold" in cols:
+        return None
+    for kind, (marker, select) in _MIGRATIONS.items():
+        if marker in cols:
+            create = PREDICTIONS.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE")
+            db.executescript(f"BEGIN; ALTER TABLE predictions RENAME TO predictions_old; {create} "
+                             f"INSERT INTO predictions ({', '.join(_COLUMNS)}) {select} FROM predictions_old; "
+                             "DROP TABLE predictions_old; COMMIT;")
+            return kind
+    raise StoreError("its predictions table has an unknown layout")
+
+
+class StoreError(Exception):
+    """A store valuesim cannot read (the run directory says how to re-run)."""
 
 
 def _dist_json(distribution: dict) -> str:
@@ -125,23 +150,24 @@ def _dist_json(distribution: dict) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class _Store:
-    """One SQLite file, one writer (the runner's main thread), batched commits, sessions."""
-
-    schema = ""
+class Store:
+    """The one SQLite store of a run (individual and population alike): one writer (the runner's
+    main thread), batched commits, sessions. Opened through ``RunDir.store()``."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(self.schema)
+        migrate(self.db)
+        self.db.executescript(SCHEMA)
         self.db.commit()
         self._pending = 0
         self._last_commit = time.monotonic()
         self._session: int | None = None
         self._session_rows = [0, 0]  # rows and failed rows written by this session
         self._usage = None  # a function returning the session's LLM usage so far (or None)
+        self._contexts: set[str] = set()  # context ids written by this process
 
     # --- commits ----------------------------------------------------------------------------
     def _wrote(self, n: int, failed: int = 0) -> None:
@@ -196,66 +222,18 @@ class _Store:
             )
         self._session = self._usage = None
 
-
-@dataclass
-class Row:
-    method: str
-    fold: int
-    respondent_id: str
-    question_id: str
-    profile_limit: int
-    profile_n: int
-    country: str
-    answer: int | None
-    truth: int
-    distribution: dict
-    failed: bool = False
-    error: str = ""
-    model: str = ""
-    trace: dict | None = None
-    seconds: float | None = None
-
-    @property
-    def key(self) -> tuple:
-        return (self.method, self.fold, self.respondent_id, self.question_id, self.profile_limit)
-
-    @property
-    def trace_id(self) -> str | None:
-        if not self.trace:
-            return None
-        return "/".join(str(k) for k in self.key)
-
-
-_INSERT_PREDICTION = """INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-   ON CONFLICT (method, fold, respondent_id, question_id, profile_limit)
-   DO UPDATE SET profile_n=excluded.profile_n, answer=excluded.answer,
-     distribution=excluded.distribution, failed=excluded.failed, error=excluded.error,
-     model=excluded.model, trace_id=excluded.trace_id, seconds=excluded.seconds,
-     created=excluded.created
-   WHERE predictions.failed = 1"""
-
-
-class PredictionStore(_Store):
-    """predictions.sqlite of an evaluation run."""
-
-    schema = EVAL_SCHEMA
-
-    def __init__(self, path: str | Path):
-        super().__init__(path)
-        self._contexts: set[str] = set()  # context ids written by this process
-
-    def _shared_context(self, trace: dict) -> dict:
+    # --- predictions ------------------------------------------------------------------------
+    def _shared_context(self, trace: Trace) -> Trace:
         """The trace with its context text (every target of one person and fold repeats it; a Full
         Info profile is ~80 KB) replaced by the id of one stored copy."""
-        ctx = trace.get("context")
-        text = ctx.get("text") if isinstance(ctx, dict) else None
-        if not isinstance(text, str) or len(text) < CONTEXT_MIN_CHARS:
+        text = trace.context_text
+        if text is None or len(text) < CONTEXT_MIN_CHARS:
             return trace
         cid = hashlib.sha1(text.encode("utf-8")).hexdigest()
         if cid not in self._contexts:
             self.db.execute("INSERT OR IGNORE INTO contexts VALUES (?, ?)", (cid, text))
             self._contexts.add(cid)
-        return {**trace, "context": {**{k: v for k, v in ctx.items() if k != "text"}, "text_id": cid}}
+        return trace.with_context_id(cid)
 
     def add(self, rows: Iterable[Row]) -> int:
         """Insert rows; a row replaces an existing *failed* row only. Returns rows written."""
@@ -265,13 +243,12 @@ class PredictionStore(_Store):
         for r in rows:
             tid = r.trace_id
             if tid:
-                traces.append((tid, json.dumps(self._shared_context(r.trace), default=str)))
-            values.append((r.method, r.fold, r.respondent_id, r.question_id, r.profile_limit, r.profile_n, r.country,
-                           r.answer, r.truth, _dist_json(r.distribution), int(r.failed), r.error, r.model, tid,
-                           r.seconds, now))
+                traces.append((tid, self._shared_context(Trace.of(r.trace)).json()))
+            values.append((*r.key, r.profile_n, r.answer, r.truth, _dist_json(r.distribution), r.dist_method,
+                           int(r.failed), r.error, r.model, tid, r.seconds, int(r.cached), now))
         if traces:
             self.db.executemany("INSERT OR REPLACE INTO traces VALUES (?, ?)", traces)
-        n = self.db.executemany(_INSERT_PREDICTION, values).rowcount if values else 0
+        n = self.db.executemany(_INSERT, values).rowcount if values else 0
         failed = sum(r.failed for r in rows)
         if n < len(rows):  # some keys were already stored (and not failed): which ones is not known here
             failed = min(failed, n)
@@ -286,78 +263,133 @@ class PredictionStore(_Store):
                  for q in questions],
             )
 
+    def add_personas(self, rows: list[dict]) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO personas (country, persona, respondent_id, levels, scores, value_text,"
+            " demographic_text) VALUES (:country, :persona, :respondent_id, :levels, :scores, :value_text,"
+            " :demographic_text)", rows)
+        self.flush()
+
     def done_keys(self, method: str | None = None) -> set[tuple]:
         """Keys of successful predictions (failed rows are retried, so they do not count)."""
-        sql = "SELECT method, fold, respondent_id, question_id, profile_limit FROM predictions WHERE failed = 0"
-        args: tuple = ()
+        return self._keys(0, method)
+
+    def failed_keys(self, method: str | None = None) -> set[tuple]:
+        return self._keys(1, method)
+
+    def _keys(self, failed: int, method: str | None) -> set[tuple]:
+        sql = f"SELECT {', '.join(KEY_COLUMNS)} FROM predictions WHERE failed = ?"
+        args: tuple = (failed,)
         if method is not None:
             sql += " AND method = ?"
-            args = (method,)
+            args += (method,)
         return {tuple(r) for r in self.db.execute(sql, args)}
-
-    def failed_keys(self, method: str) -> set[tuple]:
-        sql = ("SELECT method, fold, respondent_id, question_id, profile_limit FROM predictions "
-               "WHERE failed = 1 AND method = ?")
-        return {tuple(r) for r in self.db.execute(sql, (method,))}
 
     def count(self, failed: bool | None = None) -> int:
         sql = "SELECT COUNT(*) FROM predictions" + ("" if failed is None else f" WHERE failed = {int(failed)}")
         return int(self.db.execute(sql).fetchone()[0])
 
-    def frame(self) -> pd.DataFrame:
-        self.flush()
-        return read_predictions(self.path)
-
-    def trace(self, trace_id: str) -> dict | None:
+    def trace(self, trace_id: str) -> Trace | None:
         """The stored trace with its context text put back."""
         row = self.db.execute("SELECT trace FROM traces WHERE trace_id = ?", (trace_id,)).fetchone()
         if not row:
             return None
-        trace = json.loads(row[0])
-        ctx = trace.get("context")
-        if isinstance(ctx, dict) and "text_id" in ctx:
-            text = self.db.execute("SELECT text FROM contexts WHERE context_id = ?", (ctx["text_id"],)).fetchone()
-            trace["context"] = {**ctx, "text": text[0] if text else None}
+        trace = Trace.of(row[0])
+        if trace.context_id:
+            text = self.db.execute("SELECT text FROM contexts WHERE context_id = ?", (trace.context_id,)).fetchone()
+            trace = trace.with_context_text(text[0] if text else None)
         return trace
 
 
-def read_predictions(path: str | Path) -> pd.DataFrame:
-    """All predictions joined with their question's category, kind, codes and steps."""
-    with sqlite3.connect(Path(path)) as db:
-        df = pd.read_sql_query(
-            """SELECT p.*, q.category, q.kind, q.codes, q.n_steps
-               FROM predictions p LEFT JOIN questions q USING (question_id)
-               ORDER BY p.method, p.fold, p.respondent_id, p.question_id, p.profile_limit""",
-            db,
-        )
-    df["failed"] = df["failed"].astype(bool)
-    return df
+@dataclass
+class Row:
+    """One prediction as stored: the key (which method predicted what for whom) and the result."""
+
+    method: str
+    question_id: str
+    distribution: dict
+    fold: int = -1
+    profile_limit: int = -1
+    country: str = ""
+    persona: int = -1
+    respondent_id: str = ""
+    profile_n: int | None = None
+    answer: int | None = None
+    truth: int | None = None
+    dist_method: str = ""
+    failed: bool = False
+    error: str = ""
+    model: str = ""
+    trace: dict | None = None
+    seconds: float | None = None
+    cached: bool = False
+
+    @property
+    def key(self) -> tuple:
+        return (self.method, self.fold, self.profile_limit, self.country, self.persona, self.respondent_id,
+                self.question_id)
+
+    @property
+    def trace_id(self) -> str | None:
+        if not self.trace:
+            return None
+        return "/".join(str(k) for k in self.key)
+
+
+_INSERT = f"""INSERT INTO predictions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})
+   ON CONFLICT ({', '.join(KEY_COLUMNS)})
+   DO UPDATE SET profile_n=excluded.profile_n, answer=excluded.answer, truth=excluded.truth,
+     distribution=excluded.distribution, dist_method=excluded.dist_method, failed=excluded.failed,
+     error=excluded.error, model=excluded.model, trace_id=excluded.trace_id, seconds=excluded.seconds,
+     cached=excluded.cached, created=excluded.created
+   WHERE predictions.failed = 1"""
+
+
+# --- reading a store (read-only; ``RunDir`` opens these) ------------------------------------------
+def _connect_ro(path: str | Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
 
 
 def _read_only(path: str | Path, sql: str) -> list[tuple]:
     """The rows of one query on a store opened read-only (and closed again)."""
-    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    db = _connect_ro(path)
     try:
         return db.execute(sql).fetchall()
     finally:
         db.close()
 
 
-def read_story_traces(path: str | Path) -> list[tuple[str, int, str, dict]]:
+def read_predictions(path: str | Path) -> pd.DataFrame:
+    """All predictions joined with their question's category, kind, codes and steps."""
+    db = sqlite3.connect(Path(path))
+    try:
+        df = pd.read_sql_query(
+            f"""SELECT p.*, q.category, q.kind, q.codes, q.n_steps
+               FROM predictions p LEFT JOIN questions q USING (question_id)
+               ORDER BY {', '.join('p.' + k for k in KEY_COLUMNS)}""",
+            db,
+        )
+    finally:
+        db.close()
+    df["failed"] = df["failed"].astype(bool)
+    return df
+
+
+def read_story_traces(path: str | Path) -> list[tuple[str, int, str, Trace]]:
     """(method, fold, respondent_id, trace) of every prediction whose trace carries a story."""
     rows = _read_only(path, "SELECT p.method, p.fold, p.respondent_id, t.trace FROM predictions p "
                             "JOIN traces t USING (trace_id) WHERE t.trace LIKE '%\"story\"%' ORDER BY p.created")
-    return [(m, f, r, json.loads(t)) for m, f, r, t in rows]
+    return [(m, f, r, Trace.of(t)) for m, f, r, t in rows]
 
 
-def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, dict | None]]:
+def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, Trace]]:
     """(method, failed, trace) of every prediction; [] when the store cannot be read."""
     try:
         rows = _read_only(path, "SELECT p.method, p.failed, t.trace FROM predictions p "
                                 "LEFT JOIN traces t ON t.trace_id = p.trace_id")
     except sqlite3.Error:
         return []
-    return [(m, bool(f), json.loads(t) if t else None) for m, f, t in rows]
+    return [(m, bool(f), Trace.of(t)) for m, f, t in rows]
 
 
 def read_session_usage(path: str | Path) -> list[dict]:
@@ -370,60 +402,22 @@ def read_session_usage(path: str | Path) -> list[dict]:
 
 
 def read_sessions(path: str | Path) -> pd.DataFrame:
-    with sqlite3.connect(Path(path)) as db:
+    db = sqlite3.connect(Path(path))
+    try:
         return pd.read_sql_query("SELECT * FROM sessions ORDER BY session", db)
+    finally:
+        db.close()
 
 
 def read_question_texts(path: str | Path) -> dict[str, str]:
     """question_id -> "short: text" as stored with the run."""
-    with sqlite3.connect(Path(path)) as db:
-        return {q: (f"{short}: {text}" if short and short not in text else text)
-                for q, short, text in db.execute("SELECT question_id, short, text FROM questions")}
-
-
-class PopulationStore(_Store):
-    """population.sqlite: persona distributions and the personas behind them."""
-
-    schema = POPULATION_SCHEMA
-
-    def done_keys(self) -> set[tuple[str, str, int, str]]:
-        """Keys of successful distributions (failed ones are retried)."""
-        rows = self.db.execute("select method, country, persona, question from predictions where failed = 0")
-        return {(m, c, int(p), q) for m, c, p, q in rows}
-
-    def put(self, method: str, country: str, persona: int, question: str, respondent_id: str,
-            probs: dict, dist_method: str = "", failed: bool = False, error: str = "", seconds: float = 0.0,
-            cached: bool = False) -> None:
-        """Store one distribution; it replaces a stored *failed* one only."""
-        cur = self.db.execute(
-            "insert into predictions (method, country, persona, question, respondent_id, probs,"
-            " dist_method, failed, error, seconds, cached, created) values (?,?,?,?,?,?,?,?,?,?,?,?)"
-            " on conflict (method, country, persona, question) do update set respondent_id=excluded.respondent_id,"
-            " probs=excluded.probs, dist_method=excluded.dist_method, failed=excluded.failed, error=excluded.error,"
-            " seconds=excluded.seconds, cached=excluded.cached, created=excluded.created"
-            " where predictions.failed = 1",
-            (method, country, int(persona), question, respondent_id, _dist_json(probs),
-             dist_method, int(bool(failed)), error, float(seconds or 0.0), int(bool(cached)), time.time()),
-        )
-        self._wrote(cur.rowcount, cur.rowcount and int(bool(failed)))
-
-    def put_personas(self, rows: list[dict]) -> None:
-        self.db.executemany(
-            "insert or replace into personas (country, persona, respondent_id, levels, scores, value_text,"
-            " demographic_text) values (:country, :persona, :respondent_id, :levels, :scores, :value_text,"
-            " :demographic_text)", rows)
-        self.flush()
-
-    def predictions(self) -> pd.DataFrame:
-        self.flush()
-        df = pd.read_sql("select * from predictions", self.db)
-        df["probs"] = df["probs"].map(json.loads)
-        return df
-
-    def personas(self) -> pd.DataFrame:
-        return pd.read_sql("select * from personas", self.db)
+    return {q: (f"{short}: {text}" if short and short not in text else text)
+            for q, short, text in _read_only(path, "SELECT question_id, short, text FROM questions")}
 
 
 def read_personas(path: str | Path) -> pd.DataFrame:
-    with sqlite3.connect(Path(path)) as db:
-        return pd.read_sql("select * from personas", db)
+    db = sqlite3.connect(Path(path))
+    try:
+        return pd.read_sql("SELECT * FROM personas", db)
+    finally:
+        db.close()
