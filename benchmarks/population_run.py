@@ -72,8 +72,8 @@ def main() -> int:
     levels = {"traditional_secular": 2, "survival_selfexpression": 4, "left_right": 3}
     for qid in ["Q27", "Q49", "Q121", "Q235", "Q69", "Q158"][: args.probe_calls]:
         t = time.perf_counter()
-        model.backend.option_distribution(question_messages(value_persona_text("ZZZ", levels), cb[qid]),
-                                          [str(c) for c in cb[qid].codes])
+        model.option_distribution(question_messages(value_persona_text("ZZZ", levels), cb[qid]),
+                                  [str(c) for c in cb[qid].codes])
         probe_s.append(time.perf_counter() - t)
     per_call = sum(probe_s[1:]) / max(1, len(probe_s) - 1) if len(probe_s) > 1 else (probe_s[0] if probe_s else 1.0)
     first = probe_s[0] if probe_s else per_call

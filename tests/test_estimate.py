@@ -12,7 +12,9 @@ from valuesim.evaluation.estimate import estimate_study
 from valuesim.runs.rundir import RunDir
 from valuesim.evaluation.usage import actual_by_method, method_usage_rows, summary_lines
 from valuesim.llm import ScriptedModel, get_model
-from valuesim.llm.base import Completion, Usage
+from dataclasses import replace
+
+from valuesim.llm.base import ModelInfo, ModelOutput, Usage
 
 
 class WordModel(ScriptedModel):
@@ -22,26 +24,28 @@ class WordModel(ScriptedModel):
     def __init__(self, **kw):
         super().__init__(default="Answer: 1\nAnalysis:" + " because" * 600, supports_logprobs=False, **kw)
 
-    exact_tokens = True  # its count_tokens is its tokenizer
+    def info(self) -> ModelInfo:
+        return replace(super().info(), tokenizer="one token per word")  # its count_tokens is its tokenizer
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def complete(self, messages, *, max_tokens: int = 256, **kw):
+    def count_prompt_tokens(self, messages) -> int:
+        return sum(self.count_tokens(m["content"]) for m in messages)
+
+    def generate(self, messages, config):
         if not is_story(messages):
-            return super().complete(messages, max_tokens=max_tokens, **kw)
+            return super().generate(messages, config)
         # a story of STORY_SHARE of its room that passes the story checks, as the estimate assumes
         prompt = "\n".join(m["content"] for m in messages)
-        text = story_placeholder(int(STORY_SHARE * max_tokens), seed=len(prompt))
-        self._record("complete", list(messages), {"max_tokens": max_tokens})
-        return Completion(text, Usage(len(prompt.split()), 0, len(text.split())), 0.0, False, "stop")
+        text = story_placeholder(int(STORY_SHARE * config.max_tokens), seed=len(prompt))
+        self._record("complete", list(messages), {"max_tokens": config.max_tokens})
+        return ModelOutput(text, Usage(len(prompt.split()), 0, len(text.split())), 0.0, False, "stop")
 
 
 class NoCall(WordModel):
-    def complete(self, *a, **kw):  # pragma: no cover - failing is the point
+    def generate(self, *a, **kw):  # pragma: no cover - failing is the point
         raise AssertionError("the estimate called the model")
-
-    option_distribution = complete
 
 
 STORY_SHARE = 0.9
@@ -72,7 +76,7 @@ def test_estimate_calls_no_model_and_writes_nothing(tmp_path):
 def test_estimate_for_the_embedded_engine_writes_small_prompt_stories_that_pass(tmp_path):
     """The embedded engine gets the small-model story prompt, whose check wants the facts kept:
     the dry run's placeholder story must pass it, or the estimate counts retries and failures."""
-    est = estimate_study(small_survey(n=30), methods=["valuesim"], users=2, folds=5, model=NoCall(spec="local"),
+    est = estimate_study(small_survey(n=30), methods=["valuesim"], users=2, folds=5, model=NoCall(spec="local", size="small"),
                          method_options=OPTIONS)
     (vs,) = est.methods
     assert vs.predictions > 0 and not [n for n in vs.notes if "failed in the dry run" in n], vs.notes

@@ -59,6 +59,9 @@ class FakeServer:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.endswith(("/tokenize", "/apply-template")):  # like OpenAI: no tokenizer here
+                    fake.send(self, 404, b'{"error": {"message": "not found"}}')
+                    return
                 with fake.lock:
                     fake.requests.append(body)
                     fake.headers.append(dict(self.headers))
@@ -276,13 +279,13 @@ def test_option_distribution_from_logprobs_multi_digit(serve):
 
 def test_without_logprobs_one_hot_by_default_and_sampling_only_when_asked(serve):
     server = serve(("good", "Answer: 2"))
-    model = backend(server)
+    model = get_model(backend(server), cache=False)
     dist = model.option_distribution(USER, ["1", "2", "3", "4"])
     assert dist.method == "parsed" and dist.probs == {"1": 0.0, "2": 1.0, "3": 0.0, "4": 0.0}
-    assert len(server.requests) == 1 and model.supports_logprobs  # decided per reply, no switch
+    assert len(server.requests) == 1 and model.info.logprobs  # decided per reply, no switch
     replies = ["Answer: 2", "Answer: 2", "I think... Answer: 3", "Answer: 2"]
     server2 = serve(("good", "Answer: 2"), *[("good", r) for r in replies])
-    model = backend(server2)
+    model = get_model(backend(server2), cache=False)
     dist = model.option_distribution(USER, ["1", "2", "3", "4"], samples=4)
     assert dist.method == "sampling"
     assert dist.probs == {"1": 0.0, "2": 0.75, "3": 0.25, "4": 0.0}
@@ -295,7 +298,7 @@ def test_without_logprobs_one_hot_by_default_and_sampling_only_when_asked(serve)
 def test_unparsable_sampled_answers_are_one_clear_error(serve):
     server = serve(("good", "I would rather not say."))
     with pytest.raises(ModelError, match="no parsable answer among 3 sampled replies"):
-        backend(server).option_distribution(USER, ["1", "2"], samples=3)
+        get_model(backend(server), cache=False).option_distribution(USER, ["1", "2"], samples=3)
 
 
 def test_concurrency_is_bounded(serve):

@@ -35,19 +35,23 @@ def test_callable_rules_lists_per_sample_and_stop():
 
 def test_option_distribution_paths():
     fixed = ScriptedModel(options={"1": 1, "2": 3})
-    d = fixed.option_distribution(user("q"), ["1", "2"])
+    d = get_model(fixed).option_distribution(user("q"), ["1", "2"])
     assert d.method == "logprobs" and d.probs == {"1": 0.25, "2": 0.75} and d.answer == "2"
+    assert fixed.calls[-1].kind == "read" and fixed.calls[-1].params["prefix"] == "Answer: "  # a pre-filled read
     onehot = ScriptedModel(default="Answer: 10")
-    assert onehot.option_distribution(user("q"), [str(i) for i in range(1, 11)]).probs["10"] == 1.0
+    assert get_model(onehot).option_distribution(user("q"), [str(i) for i in range(1, 11)]).probs["10"] == 1.0
+    listed = ScriptedModel(options=lambda msgs, codes: {codes[-1]: 1.0})  # reads the options the prompt lists
+    assert get_model(listed).option_distribution(user("Q7\n1. Yes\n2. No\n3. Maybe"), ["1", "2", "3"]).answer == "3"
     sampled = ScriptedModel([("q", ["Answer: 1", "Answer: 2", "Answer: 2", "Answer: 2"])], supports_logprobs=False)
-    d = sampled.option_distribution(user("q"), ["1", "2"], samples=4)
+    d = get_model(sampled).option_distribution(user("q"), ["1", "2"], samples=4)
     assert d.method == "sampling" and d.probs == {"1": 0.25, "2": 0.75} and len(d.samples) == 4
-    assert sampled.calls[-1].kind == "option_distribution" and sampled.calls[-1].params["codes"] == ["1", "2"]
+    # one short reply (sample 0: "Answer: 1"), then the samples 1-4
+    assert [c.params["sample_index"] for c in sampled.calls] == [0, 1, 2, 3, 4]
 
 
 def test_unparsable_and_forced_failures_raise_model_error():
     with pytest.raises(ModelError):
-        ScriptedModel(default="no idea").option_distribution(user("q"), ["1", "2"])
+        get_model(ScriptedModel(default="no idea")).option_distribution(user("q"), ["1", "2"])
     with pytest.raises(ModelError):
         ScriptedModel(fail_on="boom").complete(user("boom"))
 

@@ -160,7 +160,7 @@ def test_server_tells_context_window_and_counts_with_its_tokenizer(proxy):
     served = get_model("openai:smollm2", base_url=proxy.base_url, cache=False)
     assert served.context_window() == 4096
     text = "How important is family in your life?"
-    assert served.exact_tokens and served.count_tokens(text) == get_model("local:smollm2-135m", cache=False).count_tokens(text)
+    assert served.info.exact_tokens and served.count_tokens(text) == get_model("local:smollm2-135m", cache=False).count_tokens(text)
 
 
 def turns_of(prediction) -> list[dict]:

@@ -132,7 +132,7 @@ def test_fidelity_gate_passes_and_is_recorded_in_the_trace():
     story = prediction.trace["story"]
     assert not prediction.failed and story["status"] == "valid"
     assert story["fidelity"]["recovered"] == story["fidelity"]["n"] == 5 and 0 < story["fidelity"]["chance"] < 1
-    audits = [c for c in model.calls if c.kind == "option_distribution" and "Using ONLY" in c.prompt]
+    audits = [c for c in model.calls if c.kind == "read" and c.params["prefix"] == "Answer: " and "Using ONLY" in c.prompt]
     assert len(audits) == 5 and all(GOOD in c.prompt for c in audits)
 
 
@@ -169,9 +169,11 @@ def test_small_prompt_writes_statements_theme_by_theme_and_is_chosen_for_the_emb
     assert max(p["items"] for p in story.parts) <= 3
     from valuesim.methods.story import resolve_prompt
 
-    assert resolve_prompt("auto", ScriptedModel(spec="local")) == "small"
-    assert resolve_prompt("auto", ScriptedModel(spec="local:smollm2-135m")) == "small"
-    assert resolve_prompt("auto", ScriptedModel(spec="openai:gpt-4o")) == "paper"
+    # the declared size hint decides, never the spec string; the user can override it
+    assert resolve_prompt("auto", get_model(ScriptedModel(spec="local", size="small"))) == "small"
+    assert resolve_prompt("auto", get_model(ScriptedModel(spec="local:big.gguf"))) == "paper"
+    assert resolve_prompt("auto", get_model(ScriptedModel(spec="openai:gpt-4o"))) == "paper"
+    assert resolve_prompt("auto", get_model(ScriptedModel(spec="openai:tiny"), size="small")) == "small"
 
 
 def test_a_small_prompt_part_that_drops_facts_omits_and_is_retried():

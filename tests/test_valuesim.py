@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from valuesim.llm import ScriptedModel, get_model
+from valuesim.llm.base import estimate_tokens
 from valuesim.methods.base import PersonContext
 from valuesim.methods.cab import MODULES
 from valuesim.methods.coordinator import average_answer
@@ -160,10 +161,10 @@ def test_long_profile_story_leaves_room_for_the_module_prompts(codebook):
 
 def test_theme_chunks_respect_the_budget(codebook):
     items = tuple((q, q.codes[0]) for q in codebook if q.options and len(q.codes) <= 12)
-    model = ScriptedModel()
+    model = get_model(ScriptedModel())
     chunks = theme_chunks(Profile(items), 800, model)
     assert sum(len(p) for _, p in chunks) == len(items)
-    assert all(len(p.as_qa_list()) // 3 + 1 <= 800 or len(p) == 1 for _, p in chunks)
+    assert all(estimate_tokens(p.as_qa_list()) <= 800 or len(p) == 1 for _, p in chunks)
 
 
 def test_each_module_gets_backstory_question_and_its_dimensions(person, q46):
@@ -292,7 +293,7 @@ def test_distribution_comes_from_logprobs_at_the_answer_position(person, q46):
 
     model = scripted({"coordinator": 2}, options=options)
     prediction = ValueSim(model, story_audit=0).predict(person, q46)
-    dist_calls = [c for c in model.calls if c.kind == "option_distribution"]
+    dist_calls = [c for c in model.calls if c.kind == "read"]  # one pre-filled read per turn
     assert len(dist_calls) == 4 and all(c.params["prefix"] == "Answer: " for c in dist_calls)
     assert prediction.distribution == pytest.approx({1: 0.1, 2: 0.6, 3: 0.2, 4: 0.1})
     assert prediction.trace["modules"]["cognitive"]["distribution_method"] == "logprobs"
@@ -301,7 +302,7 @@ def test_distribution_comes_from_logprobs_at_the_answer_position(person, q46):
 def test_without_logprobs_the_distribution_is_one_hot_at_the_parsed_answer(person, q46):
     model = scripted({"coordinator": 3}, supports_logprobs=False)
     prediction = ValueSim(model, story_audit=0).predict(person, q46)
-    assert not [c for c in model.calls if c.kind == "option_distribution"]
+    assert not [c for c in model.calls if c.kind == "read"]
     assert prediction.distribution == {1: 0.0, 2: 0.0, 3: 1.0, 4: 0.0}
 
 
@@ -379,7 +380,7 @@ def test_audit_reports_the_share_recovered(person):
         return f"Answer: {code}"
 
     model = ScriptedModel(reply)
-    result = audit_backstory(model, STORY, person.profile, sample=len(truth), seed=0)
+    result = audit_backstory(get_model(model), STORY, person.profile, sample=len(truth), seed=0)
     assert result.n == len(truth) and result.recovered == len(truth) - 5
     assert STORY in model.calls[0].last_user
     assert 0 < result.chance < 1 and "recovered" in result.summary()

@@ -10,7 +10,10 @@ class DataError(ValuesimError):
 
 
 class ModelError(ValuesimError):
-    """A model backend could not be loaded or reached, or answered unusably."""
+    """A model backend could not be loaded or reached, or answered unusably. ``attempts``:
+    requests it took (retries included), for the run's accounting."""
+
+    attempts: int = 1
 
 
 class ConfigError(ValuesimError):

@@ -5,12 +5,16 @@
     model = get_model("openai:gpt-4o-mini")        # any OpenAI-compatible server
     model.complete([{"role": "user", "content": "Say hi"}]).text
     model.option_distribution(messages, ["1", "2", "3", "4"]).probs
+    model.info.context_window, model.info.prefill  # what the backend declares
     print(model.accounting.summary())
 
 Model specs: ``scripted``, ``local``, ``local:smollm2-135m``, ``local:/path/model.gguf``,
 ``openai:MODEL`` (server from ``base_url`` or $OPENAI_BASE_URL, several replicas as a list or
-comma list; key from $OPENAI_API_KEY or $VALUESIM_API_KEY only). Backends are registered by
-name (``register_backend``) and all speak ``ModelAPI``. This layer knows nothing about surveys.
+comma list; key from $OPENAI_API_KEY or $VALUESIM_API_KEY only), ``dryrun:SPEC`` (records what
+would be sent to SPEC, sends nothing). Backends are ``ModelAPI`` subclasses (one ``generate``
+and a declared ``ModelInfo``) registered by name with ``register_backend``, from inside the
+package or outside it; ``get_model`` wraps one in a ``Model`` (cache, accounting, concurrency).
+This layer knows nothing about surveys.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from typing import Any, Callable
 
 from ..errors import ConfigError
 from .accounting import Accounting, Prices
-from .base import ANSWER_PREFIX, ChatModel, Completion, Message, ModelAPI, OptionDistribution, TokenLogprob, Usage
+from .base import (ANSWER_PREFIX, CHARS_PER_TOKEN, ChatModel, Completion, GenerateConfig, Message, ModelAPI, ModelInfo,
+                   ModelOutput, OptionDistribution, TokenLogprob, Usage)
 from .cache import ResponseCache, cache_key, default_cache_path, valuesim_home
-from .managed import ManagedModel
+from .model import ManagedModel, Model
 from .options import parse_answer, probs_from_written, score_codes, vote_distribution
 from .secrets import scrub
 from .scripted import ScriptedCall, ScriptedModel, hashed_options
@@ -48,8 +53,10 @@ BACKENDS: dict[str, tuple[BackendFactory, int]] = {}
 
 
 def register_backend(name: str, concurrency: int = 1) -> Callable[[BackendFactory], BackendFactory]:
-    """Register ``factory(arg, *, base_url, concurrency, timeout, max_retries)`` for specs
-    ``NAME`` and ``NAME:ARG``; ``concurrency`` is how many requests are worth keeping in flight."""
+    """Register ``factory(arg, **settings) -> ModelAPI`` for specs ``NAME`` and ``NAME:ARG``
+    (settings: base_url, concurrency, timeout, max_retries; a factory takes what it needs and
+    ``**_`` for the rest). ``concurrency``: the requests worth keeping in flight, known before
+    the backend is built (the CLI's default number of workers)."""
 
     def add(factory: BackendFactory) -> BackendFactory:
         BACKENDS[name] = (factory, concurrency)
@@ -83,6 +90,19 @@ def _openai(arg: str, *, base_url=None, concurrency=None, timeout=120.0, max_ret
     return OpenAIModel(model, base_url=base_url, concurrency=concurrency, timeout=timeout, max_retries=max_retries)
 
 
+@register_backend("dryrun")
+def _dryrun(arg: str, **settings: Any) -> ModelAPI:
+    """``dryrun:SPEC``: records what would be sent to SPEC, sends nothing (SPEC's ModelInfo and
+    tokenizer where it can be built without a call; e.g. no API key is needed)."""
+    from .dryrun import DryRunModel
+
+    try:
+        backend = make_backend(arg or "local", **settings)
+    except ConfigError:
+        backend = None
+    return DryRunModel(backend, arg or "local", reads=(arg or "local").startswith("local"))
+
+
 def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:
     name, _, arg = (spec or "local").strip().partition(":")
     if name not in BACKENDS:
@@ -91,13 +111,13 @@ def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:
     return name, arg, factory, concurrency
 
 
-def default_concurrency(spec: "str | ModelAPI | None") -> int:
+def default_concurrency(spec: "str | ModelAPI | Model | None") -> int:
     """The one default for requests to keep in flight: what the backend declares (a model
     server answers many at once: 8; the in-process engine runs one prompt at a time: 1)."""
-    if isinstance(spec, ManagedModel):
-        spec = spec.backend
     if isinstance(spec, ModelAPI):
-        return spec.default_concurrency
+        spec = Model(spec)
+    if isinstance(spec, Model):
+        return spec.info.concurrency
     if spec is not None and not isinstance(spec, str):  # a model object of another kind: one at a time
         return 1
     try:
@@ -121,7 +141,7 @@ def make_backend(
 
 
 def get_model(
-    spec: "str | ModelAPI" = "local",
+    spec: "str | ModelAPI | Model" = "local",
     *,
     base_url: "str | list[str] | None" = None,
     cache: "str | Path | None | bool" = DEFAULT_CACHE,
@@ -129,18 +149,20 @@ def get_model(
     timeout: float = 120.0,
     prices: "Prices | dict | str | None" = None,
     max_retries: int = 6,
-) -> ManagedModel:
+    size: str | None = None,
+) -> Model:
     """A ready model: the backend for ``spec`` behind the response cache and run accounting.
 
     ``spec`` may also be a ModelAPI object (e.g. a ScriptedModel) to give it accounting; a
-    ManagedModel is returned unchanged. ``concurrency``: requests in flight (None: the
-    backend's default, see ``default_concurrency``); ``base_url``: one URL, a comma list or a
-    list of replicas of the same model.
+    Model is returned unchanged. ``concurrency``: requests in flight (None: the backend's
+    default, see ``default_concurrency``); ``base_url``: one URL, a comma list or a list of
+    replicas of the same model. ``size``: "small" or "large", overriding the size hint the
+    backend declares (it picks prompts written for small models, e.g. the backstory's).
     ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite;
     scripted models are not cached by default so test rules never leak between tests).
     ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices (default:
     $VALUESIM_PRICES, else no cost is computed)."""
-    if isinstance(spec, ManagedModel):
+    if isinstance(spec, Model):
         return spec  # already wrapped: keep its cache and accounting
     if isinstance(spec, str):
         backend = make_backend(spec, base_url=base_url, concurrency=concurrency, timeout=timeout,
@@ -155,10 +177,26 @@ def get_model(
         ResponseCache.open(default_cache_path()) if cache is True else None)
     if prices is None:
         prices = os.environ.get("VALUESIM_PRICES") or None
-    return ManagedModel(backend, store, Accounting(prices=Prices.parse(prices)))
+    return Model(backend, store, Accounting(prices=Prices.parse(prices)), size=size, concurrency=concurrency)
+
+
+def as_model(model: "Model | ModelAPI | None") -> "Model | None":
+    """A Model for a method to call: a Model unchanged, a bare ModelAPI wrapped once (no cache,
+    its own accounting), None for statistical methods."""
+    if model is None or isinstance(model, Model):
+        return model
+    if isinstance(model, ModelAPI):
+        return Model(model)
+    raise ConfigError(f"model must be a Model or a ModelAPI, got {type(model).__name__}")
 
 
 __all__ = [
+    "CHARS_PER_TOKEN",
+    "GenerateConfig",
+    "Model",
+    "ModelInfo",
+    "ModelOutput",
+    "as_model",
     "default_concurrency",
     "ANSWER_PREFIX",
     "Accounting",

@@ -1,11 +1,14 @@
 """The one interface every LLM backend speaks, and the records it returns.
 
-Backends (scripted, local llama.cpp, OpenAI-compatible servers) subclass ``ModelAPI``; the
-rest of valuesim only sees these types. Every method must be safe to call from many threads.
+Backends (scripted, local llama.cpp, OpenAI-compatible servers, the dry run) subclass
+``ModelAPI``: one ``generate(messages, GenerateConfig) -> ModelOutput`` and a declared
+``ModelInfo``. The rest of valuesim talks to a ``Model`` (model.py), which owns the cache,
+accounting and concurrency around a ModelAPI.
 """
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -62,7 +65,10 @@ class TokenLogprob:
 
 
 @dataclass
-class Completion:
+class ModelOutput:
+    """What one generation returned: the text, its token log-probabilities (when asked for and
+    given), usage, time and the requests it took (retries included; 0 when served from cache)."""
+
     text: str
     usage: Usage = field(default_factory=Usage)
     seconds: float = 0.0
@@ -70,6 +76,9 @@ class Completion:
     finish_reason: str = ""  # "stop", "length", ... as the backend reports it
     logprobs: list[TokenLogprob] | None = None  # per written token, when asked for and given
     attempts: int = 1  # HTTP requests (or engine calls) it took, retries included; 0 when cached
+
+
+Completion = ModelOutput  # the name older code imports
 
 
 @dataclass
@@ -95,28 +104,108 @@ class OptionDistribution:
         return max(self.probs, key=lambda c: self.probs[c]) if self.probs else ""
 
 
+CHARS_PER_TOKEN = 4  # the one stated estimate where no tokenizer is reachable (English survey text)
+
+
 def estimate_tokens(text: str) -> int:
-    """One token per 3 characters: errs on the long side for English survey text. Used only
-    where a backend has no tokenizer of its own."""
-    return len(text) // 3 + 1
+    """Tokens at ``CHARS_PER_TOKEN`` characters each: used only where a model has no tokenizer
+    valuesim can reach."""
+    return -(-len(text) // CHARS_PER_TOKEN)
 
 
-class ModelAPI:
-    """The one typed model interface. Backends subclass it and override what they know; the
-    defaults say "unknown" honestly. Every method must be safe to call from many threads.
+def effective_seed(seed: int, sample_index: int) -> int:
+    """A distinct engine seed per sample, so repeated samples at temperature > 0 differ."""
+    return (int(seed) * 1_000_003 + int(sample_index)) % (2**31 - 1)
 
-    Declared parts: ``spec`` and ``identity()`` (what produced an answer, never a secret),
-    ``context_window()`` and ``count_tokens()`` (the model's own tokenizer where there is one;
-    ``exact_tokens`` says whether it is), capabilities (``supports_logprobs``: completions can
-    carry token log-probabilities; ``reads_prefilled``: ``option_distribution`` continues a
-    pre-filled ``Answer: `` turn, a 1-token read), and ``default_concurrency`` (requests worth
-    keeping in flight)."""
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """How to generate: every setting a request carries, frozen so it can key the cache.
+
+    ``sample_index`` tells repeated samples of the same request apart (a new engine seed, a
+    new cache entry); ``logprobs`` asks for the top log-probabilities of every written token;
+    ``repeat_penalty`` is llama.cpp's repetition control (1.0: off; servers that do not know
+    it ignore it)."""
+
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+    grammar: str | None = None
+    sample_index: int = 0
+    logprobs: bool = False
+    repeat_penalty: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "stop", tuple(self.stop or ()))
+
+    @property
+    def engine_seed(self) -> int:
+        return effective_seed(self.seed, self.sample_index)
+
+    def key(self) -> dict[str, Any]:
+        """The cache key's parameters (the layout older caches were written with, so their
+        entries stay valid: ``logprobs`` and ``repeat_penalty`` only when not the default)."""
+        out: dict[str, Any] = dict(max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed,
+                                   stop=list(self.stop) or None, grammar=self.grammar, sample_index=self.sample_index)
+        if self.logprobs:
+            out["logprobs"] = True
+        if self.repeat_penalty != 1.0:
+            out["repeat_penalty"] = float(self.repeat_penalty)
+        return out
+
+
+SIZES = ("small", "large")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a backend declares about its model; callers ask this, never the spec string.
+
+    ``context_window``: tokens the engine accepts for prompt + reply, as it enforces them
+    (None: unknown, treated as large). ``tokenizer``: what counts tokens exactly ("": none
+    reachable; counts are ``CHARS_PER_TOKEN`` estimates). ``logprobs``: replies can carry
+    token log-probabilities. ``prefill``: the engine continues a trailing assistant message, so
+    an option distribution is a one-token read after a pre-filled ``Answer: ``. ``concurrency``:
+    requests worth keeping in flight. ``size``: "small" models get prompts written for them
+    (e.g. the small-model backstory prompt); the user can override it (``get_model(size=)``).
+    ``prefix_cache``: "previous" (reuses the prefix of the request just before: one engine
+    sequence) or "any" (a server's cache of any earlier prefix). ``embeddings``: serves
+    embedding vectors."""
 
     spec: str = ""
-    supports_logprobs: bool = False
-    reads_prefilled: bool = False
-    exact_tokens: bool = False
-    default_concurrency: int = 1
+    context_window: int | None = None
+    tokenizer: str = ""
+    logprobs: bool = False
+    prefill: bool = False
+    concurrency: int = 1
+    size: str = "large"
+    prefix_cache: str = "any"
+    embeddings: bool = False
+
+    @property
+    def exact_tokens(self) -> bool:
+        return bool(self.tokenizer)
+
+
+class ModelAPI(abc.ABC):
+    """The provider-facing model interface: a backend generates and declares what it is.
+
+    Implement ``generate`` (one request: messages in, ``ModelOutput`` out; raise ModelError
+    with ``attempts`` set when it fails for good) and override ``info`` with what the model
+    can do. ``identity`` is what distinguishes its answers in the cache (never a secret);
+    ``count_tokens`` the model's own tokenizer where there is one. Everything else (cache,
+    accounting, concurrency, reading answers) is the user-facing ``Model``'s job. Every
+    method must be safe to call from many threads."""
+
+    spec: str = ""
+
+    @abc.abstractmethod
+    def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+        """One generation for ``messages`` (validated plain dicts) under ``config``."""
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.spec)
 
     def identity(self) -> dict[str, Any]:
         return {"spec": self.spec}
@@ -126,38 +215,13 @@ class ModelAPI:
         None when there is nothing to load (a server)."""
         return None
 
-    def context_window(self) -> int | None:
-        return None
-
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        seed: int = 0,
-        stop: Sequence[str] | None = None,
-        grammar: str | None = None,
-        sample_index: int = 0,
-        logprobs: bool = False,
-        repeat_penalty: float = 1.0,
-    ) -> Completion:
-        """One chat completion. ``repeat_penalty``: llama.cpp's repetition control (1.0: off),
-        sent to a server as ``repeat_penalty``; servers that do not know it ignore it."""
-        raise NotImplementedError
-
-    def option_distribution(
-        self,
-        messages: Sequence[Message],
-        option_codes: Sequence[str],
-        *,
-        prefix: str = ANSWER_PREFIX,
-        samples: int = 0,
-    ) -> OptionDistribution:
-        raise NotImplementedError
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        """Tokens of a whole prompt, chat template included where the backend can apply it
+        (default: the contents counted, plus a few tokens of role markers per message)."""
+        return sum(self.count_tokens(m["content"]) + TEMPLATE_TOKENS_PER_MESSAGE for m in messages) + 3
 
     def embed(self, texts: Sequence[str], model: str | None = None) -> tuple[list[list[float]], Usage, int]:
         """(vectors, usage, attempts) for ``texts``; backends without embeddings raise."""
@@ -165,7 +229,12 @@ class ModelAPI:
 
         raise ModelError(f"{self.spec or type(self).__name__} does not serve embeddings")
 
+    def complete(self, messages: Sequence[Message], config: GenerateConfig | None = None, **settings: Any) -> ModelOutput:
+        """``generate`` with the settings as keywords (``GenerateConfig``'s fields), uncached."""
+        return self.generate(check_messages(messages), config or GenerateConfig(**settings))
 
+
+TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers around each message (estimates only)
 ChatModel = ModelAPI  # the name older code imports
 
 

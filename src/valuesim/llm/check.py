@@ -59,6 +59,6 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
         "total_prompt_tokens": usage.prompt_tokens,
         "total_cached_tokens": usage.cached_tokens,
         "context_window": model.context_window(),
-        "own_tokenizer": model.exact_tokens,
+        "own_tokenizer": model.info.exact_tokens,
         "requests": model.accounting.requests,
     }

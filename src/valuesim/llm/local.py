@@ -7,7 +7,8 @@ shared prefix instead of re-reading it. Calls are serialised with a lock: on a C
 is the bottleneck anyway, and it keeps per-call timings honest.
 
 Option distributions read next-token log-probabilities after an assistant turn pre-filled with
-``Answer: `` (llama.cpp continues a trailing assistant message rather than starting a new one).
+``Answer: `` (llama.cpp continues a trailing assistant message rather than starting a new one):
+the model declares ``prefill`` and the reader (options.read_prefilled) does the rest.
 """
 
 from __future__ import annotations
@@ -21,22 +22,17 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, ModelError
-from .base import (ANSWER_PREFIX, Completion, Message, ModelAPI, OptionDistribution, TokenLogprob, Usage,
-                   check_messages, estimate_tokens)
-from .options import score_codes
+from .base import GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, TokenLogprob, Usage, estimate_tokens
+from .tokenizer import ServerTokenizer, http_get, http_post
 from .weights import INSTALL_HINT, default_model_ready, prepare_default_model, sha256_file, smollm2_path
 
 N_CTX = 8192 + 2048  # an 8k-token prompt plus room for the answer
 TOP_LOGPROBS = 20
 NAMED_MODELS = {"smollm2-135m": smollm2_path}
+SMALL_FILE_BYTES = 3 * 1024**3  # a GGUF under 3 GB holds a model of about 3B parameters or fewer: "small"
 
 _registry: dict[str, "_Engine"] = {}
 _registry_lock = threading.Lock()
-
-
-def effective_seed(seed: int, sample_index: int) -> int:
-    """A distinct engine seed per sample, so repeated samples at temperature > 0 differ."""
-    return (int(seed) * 1_000_003 + int(sample_index)) % (2**31 - 1)
 
 
 class _Engine:
@@ -70,20 +66,15 @@ class _Engine:
         self.lock = threading.Lock()
         self.path = path
         self.n_ctx = n_ctx
+        self._info: ServerTokenizer | None = None
 
-    def tokenize(self, text: str) -> int:
-        """Token count from llama.cpp's tokenizer via the engine's own HTTP endpoint."""
-        import json
-        import urllib.request
-
-        try:
-            req = urllib.request.Request(self.server.listening_address + "/tokenize",
-                                         data=json.dumps({"content": text}).encode(),
-                                         headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=30) as reply:
-                return len(json.loads(reply.read())["tokens"])
-        except Exception as exc:  # no endpoint (older wheel), refused: the caller estimates
-            raise ModelError(f"the embedded engine could not count tokens: {exc}") from None
+    @property
+    def server_info(self) -> ServerTokenizer:
+        """llama.cpp's own endpoints of this engine (tokenizer, the context it enforces)."""
+        if self._info is None:
+            address = self.server.listening_address
+            self._info = ServerTokenizer(http_post(address), http_get(address))
+        return self._info
 
     def chat(self, request: dict) -> dict:
         with self.lock:
@@ -164,14 +155,16 @@ def _usage(response: dict) -> Usage:
 
 
 class LocalModel(ModelAPI):
-    """ModelAPI on a GGUF file run in-process by llama.cpp (one prompt at a time)."""
+    """ModelAPI on a GGUF file run in-process by llama.cpp (one prompt at a time).
 
-    supports_logprobs = True
-    reads_prefilled = True  # option distributions: a 1-token read after a pre-filled "Answer: "
-    exact_tokens = True
-    default_concurrency = 1  # parallel requests would only queue and compete for the cores
+    It declares pre-filled reads (llama.cpp continues a trailing assistant message, so an
+    option distribution is a one-token read after ``Answer: ``), its own tokenizer, and the
+    context window the loaded engine enforces (llama.cpp caps the requested context at the
+    model's training length: SmolLM2-135M gets 8,192 of the 10,240 asked for). ``size``: the
+    size hint, "small" for files under ``SMALL_FILE_BYTES`` unless the user says otherwise."""
 
-    def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None):
+    def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None,
+                 size: str | None = None):
         if importlib.util.find_spec("xllamacpp") is None:
             raise ModelError(f"the embedded engine (xllamacpp) is not installed: {INSTALL_HINT}")
         self.path = Path(path).expanduser()
@@ -180,6 +173,7 @@ class LocalModel(ModelAPI):
         self.spec = spec or f"local:{self.path}"
         self.n_ctx = n_ctx
         self.threads = threads
+        self.size = size or ("small" if self.path.stat().st_size < SMALL_FILE_BYTES else "large")
         self._identity: dict | None = None
 
     @classmethod
@@ -200,23 +194,25 @@ class LocalModel(ModelAPI):
     def engine(self) -> _Engine:
         return engine_for(self.path, self.n_ctx, self.threads)
 
-    def context_window(self) -> int | None:
-        return self.n_ctx
+    def info(self) -> ModelInfo:
+        """Loads the engine: the context window is the one it enforces, read from its /props."""
+        window = self.engine.server_info.context_window() or self.n_ctx
+        return ModelInfo(self.spec, context_window=min(window, self.n_ctx), tokenizer="llama.cpp (embedded engine)",
+                         logprobs=True, prefill=True, concurrency=1, size=self.size, prefix_cache="previous")
 
     def load(self) -> float | None:
         return self.engine.load_seconds
 
     def count_tokens(self, text: str) -> int:
         """llama.cpp's own tokenizer, through the engine's /tokenize endpoint (no model run)."""
-        try:
-            return self.engine.tokenize(text)
-        except ModelError:
-            return estimate_tokens(text)
+        n = self.engine.server_info.count(text)
+        return estimate_tokens(text) if n is None else n
+
+    def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
+        n = self.engine.server_info.count_prompt(messages)
+        return super().count_prompt_tokens(messages) if n is None else n
 
     def identity(self) -> dict[str, Any]:
-        return self.cache_identity()
-
-    def cache_identity(self) -> dict[str, Any]:
         """File name, size and modification time: a replaced file gets fresh cache entries
         without hashing a gigabyte on every start."""
         if self._identity is None:
@@ -225,98 +221,41 @@ class LocalModel(ModelAPI):
                               "mtime": int(st.st_mtime)}
         return self._identity
 
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        seed: int = 0,
-        stop: Sequence[str] | None = None,
-        grammar: str | None = None,
-        sample_index: int = 0,
-        logprobs: bool = False,
-        repeat_penalty: float = 1.0,
-    ) -> Completion:
-        msgs = check_messages(messages)
+    def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
         request: dict[str, Any] = {
-            "messages": msgs,
-            "max_tokens": int(max_tokens),
-            "temperature": float(temperature),
-            "seed": effective_seed(seed, sample_index),
+            "messages": messages,
+            "max_tokens": int(config.max_tokens),
+            "temperature": float(config.temperature),
+            "seed": config.engine_seed,
             "cache_prompt": True,
         }
-        if stop:
-            request["stop"] = list(stop)
-        if grammar:
-            request["grammar"] = grammar
-        if logprobs:
+        if config.stop:
+            request["stop"] = list(config.stop)
+        if config.grammar:
+            request["grammar"] = config.grammar
+        if config.logprobs:
             request.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
-        if repeat_penalty != 1.0:
-            request["repeat_penalty"] = float(repeat_penalty)
+        if config.repeat_penalty != 1.0:
+            request["repeat_penalty"] = float(config.repeat_penalty)
         start = time.perf_counter()
         response = self.engine.chat(request)
         seconds = time.perf_counter() - start
         choice = (response.get("choices") or [{}])[0]
         text = (choice.get("message") or {}).get("content") or ""
-        if msgs[-1]["role"] == "assistant" and text.startswith(msgs[-1]["content"]):
-            text = text[len(msgs[-1]["content"]):]  # return only what the model added
+        if messages[-1]["role"] == "assistant" and text.startswith(messages[-1]["content"]):
+            text = text[len(messages[-1]["content"]):]  # return only what the model added
         tokens = None
-        if logprobs and (choice.get("logprobs") or {}).get("content"):
-            tokens = [TokenLogprob(t.get("token", ""), float(t.get("logprob", 0.0)),
-                                   {a.get("token", ""): float(a["logprob"]) for a in t.get("top_logprobs") or []})
-                      for t in choice["logprobs"]["content"]]
-        return Completion(text, _usage(response), seconds, False, choice.get("finish_reason") or "", tokens)
-
-    # -- option distributions ------------------------------------------------------------
-    def _next_tokens(self, msgs: list[dict], prefill: str) -> tuple[dict[str, float], Usage]:
-        """Top next-token log-probabilities after an assistant turn pre-filled with ``prefill``."""
-        if msgs[-1]["role"] == "assistant":
-            convo = msgs[:-1] + [{"role": "assistant", "content": msgs[-1]["content"] + prefill}]
-        else:
-            convo = msgs + [{"role": "assistant", "content": prefill}]
-        response = self.engine.chat({
-            "messages": convo, "max_tokens": 1, "temperature": 0.0, "logprobs": True,
-            "top_logprobs": TOP_LOGPROBS, "cache_prompt": True,
-        })
-        try:
-            top = response["choices"][0]["logprobs"]["content"][0]["top_logprobs"]
-        except (KeyError, IndexError, TypeError):
-            raise ModelError("the embedded engine returned no log-probabilities") from None
-        dist: dict[str, float] = {}
-        for item in top:
-            token = item.get("token", "")
-            dist[token] = max(dist.get(token, float("-inf")), float(item["logprob"]))
-        return dist, _usage(response)
-
-    def option_distribution(
-        self,
-        messages: Sequence[Message],
-        option_codes: Sequence[str],
-        *,
-        prefix: str = ANSWER_PREFIX,
-        samples: int = 0,
-    ) -> OptionDistribution:
-        msgs = check_messages(messages)
-        codes = [str(c) for c in option_codes]
-        usage = Usage()
-        calls = 0
-        start = time.perf_counter()
-
-        def ask(written: str) -> dict[str, float]:
-            nonlocal usage, calls
-            dist, used = self._next_tokens(msgs, prefix + written)
-            usage = usage + used
-            calls += 1
-            return dist
-
-        probs = score_codes(ask(""), ask, codes)
-        if not probs:
-            raise ModelError(f"the model gave no probability to any of the codes {', '.join(codes)} after {prefix!r}")
-        return OptionDistribution(probs, "logprobs", usage, time.perf_counter() - start, attempts=calls)
+        if config.logprobs and (choice.get("logprobs") or {}).get("content"):
+            tokens = []
+            for t in choice["logprobs"]["content"]:
+                top: dict[str, float] = {}
+                for a in t.get("top_logprobs") or []:
+                    top[a.get("token", "")] = max(top.get(a.get("token", ""), float("-inf")), float(a["logprob"]))
+                tokens.append(TokenLogprob(t.get("token", ""), float(t.get("logprob", 0.0)), top))
+        return ModelOutput(text, _usage(response), seconds, False, choice.get("finish_reason") or "", tokens)
 
     def __repr__(self) -> str:
         return f"<LocalModel {self.spec}>"
 
 
-__all__ = ["LocalModel", "engine_for", "unload_all", "effective_seed", "sha256_file"]
+__all__ = ["LocalModel", "engine_for", "unload_all", "sha256_file"]

@@ -187,3 +187,106 @@ def probs_from_written(tokens: Sequence[TokenLogprob], codes: Sequence[str], pre
         return None if j is None else tokens[j].alternatives()
 
     return score_codes(tokens[start].alternatives(), next_tokens, codes)
+
+
+# --- reading a distribution through a Model -----------------------------------------------------
+
+ANSWER_MAX_TOKENS = 16  # a short "Answer: N" reply: room for "**Answer:** 10" in any tokenizer
+SAMPLE_MAX_TOKENS = 48
+
+
+def prefilled(messages: Sequence[dict], text: str) -> list[dict]:
+    """``messages`` with an assistant turn that already says ``text`` (continued if the last
+    message is an assistant turn): the engine writes on from there."""
+    msgs = [dict(m) for m in messages]
+    if msgs and msgs[-1]["role"] == "assistant":
+        msgs[-1]["content"] += text
+        return msgs
+    return msgs + [{"role": "assistant", "content": text}]
+
+
+class _Tally:
+    """Usage, time and requests of the calls one distribution took."""
+
+    def __init__(self) -> None:
+        self.usage, self.seconds, self.attempts, self.cached = None, 0.0, 0, True
+
+    def add(self, out) -> None:
+        self.usage = out.usage if self.usage is None else self.usage + out.usage
+        self.seconds += out.seconds
+        self.attempts += out.attempts
+        self.cached = self.cached and out.cached
+
+    def result(self, probs: dict, method: str, samples: list | None = None):
+        from .base import OptionDistribution, Usage
+
+        return OptionDistribution(probs, method, self.usage or Usage(), self.seconds, self.cached, samples or [],
+                                  self.attempts)
+
+
+def read_prefilled(model, messages: Sequence[dict], codes: Sequence[str], prefix: str = ANSWER_PREFIX):
+    """The distribution from one-token reads after an assistant turn pre-filled with ``prefix``
+    (a model whose ModelInfo declares ``prefill``: the embedded engine's prefix cache makes each
+    read nearly free). Multi-token codes take one more read per ambiguous branch."""
+    from .base import GenerateConfig
+
+    codes = [str(c) for c in codes]
+    tally = _Tally()
+    read = GenerateConfig(max_tokens=1, logprobs=True)
+
+    def next_tokens(written: str) -> dict[str, float]:
+        out = model.generate(prefilled(messages, prefix + written), read)
+        tally.add(out)
+        if not out.logprobs:
+            raise ModelError(f"{model.spec} returned no log-probabilities for a pre-filled read")
+        return out.logprobs[0].alternatives()
+
+    probs = score_codes(next_tokens(""), next_tokens, codes)
+    if not probs:
+        raise ModelError(f"the model gave no probability to any of the codes {', '.join(codes)} after {prefix!r}")
+    return tally.result(probs, "logprobs")
+
+
+def read_options(model, messages: Sequence[dict], codes: Sequence[str], *, prefix: str = ANSWER_PREFIX,
+                 samples: int = 0, sample_temperature: float = 1.0):
+    """The option distribution the model gives for ``messages``, read the best way its
+    ModelInfo declares: one-token reads after a pre-filled ``prefix`` (``prefill``), else the
+    log-probabilities of a short reply at the position where it writes its code, else votes
+    over ``samples`` sampled replies, else one-hot at the parsed answer. An unreadable reply is
+    never cached; it raises ModelError."""
+    from .base import GenerateConfig
+
+    codes = [str(c) for c in codes]
+    if not codes:
+        raise ModelError("an option distribution needs at least one option code")
+    info = model.info
+    if info.prefill and info.logprobs:
+        return read_prefilled(model, messages, codes, prefix)
+    tally = _Tally()
+
+    def usable(out) -> bool:
+        return parse_answer(out.text, codes) is not None or bool(out.logprobs and probs_from_written(out.logprobs, codes, prefix))
+
+    reply = model.generate(messages, GenerateConfig(max_tokens=ANSWER_MAX_TOKENS, logprobs=info.logprobs), accept=usable)
+    tally.add(reply)
+    if reply.logprobs:
+        probs = probs_from_written(reply.logprobs, codes, prefix)
+        if probs:
+            return tally.result(probs, "logprobs")
+    if samples > 0:
+        texts = []
+        for i in range(samples):
+            out = model.generate(messages, GenerateConfig(max_tokens=SAMPLE_MAX_TOKENS, temperature=sample_temperature,
+                                                          sample_index=i + 1))
+            tally.add(out)
+            texts.append(out.text)
+        return tally.result(vote_distribution(texts, codes), "sampling", texts)
+    answer = parse_answer(reply.text, codes)
+    if answer is None:
+        from .secrets import scrub
+
+        shown = scrub(reply.text[:120].replace("\n", " "))
+        error = ModelError(f"no parsable answer (expected one of {', '.join(codes)}) in the reply {shown!r}")
+        error.attempts = tally.attempts
+        raise error
+    return tally.result({c: float(c == answer) for c in codes}, "parsed")

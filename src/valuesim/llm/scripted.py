@@ -13,14 +13,15 @@ a callable ``(messages) -> str``. ``rules`` may also be a single callable.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from ..errors import ModelError
-from .base import ANSWER_PREFIX, Completion, Message, ModelAPI, OptionDistribution, Usage, check_messages
-from .options import parse_answer, vote_distribution
+from .base import ANSWER_PREFIX, GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, TokenLogprob, Usage
+from .options import parse_answer
 
 Reply = Union[str, Sequence[str], Callable[[list], str]]
 Pattern = Union[str, "re.Pattern[str]", Callable[[list], bool]]
@@ -29,7 +30,7 @@ OptionsRule = Union[Mapping[str, float], Callable[[list, list], Mapping[str, flo
 
 @dataclass
 class ScriptedCall:
-    kind: str  # "complete" | "option_distribution"
+    kind: str  # "complete" | "read" (a one-token read after a pre-filled assistant turn)
     messages: list[dict]
     params: dict[str, Any] = field(default_factory=dict)
 
@@ -56,17 +57,16 @@ def _tokens(text: str) -> int:
 class ScriptedModel(ModelAPI):
     """Deterministic ModelAPI for tests. See the module docstring for the rule forms.
 
-    ``options`` fixes what ``option_distribution`` returns: a {code: prob} mapping or a
-    callable ``(messages, codes) -> {code: prob}``. Without it, the distribution comes from the
-    scripted reply: one-hot on its parsed answer when ``supports_logprobs`` (method
-    "logprobs"), else votes over ``samples`` sampled replies (method "sampling") or, with
-    ``samples=0``, one-hot at the parsed reply (method "parsed").
-    ``fail_on``: a pattern; matching conversations raise ModelError (to test failure paths).
-    Distributions are read like the embedded engine's (``reads_prefilled``), so tests see the
-    ``option_distribution`` calls; ``context_tokens`` declares a context window.
+    With ``supports_logprobs`` (the default) it declares pre-filled reads, like the embedded
+    engine: a distribution is read with one-token ``read`` calls after ``Answer: `` (recorded
+    in ``calls`` with kind "read"). ``options`` fixes the probabilities those reads give: a
+    {code: prob} mapping or a callable ``(messages, codes) -> {code: prob}`` (``codes``: the
+    options the last user message lists, see ``prompt_codes``). Without it all mass goes to
+    the code the scripted reply gives. Without ``supports_logprobs`` callers get the parsed
+    reply (or votes over sampled replies). ``fail_on``: a pattern; matching conversations
+    raise ModelError (to test failure paths). ``context_tokens`` declares a context window,
+    ``size`` a size hint ("small" | "large").
     """
-
-    reads_prefilled = True
 
     def __init__(
         self,
@@ -78,8 +78,10 @@ class ScriptedModel(ModelAPI):
         fail_on: Pattern | None = None,
         spec: str = "scripted",
         context_tokens: int | None = None,
+        size: str = "large",
     ):
         self.context_tokens = context_tokens
+        self.size = size
         if callable(rules):
             rules = [(lambda _m: True, rules)]
         self.rules = list(rules or [])
@@ -90,9 +92,6 @@ class ScriptedModel(ModelAPI):
         self.spec = spec
         self.calls: list[ScriptedCall] = []
         self._lock = threading.Lock()
-
-    def context_window(self) -> int | None:
-        return self.context_tokens
 
     # -- helpers for tests -------------------------------------------------------------
     @property
@@ -132,75 +131,86 @@ class ScriptedModel(ModelAPI):
         with self._lock:
             self.calls.append(ScriptedCall(kind, messages, params))
 
-    # -- ChatModel ---------------------------------------------------------------------
-    def complete(
-        self,
-        messages: Sequence[Message],
-        *,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        seed: int = 0,
-        stop: Sequence[str] | None = None,
-        grammar: str | None = None,
-        sample_index: int = 0,
-        logprobs: bool = False,
-        repeat_penalty: float = 1.0,
-    ) -> Completion:
-        msgs = check_messages(messages)
-        params = dict(max_tokens=max_tokens, temperature=temperature, seed=seed, stop=list(stop or []),
-                      grammar=grammar, sample_index=sample_index, repeat_penalty=repeat_penalty)
-        self._record("complete", msgs, params)
-        text = self._reply(msgs, sample_index)
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.spec, context_window=self.context_tokens, logprobs=self.supports_logprobs,
+                         prefill=self.supports_logprobs, concurrency=1, size=self.size)
+
+    # -- ModelAPI ----------------------------------------------------------------------
+    def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+        if messages[-1]["role"] == "assistant" and config.logprobs and self.supports_logprobs:
+            return self._read(messages[:-1], messages[-1]["content"])
+        params = dict(max_tokens=config.max_tokens, temperature=config.temperature, seed=config.seed,
+                      stop=list(config.stop), grammar=config.grammar, sample_index=config.sample_index,
+                      repeat_penalty=config.repeat_penalty)
+        self._record("complete", messages, params)
+        text = self._reply(messages, config.sample_index)
         finish = "stop"
-        for s in stop or []:
+        for s in config.stop:
             if s and s in text:
                 text = text[: text.index(s)]
         words = text.split()
-        if len(words) > max_tokens:
-            text, finish = " ".join(words[:max_tokens]), "length"
-        usage = Usage(_tokens(conversation_text(msgs)), 0, _tokens(text))
-        return Completion(text, usage, 0.0, False, finish)
+        if len(words) > config.max_tokens:
+            text, finish = " ".join(words[: config.max_tokens]), "length"
+        usage = Usage(_tokens(conversation_text(messages)), 0, _tokens(text))
+        return ModelOutput(text, usage, 0.0, False, finish)
 
-    def option_distribution(
-        self,
-        messages: Sequence[Message],
-        option_codes: Sequence[str],
-        *,
-        prefix: str = ANSWER_PREFIX,
-        samples: int = 0,
-        temperature: float = 1.0,
-    ) -> OptionDistribution:
-        msgs = check_messages(messages)
-        codes = [str(c) for c in option_codes]
-        self._record("option_distribution", msgs, dict(codes=codes, prefix=prefix, samples=samples))
-        usage = Usage(_tokens(conversation_text(msgs)), 0, 1)
+    def _read(self, convo: list[dict], prefill: str) -> ModelOutput:
+        """The next token after a pre-filled assistant turn, with its alternatives: after
+        ``Answer: `` every code is one token, with the ``options`` rule's probabilities (or
+        all mass on the code the scripted reply gives); after a code, the end of the line."""
+        self._record("read", convo, {"prefix": prefill})
+        if prefill.endswith(ANSWER_PREFIX):
+            top = {c: math.log(p) for c, p in self._distribution(convo).items() if p > 0}
+        else:
+            top = {"\n": 0.0}
+        token = max(top, key=lambda t: top[t])
+        usage = Usage(_tokens(conversation_text(convo)), 0, 1)
+        return ModelOutput(token, usage, 0.0, False, "length", [TokenLogprob(token, top[token], top)])
+
+    def _distribution(self, convo: list[dict]) -> dict[str, float]:
+        text = conversation_text(convo)
+        if self.fail_on is not None and self._matches(self.fail_on, convo, text):
+            raise ModelError("scripted failure: the conversation matched fail_on")
         if self.options is not None:
-            text = conversation_text(msgs)
-            if self.fail_on is not None and self._matches(self.fail_on, msgs, text):
-                raise ModelError("scripted failure: the conversation matched fail_on")
-            raw = self.options(msgs, codes) if callable(self.options) else self.options
-            probs = {c: max(0.0, float(raw.get(c, raw.get(int(c), 0.0) if c.lstrip("-").isdigit() else 0.0)))
-                     for c in codes}
+            codes = [str(c) for c in self.options] if not callable(self.options) else prompt_codes(convo)
+            raw = self.options(convo, codes) if callable(self.options) else self.options
+            probs = {str(c): max(0.0, float(p)) for c, p in raw.items()}
             total = sum(probs.values())
             if total <= 0:
                 raise ModelError("scripted options rule gave no probability to any code")
-            method = "logprobs" if self.supports_logprobs else "sampling"
-            return OptionDistribution({c: p / total for c, p in probs.items()}, method, usage)
-        if self.supports_logprobs:
-            reply = self._reply(msgs, 0)
-            answer = parse_answer(reply, codes)
-            if answer is None:
-                raise ModelError(f"scripted reply has no answer among {codes}: {reply[:80]!r}")
-            return OptionDistribution({c: float(c == answer) for c in codes}, "logprobs", usage)
-        if samples <= 0:  # one-hot at the parsed answer, as a server without logprobs gives
-            reply = self._reply(msgs, 0)
-            answer = parse_answer(reply, codes)
-            if answer is None:
-                raise ModelError(f"scripted reply has no answer among {codes}: {reply[:80]!r}")
-            return OptionDistribution({c: float(c == answer) for c in codes}, "parsed", usage)
-        texts = [self._reply(msgs, i) for i in range(samples)]
-        usage = Usage(usage.prompt_tokens * samples, 0, sum(_tokens(t) for t in texts))
-        return OptionDistribution(vote_distribution(texts, codes), "sampling", usage, samples=texts)
+            return {c: p / total for c, p in probs.items()}
+        reply = self._reply(convo, 0)
+        codes = prompt_codes(convo)
+        answer = parse_answer(reply, codes) if codes else None
+        if answer is None:
+            found = re.search(r"answer\W{0,6}?(-?\d+)", reply, flags=re.IGNORECASE)
+            answer = found.group(1) if found else None
+        if answer is None:
+            raise ModelError(f"scripted reply has no answer: {reply[:80]!r}")
+        return {answer: 1.0}
+
+
+def prompt_codes(messages: Sequence[Message]) -> list[str]:
+    """The option codes the last user message lists last ("1. Very important" lines, or "(a
+    number from A to B)"; 1-10 when it lists none): what a test double can know of the
+    question asked."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    text = users[-1] if users else ""
+    runs, current = [], []
+    for line in text.splitlines():
+        found = re.match(r"\s*(-?\d+)\.\s", line)
+        if found:
+            current.append(found.group(1))
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    ranges = list(re.finditer(r"a number from (-?\d+) to (-?\d+)", text))
+    if ranges and (not runs or ranges[-1].start() > text.rfind(runs[-1][-1] + ". ")):
+        lo, hi = int(ranges[-1].group(1)), int(ranges[-1].group(2))
+        return [str(c) for c in range(lo, hi + 1)]
+    return runs[-1] if runs else [str(c) for c in range(1, 11)]  # nothing listed: the codes 1-10
 
 
 def hashed_options(messages: Sequence[Message], codes: Sequence[str]) -> dict[str, float]:

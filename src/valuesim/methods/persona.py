@@ -13,6 +13,7 @@ knows a person by their answers) refuses them.
 
 from __future__ import annotations
 
+from ..llm import as_model
 from ..survey.model import Question
 from .base import PersonContext, Prediction
 from .prompting import Generation
@@ -40,7 +41,7 @@ class PersonaSimulator:
                  seed: int = 0, samples: int = 0):
         if int(samples) < 0:
             raise ValueError(f"samples must be 0 or more, got {samples!r}")
-        self.name, self.model = name, model
+        self.name, self.model = name, as_model(model)
         self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs, samples=int(samples))
 
     def predict(self, person: PersonContext, question: Question) -> Prediction:

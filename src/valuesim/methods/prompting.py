@@ -32,9 +32,10 @@ from importlib import resources
 from string import Template
 from typing import Any
 
-from ..errors import ModelError
-from ..llm.base import ANSWER_PREFIX
-from ..llm.options import parse_answer, probs_from_written, vote_distribution
+from ..errors import ConfigError, ModelError
+from ..llm.base import ANSWER_PREFIX, GenerateConfig
+from ..llm.model import Model
+from ..llm.options import parse_answer, probs_from_written, read_options, vote_distribution
 from ..llm.secrets import scrub
 from ..survey.model import Question
 
@@ -43,7 +44,10 @@ CONTEXT_MARK = "<<{name}: see trace['context']>>"
 
 
 class UnparsableAnswer(ModelError):
-    """A model reply with no recognisable option: recorded as a failure for that item."""
+    """A model reply with no recognisable option: recorded as a failure for that item.
+    ``retries``: every reply that was asked for and could not be read."""
+
+    retries: list[dict] = []
 
 
 @lru_cache(maxsize=None)
@@ -191,12 +195,6 @@ class Generation:
     parse_retries: int = 1
 
 
-def _as_managed(model):
-    from ..llm.managed import ManagedModel
-
-    return model if isinstance(model, ManagedModel) else ManagedModel(model)
-
-
 def _add_usage(turn: Turn, usage, prefix: str = "") -> None:
     for key, value in usage.as_dict().items():
         turn.usage[prefix + key] = turn.usage.get(prefix + key, 0) + value
@@ -214,19 +212,22 @@ def ask(model, name: str, messages: list[dict], question: Question, gen: Generat
 
     Raises ModelError (backend failure) or UnparsableAnswer (no option in the reply, also after
     ``gen.parse_retries`` re-asks; ``exc.retries`` lists the replies)."""
-    model = _as_managed(model)
+    if not isinstance(model, Model):
+        raise ConfigError(f"methods ask a Model (valuesim.llm.get_model / as_model), got {type(model).__name__}")
     turn = Turn(name, messages)
     codes = [str(c) for c in question.codes]
-    read = gen.use_logprobs and model.supports_logprobs and len(codes) <= gen.max_logprob_options
-    from_reply = read and not model.reads_prefilled
+    info = model.info
+    read = gen.use_logprobs and info.logprobs and len(codes) <= gen.max_logprob_options
+    from_reply = read and not info.prefill
 
     def usable(c) -> bool:
         return read_answer(c.text, question) is not None
 
     completion = None
     for index in range(max(0, gen.parse_retries) + 1):
-        completion = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed,
-                                    sample_index=index, logprobs=from_reply, accept=usable)
+        config = GenerateConfig(max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed,
+                                sample_index=index, logprobs=from_reply)
+        completion = model.generate(messages, config, accept=usable)
         turn.requests += completion.attempts
         turn.seconds += completion.seconds
         turn.answer = read_answer(completion.text, question)
@@ -253,7 +254,7 @@ def ask(model, name: str, messages: list[dict], question: Question, gen: Generat
             return turn
         turn.note = "the reply's log-probabilities do not cover the answer position: read with a second request"
         _read_separately(model, turn, messages, codes, "second")
-    elif read and model.reads_prefilled:
+    elif read and info.prefill:
         _read_separately(model, turn, messages, codes, "prefilled")
     elif gen.samples > 0 and len(codes) <= gen.max_logprob_options:
         _sample(model, turn, messages, codes, gen)
@@ -276,7 +277,9 @@ def _set_distribution(turn: Turn, probs: dict, method: str, request: str) -> Non
 
 
 def _read_separately(model, turn: Turn, messages: list[dict], codes: list[str], request: str) -> None:
-    dist = model.option_distribution(messages, codes, prefix=ANSWER_PREFIX)
+    """The distribution with more requests: one-token reads after a pre-filled ``Answer: ``
+    (engines that continue an assistant turn), else a short reply with log-probabilities."""
+    dist = read_options(model, messages, codes, prefix=ANSWER_PREFIX)
     turn.requests += dist.attempts
     turn.seconds += dist.seconds
     _add_usage(turn, dist.usage, "distribution_")
@@ -286,8 +289,8 @@ def _read_separately(model, turn: Turn, messages: list[dict], codes: list[str], 
 def _sample(model, turn: Turn, messages: list[dict], codes: list[str], gen: Generation) -> None:
     texts = []
     for i in range(gen.samples):
-        c = model.complete(messages, max_tokens=gen.max_tokens, temperature=gen.sample_temperature, seed=gen.seed,
-                           sample_index=1000 + i)
+        c = model.generate(messages, GenerateConfig(max_tokens=gen.max_tokens, temperature=gen.sample_temperature,
+                                                    seed=gen.seed, sample_index=1000 + i))
         turn.requests += c.attempts
         turn.seconds += c.seconds
         _add_usage(turn, c.usage, "distribution_")
@@ -299,14 +302,14 @@ def _sample(model, turn: Turn, messages: list[dict], codes: list[str], gen: Gene
 
 
 def context_window(model) -> int | None:
-    """The model's context length in tokens when the backend tells it (None: unknown/large)."""
-    return _as_managed(model).context_window()
+    """The context window the model's engine enforces, in tokens (None: unknown/large)."""
+    return model.info.context_window
 
 
 def count_tokens(model, text: str) -> int:
-    """Tokens in ``text`` for this model: the backend's own tokenizer when it has one, else an
-    estimate of one token per 3 characters (errs on the long side for English survey text)."""
-    return _as_managed(model).count_tokens(text)
+    """Tokens in ``text`` for this model: the backend's own tokenizer when it has one, else the
+    stated estimate (``llm.CHARS_PER_TOKEN`` characters per token)."""
+    return model.count_tokens(text)
 
 
 class ContextOverflow(ModelError):

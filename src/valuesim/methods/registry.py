@@ -50,12 +50,15 @@ def method_info(name: str) -> MethodInfo:
 
 
 def get_method(name: str, model=None, **options) -> Simulator:
-    """Build the simulator called ``name``. LLM methods need ``model`` (a ChatModel)."""
+    """Build the simulator called ``name``. LLM methods need ``model`` (a Model, or a ModelAPI
+    backend, which is wrapped once here without a cache)."""
+    from ..llm import as_model
+
     info = method_info(name)
     if info.needs_llm and model is None:
         raise ConfigError(f"method {name!r} needs a model (pass --model or model=...)")
     options = check_options(name, options)
-    return factory(name)(model=model, **options)
+    return factory(name)(model=as_model(model) if info.needs_llm else model, **options)
 
 
 def factory(name: str):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Question
 from .base import PersonContext, Prediction
-from .prompting import LAYOUTS, Generation, ask, render, user
+from .prompting import LAYOUTS, Generation, UnparsableAnswer, ask, render, user
 
 
 class SinglePromptSimulator:
@@ -27,7 +28,7 @@ class SinglePromptSimulator:
             raise ValueError(f"prompt_order must be one of {LAYOUTS}, got {prompt_order!r}")
         if int(samples) < 0:
             raise ValueError(f"samples must be 0 or more, got {samples!r}")
-        self.model = model
+        self.model = as_model(model)  # a bare ModelAPI is wrapped once, here
         self.prompt_order = prompt_order
         self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs, samples=int(samples))
 
@@ -52,14 +53,14 @@ def answer_one(model, name: str, gen: Generation, question: Question, config: di
                messages: Callable[[dict], tuple[list[dict], "str | None"]]) -> Prediction:
     """One prompt, one answer read by ``prompting.ask``; a model failure or an unreadable
     reply is a recorded failure (its replies kept in the trace), never raised."""
-    trace: dict = {"config": {**config, "model": model.spec if model is not None else ""}, "question": question.id}
+    trace: dict = {"config": {**config, "model": model.spec}, "question": question.id}
     start = time.perf_counter()
     context = None
     try:
         msgs, context = messages(trace)
         turn = ask(model, name, msgs, question, gen, want_analysis=False)
     except ModelError as exc:
-        if getattr(exc, "retries", None):
+        if isinstance(exc, UnparsableAnswer):
             trace["retries"] = exc.retries  # the unreadable replies, in the order asked
         trace["seconds"] = round(time.perf_counter() - start, 3)
         return Prediction.failure(question, f"{type(exc).__name__}: {exc}", trace)

@@ -31,6 +31,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Profile
 from ..survey.wvs7.bank import CATEGORIES, CATEGORY_NAMES
@@ -170,7 +171,7 @@ class StoryWriter:
                                      ("story_fallback", fallback, FALLBACKS)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-        self.model = model
+        self.model = model = as_model(model)  # a bare ModelAPI is wrapped once, here
         self.kind = kind
         self.prompt = resolve_prompt(prompt, model)
         self.max_tokens = max_tokens
@@ -371,11 +372,10 @@ def small_prompt_facts(prompt: str) -> str:
 
 
 def resolve_prompt(prompt: str, model) -> str:
-    """``auto`` -> ``small`` for the embedded llama.cpp engine (small models), else the paper's."""
+    """``auto`` -> ``small`` for a model whose declared size hint is small, else the paper's."""
     if prompt != "auto":
         return prompt
-    spec = str(getattr(model, "spec", "") or "")
-    return "small" if spec == "local" or spec.startswith("local:") else "paper"
+    return "small" if model.info.size == "small" else "paper"
 
 
 def fidelity_text(fidelity: dict | None) -> str:

@@ -11,7 +11,7 @@ asks one direct question of the backstory; ``modules=(...)`` drops single CAB un
 
 Story options (see methods/story.py): ``story="model"`` (default) or ``"statements"`` (the
 profile's statements by theme, no model call: an ablation, labelled in every trace);
-``story_prompt="auto"|"paper"|"small"`` (auto: the small-model prompt for the embedded engine);
+``story_prompt="auto"|"paper"|"small"`` (auto: the small-model prompt for a model declared small);
 ``story_audit`` items audited per story and ``min_fidelity`` (the gate); ``story_fallback=
 "fail"|"statements"``. A person without a valid story gets failed predictions with the reason.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 
+from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Question
 from .base import PersonContext, Prediction
@@ -67,7 +68,7 @@ class ValueSim:
         unknown = [m for m in modules if m not in MODULES]
         if unknown or (use_cab and not modules):
             raise ValueError(f"modules must be a non-empty subset of {MODULES}, got {modules!r}")
-        self.model = model
+        self.model = model = as_model(model)  # a bare ModelAPI is wrapped once, here
         self.name = name
         self.use_story = use_story
         self.use_cab = use_cab
@@ -93,7 +94,7 @@ class ValueSim:
             "coordinator": self.coordinator if self.use_cab else None, "prompt_order": self.prompt_order,
             "story_kind": self.story.kind if self.use_story else None,
             "story_prompt": self.story.prompt if self.use_story and self.story.kind == "model" else None,
-            "model": getattr(self.model, "spec", ""),
+            "model": self.model.spec,
         }
 
     # -- the person's context --------------------------------------------------------------
