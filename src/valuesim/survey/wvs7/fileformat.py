@@ -41,6 +41,14 @@ def check_readable(path: Path) -> None:
         raise DataError(f"{path} is a directory; pass the WVS-7 data file itself")
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty (0 bytes); the download or copy did not finish")
+    try:
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise DataError(f"{path}: permission denied; valuesim cannot read this file "
+                        f"(check its permissions, e.g. chmod u+r)") from None
+    except OSError as exc:
+        raise DataError(f"{path} could not be opened ({first_line(exc)})") from None
 
 
 def detect_format(path: Path) -> str:
