@@ -147,3 +147,107 @@ def test_non_utf8_byte_after_the_first_megabyte_in_a_used_column(tmp_path):
     expected = codes.to_numpy().copy()
     expected[-1] = 1
     assert (survey.data["Q1"].astype("int64").to_numpy() == expected).all()
+
+
+# Issue 20's file-reading cases: each one line naming the file (exit 2) or a correct load.
+
+def run_cli(*args):
+    return subprocess.run(CLI + list(args), capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_20_mb_single_line_csv_is_one_line_not_a_csv_field_limit_traceback(tmp_path):
+    path = tmp_path / "one_line.csv"
+    path.write_bytes(b"Q1," + b"x" * (20 << 20))
+    with pytest.raises(DataError, match="first row .* runs on past the first 16 MB"):
+        load_wvs7(path)
+    run = run_cli("data", "inspect", str(path))
+    assert run.returncode == 2 and "Traceback" not in run.stderr and str(path) in run.stderr
+
+
+def test_a_single_line_file_with_a_huge_field_is_read_as_a_header(tmp_path):
+    path = tmp_path / "huge_field.csv"
+    path.write_text("B_COUNTRY_ALPHA,Q1," + "y" * 300_000, encoding="utf-8")  # above the csv field limit
+    with pytest.raises(DataError, match="header but no respondents"):
+        load_wvs7(path)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "geteuid") or __import__("os").geteuid() == 0,
+                    reason="root reads files whatever their permissions")
+def test_unreadable_file_is_one_line(tmp_path, frame):
+    path = tmp_path / "locked.csv"
+    frame.to_csv(path, index=False)
+    path.chmod(0)
+    with pytest.raises(DataError, match="permission denied"):
+        load_wvs7(path)
+
+
+def test_permission_error_on_open_is_one_line(tmp_path, frame, monkeypatch):
+    """The same case for any user (root ignores chmod): open() refuses."""
+    import builtins
+
+    path = tmp_path / "locked.csv"
+    frame.to_csv(path, index=False)
+    real_open = builtins.open
+
+    def refusing_open(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    with pytest.raises(DataError, match=r"locked\.csv: permission denied"):
+        load_wvs7(path)
+
+
+@pytest.mark.parametrize("encoding, sep", [("utf-16", "\t"), ("utf-16-le", ","), ("utf-16-be", ";")])
+def test_utf16_files_load_and_are_not_called_binary(tmp_path, frame, encoding, sep):
+    """Excel's 'Unicode text' is UTF-16 with a BOM and tabs; without a BOM it is still read."""
+    path = tmp_path / "utf16.csv"
+    frame.to_csv(path, index=False, sep=sep, encoding=encoding)
+    survey, messages = load_recording(path)
+    assert len(survey) == len(frame) and (survey.data["Q1"].to_numpy() == frame["Q1"].to_numpy()).all()
+    assert any("UTF-16" in m for m in messages) and survey.quality.encoding.startswith("utf-16")
+
+
+def test_binary_files_say_what_they_are(tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(DataError, match="zip archive"):
+        load_wvs7(path)
+
+
+def test_bad_numeric_country_is_reported_under_b_country(tmp_path, frame):
+    f = frame.drop(columns=["B_COUNTRY_ALPHA"])
+    f["B_COUNTRY"] = f["B_COUNTRY"].astype(object)
+    f.loc[3, "B_COUNTRY"] = "12.5x"
+    path = tmp_path / "numeric.csv"
+    f.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column B_COUNTRY, row 4: '12.5x' is not a country code") as err:
+        load_wvs7(path)
+    assert "B_COUNTRY_ALPHA" not in str(err.value)
+    f.loc[3, "B_COUNTRY"] = 99999
+    f.to_csv(path, index=False)
+    _, messages = load_recording(path)
+    assert any("B_COUNTRY values that are not ISO 3166-1 country codes" in m and "99999" in m for m in messages)
+
+
+def test_strict_refuses_an_all_text_column(tmp_path, frame):
+    f = frame.copy()
+    f["Q1"] = "abc"
+    path = tmp_path / "text.csv"
+    f.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column 'Q1' \(Q1\): label 'abc' is no answer of Q1"):
+        load_wvs7(path, strict=True)
+    run = run_cli("data", "inspect", "--strict", str(path))
+    assert run.returncode == 2 and "Traceback" not in run.stderr and "'abc'" in run.stderr
+    survey, _ = load_recording(path)  # without --strict: loaded as missing, with a warning
+    assert (survey.data["Q1"] == -5).all()
+
+
+def test_multi_line_quoted_header_of_a_coded_file(tmp_path, frame):
+    f = frame.head(20).rename(columns={"N_EXTRA": "x"})
+    f.insert(3, "A note\nover two lines", 1)
+    path = tmp_path / "multi.csv"
+    f.to_csv(path, index=False)
+    survey, _ = load_recording(path)
+    assert len(survey) == 20 and (survey.data["Q2"].to_numpy() == f["Q2"].to_numpy()).all()

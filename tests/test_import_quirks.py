@@ -208,7 +208,7 @@ def test_eval_runs_end_to_end_on_a_file_with_every_quirk(tmp_path, quirky):
 def test_item_names_with_value_labels_in_the_cells(tmp_path, quirky):
     """pandas.read_spss(convert_categoricals=True).to_csv(): names as headers, labels in cells."""
     export = labelled_export(quirky, CODEBOOK)
-    export.columns = ["D_INTERVIEW", "B_COUNTRY_ALPHA", "W_WEIGHT"] + CODEBOOK.ids + list(export.columns[-2:])
+    export.columns = ["D_INTERVIEW", "B_COUNTRY_ALPHA", "W_WEIGHT"] + CODEBOOK.ids + list(export.columns[3 + len(CODEBOOK.ids):])
     path = tmp_path / "names_labels.csv"
     export.to_csv(path, index=False)
     coded_path = tmp_path / "coded.parquet"

@@ -83,7 +83,8 @@ def respondent_keys(ids: np.ndarray, countries: np.ndarray, name: str,
 
 def countries(series: pd.Series, name: str, column: str = COUNTRY_COLUMN) -> tuple[np.ndarray, dict[str, int]]:
     """Country codes as text; (codes, {unknown code: rows}). A value that cannot be a code at
-    all (markup, a path, a formula) is refused; an unknown but code-like one is kept, warned."""
+    all (markup, a path, a formula) is refused; an unknown but code-like one is kept, warned.
+    ``column`` is the file's column the codes came from (B_COUNTRY, a labelled header ...)."""
     values = text(series)
     array = values.to_numpy(dtype=object)
     counts = values.value_counts()
@@ -102,7 +103,8 @@ def countries(series: pd.Series, name: str, column: str = COUNTRY_COLUMN) -> tup
             unknown[str(code)] = int(n)
     if unknown:
         listed = ", ".join(f"{c} ({n:,} rows)" for c, n in unknown.items())
-        warnings.warn(f"{name}: {column} values that are not ISO 3166-1 alpha-3 or WVS country "
+        kind = "alpha-3" if column == COUNTRY_COLUMN else "country codes"
+        warnings.warn(f"{name}: {column} values that are not ISO 3166-1 {kind} or WVS country "
                       f"codes, kept as they are: {listed}", WVSFileWarning, stacklevel=3)
     return array, unknown
 

@@ -25,6 +25,7 @@ from .bank import load_codebook
 from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN
 from .codes import interpret, not_asked_by_country, own_missing_codes
 from .countries import alpha3_name, is_country_shaped
+from .derived import INDICES, index_values
 from .quality import ImportReport
 from .readers import FORMATS, READERS, WVSFileWarning, check_readable, detect_format
 
@@ -103,10 +104,18 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     if country_col not in by_upper and not country:
         raise DataError(f"{name} has no {country_col} (country) column; name the country of its "
                         f"respondents with --country ISO3 (country='AUS' in Python)")
-    absent = [q.id for q in wanted if q.id not in columns]
+    # Headers two variables share (Q33 and its recode Q33_3): read, and decided by their cells
+    undecided = mapping.undecided(wanted) if mapping is not None else {}
+    for col, q in undecided.items():
+        columns[q] = col
+    absent = [q.id for q in wanted if q.id not in columns or q.id in undecided.values()]
     for extra in (id_col, country_col, weight_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
         if extra in by_upper:
             columns[extra] = by_upper[extra]
+    # WVS derived indices (Y001-Y003, SACSECVAL, RESEMAVAL, I_...): kept next to the items
+    derived = dict(mapping.derived) if mapping is not None else {
+        n: by_upper[n] for n in INDICES if wvs and n in by_upper and by_upper[n] not in columns.values()}
+    columns.update(derived)
     clash = [c for c in columns.values() if str(c).strip().upper() in repeated]
     if clash:
         raise DataError(f"{name}: column {clash[0]} appears {sum(str(a).strip().upper() == str(clash[0]).strip().upper() for a in actual)} "
@@ -115,7 +124,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     report.duplicate_columns = [by_upper[k] for k in repeated]
     unused = [str(c) for c in actual if str(c).strip().upper() not in used]
     report.extra_columns = len(unused)
-    report.extra_examples = unused[:8]
+    report.extra_examples = unused
 
     with warnings.catch_warnings(record=True) as read_warnings:
         warnings.simplefilter("always")
@@ -127,6 +136,12 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
             mapping = HeaderMapping({q: columns[q] for q in present}, {})
             frame = reader.read(path, columns, present, labels=True)
+    for col, q in undecided.items():
+        if not mapping.decide(col, q, frame[q], wanted[q]):
+            del frame[q], columns[q]
+    if undecided:
+        present = [q for q in wanted.ids if q in mapping.items]
+        absent = [q for q in wanted.ids if q not in mapping.items]
     said: set[str] = set()
     for w in header_warnings + read_warnings:  # header and data may both notice the encoding: say it once
         if "is not UTF-8" in str(w.message):
@@ -150,7 +165,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
             from .labelled import country_codes
 
             raw_countries = country_codes(raw_countries)
-        country_codes, report.unknown_countries = checks.countries(raw_countries, name, country_col)
+        country_codes, report.unknown_countries = checks.countries(raw_countries, name, str(columns[country_col]))
     else:
         country_codes = np.full(n, _country_option(country, name), dtype=object)
     keep = np.ones(n, dtype=bool)
@@ -163,7 +178,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
     weights = (checks.weights(frame[weight_col], name, ids, weight_col) if weight_col in frame else None)
     if mapping is not None:
-        codes = mapping.codes(frame, present, codebook, report)
+        codes = mapping.codes(frame, present, codebook, report, strict=strict, name=name)
     else:
         unreadable = None if strict else report.unreadable_cells
         codes = {q: checks.integer_codes(frame[q], name, q, ids, unreadable) for q in present}
@@ -180,8 +195,10 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
                           WVSFileWarning, stacklevel=2)
             if drop_duplicate_rows:
                 keep &= ~copies
+    indices = {n: index_values(frame[n], n) for n in derived}
     positions = np.flatnonzero(keep)
     if not keep.all():
+        indices = {n: v[keep] for n, v in indices.items()}
         ids, country_codes = ids[keep], country_codes[keep]
         weights = weights[keep] if weights is not None else None
         codes = {q: (v[keep], m[keep]) for q, (v, m) in codes.items()}
@@ -210,6 +227,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         data_columns[codebook.columns.id or id_col] = ids  # the file's own id, also where the key was derived
     if URBAN_COLUMN in frame:
         data_columns[URBAN_COLUMN] = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce").to_numpy(dtype="float64")
+    for n, values in indices.items():
+        data_columns[n] = values
+        report.derived_indices[n] = {"column": str(derived[n]), "values": int(np.isfinite(values).sum())}
     data = pd.DataFrame(data_columns, index=pd.Index(keys, name=ID, dtype=object), copy=False)
 
     synthetic = False

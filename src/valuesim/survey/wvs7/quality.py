@@ -38,6 +38,8 @@ class ImportReport:
     keys: str = "D_INTERVIEW"
     # Labelled exports: how headers and cells were mapped (None for coded files)
     labelled: dict | None = None
+    # WVS derived indices kept as value-dimension positions: index -> {"column", "values"}
+    derived_indices: dict[str, dict] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -47,6 +49,14 @@ class ImportReport:
 
 
 _MAX_COUNTRIES = 10  # countries listed one per line; the rest summarised (one screen)
+_MAX_LISTED = 8  # names listed in one line; the rest counted ("and N more"), --json has them all
+
+
+def listing(items: list[str], limit: int = _MAX_LISTED, sep: str = ", ") -> str:
+    """``a, b, c and 5 more``: the first ``limit`` items, the rest counted, never cut silently."""
+    items = list(items)
+    shown = sep.join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
 def _codes(counts: dict[int, int], limit: int = 6) -> str:
@@ -62,14 +72,10 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
     lines = ["data quality (what valuesim did to this file):"]
     add = lines.append
     if report.labelled:
-        lab = report.labelled
-        add(f"  labelled export: {lab['mapped_columns']} columns mapped to items by their header "
-            f"({lab['normalised_matches']} after normalising); {lab['cells_mapped']:,} cells mapped by label")
-        if lab["unmapped_columns"]:
-            add(f"    columns not mapped: {lab['unmapped_columns']} (e.g. {', '.join(lab['unmapped_examples'])})")
-        for q, labels in list(lab["unmapped_labels"].items())[:8]:
-            shown = ", ".join(f"{t!r} ({n})" for t, n in list(labels.items())[:4])
-            add(f"    {q}: labels not in the bank, loaded as missing: {shown}")
+        _labelled_lines(report.labelled, add)
+    if report.derived_indices:
+        add("  WVS derived indices kept as value-dimension positions (survey.data columns, not items): "
+            + listing([f"{k} ({v['values']:,} values)" for k, v in report.derived_indices.items()]))
     if report.encoding and report.encoding != "utf-8":
         add(f"  encoding: read as {report.encoding} (the file is not UTF-8)")
     d = report.duplicate_ids
@@ -91,7 +97,7 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
         add(f"  {q}: {sum(codes.values()):,} cells with codes the bank does not know, loaded as "
             f"missing (-5): {_codes(codes)}")
     for q, cells in report.unreadable_cells.items():
-        shown = ", ".join(f"{t!r} ({n})" for t, n in list(cells.items())[:4])
+        shown = listing([f"{t!r} ({n})" for t, n in cells.items()], 4)
         add(f"  {q}: {sum(cells.values()):,} cells that are not answer codes, loaded as missing (-5): {shown}")
     for q, t in report.top_coded.items():
         add(f"  {q}: {t['cells']:,} counts above {t['top_code']} (largest {t['largest']}) top-coded "
@@ -109,13 +115,40 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
             rest = ranked[_MAX_COUNTRIES:]
             add(f"    ... and {len(rest)} more countries ({sum(len(i) for _, i in rest)} items in all; --json lists them)")
     if report.duplicate_columns:
-        add(f"  repeated column names (ignored, not used by valuesim): {', '.join(report.duplicate_columns[:8])}")
+        add(f"  repeated column names (ignored, not used by valuesim): {listing(report.duplicate_columns)}")
     if report.extra_columns:
-        add(f"  {report.extra_columns} columns not used by valuesim were ignored "
-            f"(e.g. {', '.join(report.extra_examples)})")
+        add(f"  {report.extra_columns} columns not used by valuesim were ignored: "
+            f"{listing(report.extra_examples)}")
     if len(lines) == 1:
         add("  nothing: every code was known, every id unique, no column ignored")
     return lines
+
+
+def _labelled_lines(lab: dict, add) -> None:
+    from .labels import collapse
+
+    steps = lab.get("header_steps", {})
+    how = ", ".join(f"{n} {step}" for step, n in steps.items() if step != "exact" and n)
+    add(f"  labelled export: {lab['mapped_columns']} columns mapped to items by their header "
+        f"({lab['normalised_matches']} after normalising{': ' + how if how else ''}); "
+        f"{lab['cells_mapped']:,} cells mapped by label")
+    if lab.get("other_variables"):
+        add(f"    other WVS variables, recognised and not used: {listing(list(lab['other_variables']))}")
+    for col, names in lab.get("ambiguous_columns", {}).items():
+        add(f"    header {collapse(col)[:70]!r} could name {' or '.join(names)}; not used (rename it to one)")
+    for col, name in lab.get("repeated_columns", {}).items():
+        add(f"    header {collapse(col)[:70]!r} names {name} again; the first such column is used")
+    if lab["unmapped_columns"]:
+        nearest = lab.get("nearest_items", {})
+        shown = [f"{collapse(c)[:70]!r}" + (f" (resembles {', '.join(nearest[c])})" if c in nearest else "")
+                 for c in lab["unmapped_examples"]]
+        add(f"    headers not mapped ({lab['unmapped_columns']}): {listing(shown, sep='; ')}")
+    for q, labels in lab["unmapped_labels"].items():
+        add(f"    {q}: labels not in the bank, loaded as missing: "
+            + listing([f"{t!r} ({n})" for t, n in labels.items()], 4))
+    for q, labels in lab.get("ambiguous_labels", {}).items():
+        add(f"    {q}: labels that could be several answers, loaded as missing: "
+            + listing([f"{t!r} ({u['cells']}; codes {', '.join(u['codes'])})" for t, u in labels.items()], 4))
 
 
 def _bank_order() -> list[str]:
