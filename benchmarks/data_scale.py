@@ -7,7 +7,12 @@ copy is widened to 600 columns with country-specific and derived columns valuesi
 as the official file has them. Each command runs as a subprocess (what a user waits for,
 interpreter start-up included).
 
+A labelled export (variable labels as multi-line quoted headers, value labels in the cells,
+every label variant of `data synth --labelled`) of --labelled-respondents people is timed too,
+with the count of items it maps (all 290 expected).
+
     python benchmarks/data_scale.py [--respondents 97220] [--columns 600] [--seed 1] [--keep DIR]
+                                    [--labelled-respondents 30000]
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--columns", type=int, default=600, help="width of the widened copy (default 600)")
     parser.add_argument("--keep", metavar="DIR", help="keep the generated files in DIR")
+    parser.add_argument("--labelled-respondents", type=int, default=30000,
+                        help="size of the labelled export (0: skip it; default 30000)")
     args = parser.parse_args()
 
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="valuesim-bench-"))
@@ -88,11 +95,24 @@ def main() -> None:
         t, _ = timed(["data", "inspect", str(wide)])
         rows.append((f"data inspect ({n_columns} cols)", t, 30.0))
 
+        mapped = ""
+        if args.labelled_respondents:
+            labelled = workdir / "labelled.csv"
+            t, _ = timed(["data", "synth", "--respondents", str(args.labelled_respondents), "--countries", "6",
+                          "--seed", str(args.seed), "--quirks", "--labelled", "--out", str(labelled)])
+            t, lab = timed(["data", "inspect", str(labelled)])
+            rows.append(("data inspect (labelled)", t, 30.0))
+            mapped = next((line.strip() for line in lab.stdout.splitlines() if "labelled export:" in line), "")
+            mapped = f"labelled export ({args.labelled_respondents:,} respondents, " \
+                     f"{labelled.stat().st_size / 1e6:.0f} MB): {mapped}"
+
         header = run.stdout.splitlines()[:4]
         print(f"wide copy: {n_columns} columns, CSV {wide.stat().st_size / 1e6:.0f} MB")
         print(f"respondents {args.respondents:,}, seed {args.seed}, CSV {size:.0f} MB, "
               f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
         print("\n".join("  " + line for line in header))
+        if mapped:
+            print(mapped)
         print()
         # CPU time shows the cost when the machine is shared (wall time then includes waiting).
         print(f"load average during the run: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -35,7 +35,9 @@ def register(sub) -> None:
                         "bank does not list, uncapped counts, a country not asked an item, extra columns")
     s.add_argument("--labelled", action="store_true",
                    help="write a labelled export instead (variable labels as headers, value labels in "
-                        "the cells), as R or pandas write from the SPSS file; .csv or .parquet")
+                        "the cells), as R or pandas write from the SPSS file, with what real exports "
+                        "do to labels (multi-line headers, shortened, prefixed and cut labels, recoded "
+                        "items, WVS derived indices); .csv or .parquet")
     s.set_defaults(func=synth)
 
     i = dsub.add_parser(
