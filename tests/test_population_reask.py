@@ -96,3 +96,21 @@ def test_a_rerun_on_a_healthy_server_leaves_no_failed_prediction(serve, survey_f
     # only the failed predictions were asked again: the unparsable replies were never cached
     assert len(chat_requests(good)) == failed == model.accounting.requests
     assert model.accounting.cache_hits == 0
+
+
+def test_population_option_reaches_the_persona_method_and_a_changed_option_is_refused(serve, survey_file, tmp_path):
+    from valuesim.cli import main
+    from valuesim.errors import ConfigError
+
+    server = serve(("call", faulty(0)))
+    model = get_model(backend(server), cache=False)
+    args = {**ARGS, "methods": "value-persona"}
+    run_population(survey_file, model=model, out=tmp_path / "run", method_options={"value-persona": {"max_tokens": 7}},
+                   **args)
+    assert {r["max_tokens"] for r in chat_requests(server)} == {7}
+    with pytest.raises(ConfigError, match="options of value-persona"):
+        run_population(survey_file, model=model, out=tmp_path / "run", **args)
+    code = main(["population", str(survey_file), "--countries", "DEU", "--personas", "2", "--questions", "Q1",
+                 "--method", "value-persona", "--option", "value-persona.max_tokenz=3", "--model", "scripted",
+                 "--out", str(tmp_path / "cli")])
+    assert code == 2 and not (tmp_path / "cli").exists()

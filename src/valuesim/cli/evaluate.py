@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..llm.secrets import scrub_argv
+from ..runs.names import STORE_FILE
 
 DEFAULT_METHODS = "country-marginal,knn,regression"
 CURVE_SIZES = "0,25,50,100,150"
@@ -28,7 +29,7 @@ def register(sub) -> None:
         description=(
             "Run the paper's protocol: sample users (seeded), split the eligible items into folds; "
             "for each user and fold, predict the fold's items they answered from every other item they "
-            "answered, with every method. Every prediction is stored in OUT/predictions.sqlite as soon "
+            f"answered, with every method. Every prediction is stored in OUT/{STORE_FILE} as soon "
             "as it exists: interrupt at any time and re-run the same command to continue. Eligible items "
             "(default): every bank item except numeric ones and country-specific code lists (Q223 party, "
             "Q266-Q268 country of birth, Q272 language, Q290 ethnic group); those are still shown in "

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 from ..llm.secrets import scrub_argv
+from ..runs.names import STORE_FILE
 
 
 def register(sub) -> None:
@@ -24,7 +25,7 @@ def register(sub) -> None:
             "personas, no persona (country named only), the persona-source half's real marginal (upper "
             "reference) and uniform. --calibrate fits a temperature on calibration questions (never "
             "evaluated) and adjusts each aggregate's dispersion while keeping its mean on ordinal items. "
-            "Every persona distribution is stored in OUT/predictions.sqlite as soon as it exists: "
+            f"Every persona distribution is stored in OUT/{STORE_FILE} as soon as it exists: "
             "interrupt at any time and re-run the same command to continue.", 88
         ),
         epilog=textwrap.fill(

@@ -4,9 +4,9 @@
                          model="openai:gpt-4o-mini")
     print(est.text())
 
-No model is called and nothing is written. The study's split is made exactly as ``run_study``
-makes it; for a seeded sample of (person, fold, profile size) units and a few of their target
-questions, the real methods run against a recording stand-in model (see dryrun.py), and the
+No model is called and nothing is written. The study is planned by the run's own code
+(``runner.plan_study``: the same methods, split and work items as ``run_study``); for a seeded
+sample of (person, fold, profile size) units and a few of their target questions, the real methods run against a recording stand-in model (see dryrun.py), and the
 prompts they render are counted with the model's tokenizer. Per method the estimate then adds
 up: the calls made once per unit (the backstory) times the number of units, and the mean calls
 of one prediction times the number of predictions.

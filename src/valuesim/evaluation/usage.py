@@ -4,7 +4,7 @@ The actual figures are summed from the predictions' traces (every turn records t
 server reported, ``cached_tokens`` from ``prompt_tokens_details.cached_tokens`` included), so
 they are per method and stay right across resumed sessions and response-cache hits. A
 backstory appears in the trace of every prediction of its person and profile: it is counted
-once. The estimate is the one stored in the run directory (estimate.json) when the run was made.
+once. The estimate is the one stored in the run directory (``RunDir.write_estimate``) when the run was made.
 """
 
 from __future__ import annotations

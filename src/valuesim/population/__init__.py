@@ -13,7 +13,7 @@ from .calibration import calibrate, fit_temperature
 from .dimensions import DESCRIPTOR_ITEMS, DIMENSIONS, DimensionScaler
 from .metrics import entropy, js_distance, total_variation, wasserstein_score
 from .personas import ALL_METHODS, LLM_METHODS
-from .runner import PopulationResult, run_population
+from .runner import PopulationConfig, PopulationResult, run_population
 from .targets import DEFAULT_CALIBRATION, DEFAULT_TARGETS
 
 
@@ -32,6 +32,7 @@ __all__ = [
     "DIMENSIONS",
     "DimensionScaler",
     "LLM_METHODS",
+    "PopulationConfig",
     "PopulationResult",
     "calibrate",
     "entropy",

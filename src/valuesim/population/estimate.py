@@ -1,8 +1,9 @@
 """Cost and time of `valuesim population` before it runs (`--estimate`): no model call, nothing
 written.
 
-The personas and the (method, country, persona, question) tasks are built exactly as
-``run_population`` builds them; one request per task (the option distribution is read from the
+The personas and the (method, country, persona, question) work items are the run's own
+(``plan_population`` and ``PopulationProtocol``, shared with ``run_population``: the personas
+are drawn from the same view of the survey, masked under held-out-country); one request per task (the option distribution is read from the
 log-probabilities of a short "Answer: N" completion; the embedded engine makes one-token reads
 instead). Prompt tokens and cached prefixes are counted on the rendered prompts of a sample of
 personas per method and country (see valuesim.evaluation.estimate for tokenizers and caching).

@@ -16,6 +16,7 @@ import pandas as pd
 from ..errors import DataError
 from ..evaluation.plots import COLORS
 from ..runs.render import Table, html_page, markdown_page, png, write_atomic
+from ..runs.names import STORE_FILE
 from ..runs.rundir import RunDir
 from ..survey.wvs7.bank import load_codebook
 from .countries import country_name
@@ -269,11 +270,11 @@ def persona_table(run_dir: Path, countries: list[str]) -> Table:
                      "; ".join(mean_levels)])
     return Table("Value personas drawn", ["country", "personas", "distinct people", "distinct descriptors",
                                           "mean quintile level per dimension (1 = traditional / survival / left)"],
-                 rows, "Full persona texts: the personas table of the run's store (predictions.sqlite).")
+                 rows, f"Full persona texts: the personas table of the run's store ({STORE_FILE}).")
 
 
 FILES = ("Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; "
-         "persona distributions: predictions.sqlite.")
+         f"persona distributions: {STORE_FILE}.")
 
 
 def _markdown(title: str, meta, sections) -> str:

@@ -197,9 +197,17 @@ def _merge(old: dict, settings: dict, info: dict):
     o = old.get("settings") or {k: old[k] for k in FIXED_SETTINGS if k in old}
     keys = tuple(k for k in FIXED_SETTINGS if k in o and not (k == "model" and (o[k] is None or settings[k] is None)))
     problems = rundir.compare({k: o[k] for k in keys}, {k: settings[k] for k in keys})
+    # a method already in the run keeps its options (its stored answers were made with them)
+    ran = {m for s in old.get("sessions", []) if s.get("status") != "failed" for m in s.get("methods", [])}
+    o_opts, n_opts = o.get("method_options") or {}, settings.get("method_options") or {}
+    for m in sorted(ran & set(info.get("methods", ()))):
+        if o_opts.get(m, {}) != n_opts.get(m, {}):
+            problems.append(f"options of {m}: were {o_opts.get(m, {})!r}, now {n_opts.get(m, {})!r}")
     if problems:
         return problems, None
-    merged = {**settings, "model": settings["model"] or o.get("model")}
+    merged = {**settings, "model": settings["model"] or o.get("model"), "method_options": {**o_opts, **n_opts}}
+    if not merged["method_options"]:
+        del merged["method_options"]  # runs without options keep the settings they always had
     return [], {**old, "settings": merged}
 
 
@@ -239,7 +247,10 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
         source = str(Path(source).resolve())  # the same file, however the path was written
     settings = {"seed": int(seed), "personas": int(personas), "data": rundir.survey_fingerprint(survey, path),
                 "model": llm.spec if llm is not None else None, "protocol": protocol}
-    info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[])
+    if plan.method_options:
+        settings["method_options"] = plan.method_options
+    info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[],
+                             methods=method_list)
     with run.lock(command):
         record = run.prepare(settings, info, merge=_merge,
                              hint="Use another --out, or repeat the original seed, personas, data file and model "

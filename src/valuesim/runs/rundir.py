@@ -39,10 +39,7 @@ from .._version import __version__
 from ..errors import ConfigError
 from .render import write_atomic
 
-RUN_FILE, LOCK_FILE, SPLIT_FILE, STORE_FILE, ESTIMATE_FILE = "run.json", ".lock", "split.json", "predictions.sqlite", \
-    "estimate.json"
-OLD_POPULATION_STORE = "population.sqlite"  # population runs before one store (issue 18): adopted on open
-REPORT_DIR = "report"
+from .names import ESTIMATE_FILE, LOCK_FILE, OLD_POPULATION_STORE, REPORT_DIR, RUN_FILE, SPLIT_FILE, STORE_FILE  # noqa: F401
 
 
 def now() -> str:
