@@ -104,3 +104,82 @@ def test_a_file_without_the_codebook_items_names_the_codebook(tmp_path):
 def test_unknown_codebook_file_is_one_line():
     with pytest.raises(ConfigError, match="no such file"):
         load_codebook("/nonexistent/codebook.yaml")
+
+
+# --- the command line, a second survey end to end ------------------------------------------------
+def _cli(*args) -> int:
+    from valuesim.cli import main
+
+    return main([str(a) for a in args])
+
+
+def test_codebook_show_prints_wvs7_in_the_file_format(capsys):
+    assert _cli("codebook", "show", "wvs7") == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    assert shown["short"] == "WVS-7" and len(shown["items"]) == 290
+    assert shown["columns"] == {"id": "D_INTERVIEW", "country": "B_COUNTRY_ALPHA", "weight": "W_WEIGHT"}
+
+
+def _labelled_sav(tmp_path: Path) -> Path:
+    """A labelled SPSS file of another survey, as statistics packages write them."""
+    import pyreadstat
+
+    from valuesim.survey.synthetic.generic import generate_for_codebook
+
+    codebook = load_codebook(ESS)
+    frame = generate_for_codebook(codebook, respondents=200, countries=2, seed=3).drop(columns=["SYNTHETIC"])
+    labels = {q.id: q.text for q in codebook} | {"idno": "Respondent's identification number",
+                                                 "cntry": "Country", "pspwght": "Post-stratification weight"}
+    value_labels = {q.id: {**({o.code: o.label for o in q.options} if q.kind.value != "numeric" else {}),
+                           **{c: t.capitalize() for c, t in codebook.missing_codes(q).items()}} for q in codebook}
+    path = tmp_path / "other.sav"
+    pyreadstat.write_sav(frame, str(path), column_labels=[labels[c] for c in frame.columns],
+                         variable_value_labels=value_labels)
+    return path
+
+
+def test_codebook_draft_of_a_labelled_sav_loads_that_sav(tmp_path, capsys):
+    sav = _labelled_sav(tmp_path)
+    out = tmp_path / "draft.yaml"
+    assert _cli("codebook", "draft", sav, "--out", out) == 0
+    draft = yaml.safe_load(out.read_text())
+    assert draft["columns"] == {"id": "idno", "country": "cntry", "weight": "pspwght"}
+    assert all(item.get("review") for item in draft["items"])  # inferred kinds are marked
+    assert {i["id"] for i in draft["items"]} == {q.id for q in load_codebook(ESS)}
+    survey = load_survey(sav, codebook=out)
+    reference = load_survey(sav, codebook=ESS)
+    assert len(survey) == 200 and survey.countries == reference.countries
+    pd.testing.assert_frame_equal(survey.valid(), reference.valid()[survey.question_ids])
+    with pytest.warns(UserWarning, match="drafted from its own labels"):  # no codebook: its own draft
+        again = load_survey(sav)
+    assert len(again) == 200 and again.codebook["stflife"].text == load_codebook(ESS)["stflife"].text
+
+
+def test_a_second_survey_runs_through_inspect_profile_and_a_statistical_eval(tmp_path, capsys):
+    data = tmp_path / "ess.csv"
+    assert _cli("data", "synth", "--codebook", ESS, "--respondents", 1500, "--out", data) == 0
+    assert _cli("data", "inspect", data, "--codebook", ESS) == 0
+    assert "respondents:  1,500" in capsys.readouterr().out
+    assert _cli("profile", data, "--codebook", ESS, "--respondent", 100007) == 0
+    assert "How interested would you say you are in politics?" in capsys.readouterr().out
+    run = tmp_path / "run"
+    assert _cli("eval", data, "--codebook", ESS, "--methods", "global-marginal,regression", "--users", 40,
+                "--out", run) == 0
+    from valuesim.evaluation.rundata import load_run
+    from valuesim.evaluation.report import write_report
+
+    loaded = load_run(run)
+    assert loaded.codebook.short == "ESS9"
+    scores = loaded.predictions.groupby("method")["correct"].mean()
+    assert scores["regression"] > scores["global-marginal"]  # the latent structure is learnable
+    paths = write_report(run)
+    text = Path(paths["markdown"]).read_text()
+    assert "European Social Survey, round 9 (2018)" in text and "World Values" not in text
+
+
+def test_no_module_outside_survey_imports_the_wvs7_package():
+    root = Path(__file__).parents[1] / "src" / "valuesim"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if "survey" not in p.relative_to(root).parts[:1] and "wvs7" in p.read_text(encoding="utf-8")
+                 and any("import" in line and "wvs7" in line for line in p.read_text(encoding="utf-8").splitlines())]
+    assert offenders == []

@@ -18,7 +18,6 @@ from .evaluation.protocol import eligible_items, make_split
 from .survey.io import format_summary, load_survey, summarize
 from .survey.model import Profile
 from .survey.synthetic import write_synthetic
-from .survey.wvs7.bank import CATEGORIES
 
 DEMO_METHODS = ("valuesim", "full-info", "rag", "country-marginal", "regression")
 
@@ -80,7 +79,7 @@ def run_demo(
     _say("2. What the file holds (valuesim data inspect):")
     _say("   " + format_summary(summarize(survey)).replace("\n", "\n   ") + "\n")
 
-    per_category = max(1, -(-targets * folds // len(CATEGORIES)))  # ceil: enough items per category
+    per_category = max(1, -(-targets * folds // len(survey.codebook.category_order)))  # ceil: enough items per category
     items = demo_items(survey, per_category, seed)
     split = make_split(survey, users=users, folds=folds, seed=seed, items=items)
     # One fold is run: its items are the targets, every other demo item is profile only.

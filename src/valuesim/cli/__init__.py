@@ -16,7 +16,7 @@ from ..llm.secrets import scrub
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
 
-COMMAND_MODULES = ["demo", "data", "profile", "models", "evaluate", "population", "ask", "methods"]
+COMMAND_MODULES = ["demo", "data", "codebook", "profile", "models", "evaluate", "population", "ask", "methods"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,9 @@ def register(sub) -> None:
                         "the cells), as R or pandas write from the SPSS file, with what real exports "
                         "do to labels (multi-line headers, shortened, prefixed and cut labels, recoded "
                         "items, WVS derived indices); .csv or .parquet")
+    s.add_argument("--codebook", metavar="FILE", default=None,
+                   help="write a synthetic population of ANOTHER survey, in its own layout (id, country and "
+                        "weight columns, its missing codes) from its codebook file (see `valuesim codebook`)")
     s.set_defaults(func=synth)
 
     i = dsub.add_parser(
@@ -72,14 +75,23 @@ def synth(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot write {args.out}: use a .csv, .sav, .dta or .parquet file name")
     extra = {} if args.countries is None else {"countries": args.countries}
     start = time.perf_counter()
-    if args.labelled:
+    if args.codebook:
+        from ..survey.codebook_file import load_codebook
+        from ..survey.synthetic.generic import generate_for_codebook
+
+        if args.quirks or args.labelled:
+            raise ConfigError("--quirks and --labelled write WVS-7 files; leave them out with --codebook")
+        codebook = load_codebook(args.codebook)
+        path = write_frame(generate_for_codebook(codebook, respondents=args.respondents, seed=args.seed, **extra),
+                           args.out)
+    elif args.labelled:
         from ..survey.synthetic.quirks import labelled_export
-        from ..survey.wvs7.bank import load_codebook
+        from ..survey.codebook_file import load_codebook
 
         if Path(args.out).suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
             raise ConfigError("--labelled writes .csv or .parquet (SPSS/Stata names cannot hold labels)")
         frame = generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
-        path = write_frame(labelled_export(frame, load_codebook()), args.out)
+        path = write_frame(labelled_export(frame, load_codebook(None)), args.out)
     elif Path(args.out).suffix.lower() in (".csv", ".txt"):
         path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
     else:

@@ -39,10 +39,11 @@ from ..errors import ConfigError, DataError
 from ..survey.model import Codebook, Kind
 from ..survey.survey import COUNTRY, Survey
 
-# Items whose answer codes are country-specific lists (party, country of birth, language,
-# ethnic group): an answer code means nothing outside its country and chance is near zero, so
-# they are left out of the default protocol. Numeric items (age, year of birth, number of
-# children) are left out because accuracy and ordinal MAE are not defined for them.
+# Items whose answer codes are code lists (party, country of birth, language, ethnic group: a
+# codebook's ``code_list``): an answer code means nothing outside its country and chance is near
+# zero, so they are left out of the default protocol. Numeric items (age, year of birth, number
+# of children) are left out because accuracy and ordinal MAE are not defined for them.
+# The WVS-7 ones, for reference (the protocol asks each question's ``code_list``):
 COUNTRY_SPECIFIC_ITEMS = ("Q223", "Q266", "Q267", "Q268", "Q272", "Q290")
 
 DEFAULT_CURVE_SIZES = (0, 25, 50, 100, 150)
@@ -52,12 +53,12 @@ ALL_PROFILE = -1  # profile_limit meaning "every profile item the person answere
 def eligible_items(codebook: Codebook, items: Iterable[str] | str | None = None, available: Iterable[str] | None = None) -> list[str]:
     """The items a study evaluates, in codebook order.
 
-    Default: every codebook item except numeric ones and ``COUNTRY_SPECIFIC_ITEMS`` (281 of
-    the 290 WVS-7 items). ``items`` overrides it: ids and ranges like ``"Q1-Q45,Q199"``.
+    Default: every codebook item except numeric ones and code lists (281 of the 290 WVS-7
+    items). ``items`` overrides it: ids and ranges like ``"Q1-Q45,Q199"``.
     ``available`` (the file's columns) drops items the file does not have.
     """
     if items is None:
-        chosen = [q.id for q in codebook if q.kind != Kind.NUMERIC and q.id not in COUNTRY_SPECIFIC_ITEMS]
+        chosen = [q.id for q in codebook if q.kind != Kind.NUMERIC and not q.code_list]
     else:
         wanted = parse_items(items, codebook)
         bad = [q for q in wanted if codebook[q].kind == Kind.NUMERIC]

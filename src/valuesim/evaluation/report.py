@@ -15,7 +15,6 @@ import pandas as pd
 
 from ..errors import DataError
 from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
-from ..survey.wvs7.bank import CATEGORY_NAMES
 from . import metrics as M
 from .rundata import RunData, load_run
 from .stories import story_table
@@ -59,7 +58,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     overall_t, summaries = overall_table(run, main, reference, seed)
     sections: list[tuple[str, list]] = []  # (heading, [Table | ("img", name, caption)])
 
-    cats = _categories(main)
+    cats = _categories(run, main)
     acc_cat = M.user_average(main, "accuracy", ["category"]).pivot(index="method", columns="category", values="mean")
     acc_cat = acc_cat.reindex([m for m in run.methods if m in acc_cat.index])
     chance_cat = M.user_average(M.chance_rows(main), "chance_acc", ["category"]).set_index("category")["mean"]
@@ -104,8 +103,9 @@ def _write_pages(run: RunData, out: Path, main: pd.DataFrame, paths: dict, image
         paths[name] = write_atomic(out / name, data)
     meta = _meta_rows(run, main)
     title = f"valuesim evaluation — {run.run_dir.name}"
-    paths["markdown"] = write_atomic(out / "report.md", _markdown(title, meta, sections))
-    paths["html"] = write_atomic(out / "report.html", _html(title, meta, sections, images))
+    legend = category_legend(run.codebook)
+    paths["markdown"] = write_atomic(out / "report.md", _markdown(title, meta, sections, legend))
+    paths["html"] = write_atomic(out / "report.html", _html(title, meta, sections, images, legend))
     return paths
 
 
@@ -116,8 +116,10 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
     n_items = len(split.get("items", []))
     folds = split.get("folds", [])
     per_fold = sorted({len(f) for f in folds})
-    synthetic = " (SYNTHETIC population, not real WVS answers)" if data.get("synthetic") else ""
+    survey = run.codebook.short or run.codebook.title
+    synthetic = f" (SYNTHETIC population, not real {survey} answers)" if data.get("synthetic") else ""
     return [
+        ("Survey", run.codebook.title),
         ("Data", f"{data.get('path') or data.get('source') or '(in memory)'}{synthetic}; "
                  f"{data.get('respondents', '?')} respondents, {data.get('items', '?')} items"),
         ("Model", f"{run.model_label or 'no LLM'} (statistical methods: no LLM)"),
@@ -148,16 +150,19 @@ def _sizes(split: dict, main: pd.DataFrame) -> str:
     return (Split.from_json(split).sizes() if split else "") + real
 
 
-CATEGORY_LEGEND = "Categories: " + "; ".join(f"{k} = {v}" for k, v in CATEGORY_NAMES.items())
+def category_legend(codebook) -> str:
+    """The full names of the codebook's categories, where it gives them."""
+    named = [(k, codebook.category_name(k)) for k in codebook.category_order if codebook.category_name(k) != k]
+    return ("Categories: " + "; ".join(f"{k} = {v}" for k, v in named)) if named else ""
 
 
-def _markdown(title: str, meta, sections) -> str:
-    return markdown_page(title, meta, sections, CATEGORY_LEGEND,
+def _markdown(title: str, meta, sections, legend: str = "") -> str:
+    return markdown_page(title, meta, sections, legend,
                          "Predictions: predictions.csv, predictions.parquet (one row per prediction).")
 
 
-def _html(title: str, meta, sections, images: dict[str, bytes]) -> str:
-    return html_page(title, meta, sections, images, CATEGORY_LEGEND,
+def _html(title: str, meta, sections, images: dict[str, bytes], legend: str = "") -> str:
+    return html_page(title, meta, sections, images, legend,
                      "All predictions: predictions.csv and predictions.parquet next to this file.")
 
 

@@ -34,6 +34,15 @@ class RunData:
         return (self.model_label or "LLM") if needs else "no LLM"
 
     @property
+    def codebook(self):
+        """The codebook of the survey the run used (the built-in WVS-7 one unless it recorded another)."""
+        if not hasattr(self, "_codebook"):
+            from ..survey.codebook_file import codebook_of_run
+
+            self._codebook = codebook_of_run(self.info.get("settings", {}).get("data", {}))
+        return self._codebook
+
+    @property
     def methods(self) -> list[str]:
         """Methods in the order the run lists them (then any others found in the store)."""
         if not hasattr(self, "_methods"):

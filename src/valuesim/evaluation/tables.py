@@ -9,7 +9,6 @@ import math
 import pandas as pd
 
 from ..runs.render import Table, fmt
-from ..survey.wvs7.bank import CATEGORIES
 from . import metrics as M
 from .rundata import RunData
 
@@ -17,14 +16,15 @@ CHANCE = "chance (uniform guess)"
 
 
 # --- tables ---------------------------------------------------------------------------------
-def _categories(scored: pd.DataFrame) -> list[str]:
+def _categories(run: RunData, scored: pd.DataFrame) -> list[str]:
     present = set(scored["category"].dropna())
-    return [c for c in CATEGORIES if c in present] + sorted(present - set(CATEGORIES))
+    order = run.codebook.category_order
+    return [c for c in order if c in present] + sorted(present - set(order))
 
 
 def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str | None, seed: int) -> Table:
     """The paper's Table 1 (nmae) / Table 3 (accuracy) layout, with significance marks."""
-    cats = _categories(main)
+    cats = _categories(run, main)
     higher = M.HIGHER_IS_BETTER[metric]
     by_cat = M.user_average(main, metric, ["category"])
     overall = M.user_average(main, metric)

@@ -34,7 +34,6 @@ from typing import Callable
 from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Profile
-from ..survey.wvs7.bank import CATEGORIES, CATEGORY_NAMES
 from .base import PersonContext
 from .prompting import context_window, count_tokens, load_prompt, render, user
 from .story_audit import AuditResult, audit_backstory  # noqa: F401  (re-exported)
@@ -96,12 +95,16 @@ def profile_key(person: PersonContext, model, variant: str = "") -> str:
 
 
 def by_category(profile: Profile) -> list[tuple[str, list]]:
-    """The profile's items grouped by the paper's nine categories, in the paper's order."""
+    """The profile's items grouped by their survey's categories (WVS-7: the paper's nine), in the
+    order the profile first meets them (the codebook's order); items without one come last."""
     groups: dict[str, list] = {}
+    names: dict[str, str] = {}
     for q, code in profile.items:
-        groups.setdefault(q.category if q.category in CATEGORIES else "Other", []).append((q, code))
-    order = [c for c in CATEGORIES if c in groups] + (["Other"] if "Other" in groups else [])
-    return [(CATEGORY_NAMES.get(c, "other information"), groups[c]) for c in order]
+        key = q.category or "Other"
+        groups.setdefault(key, []).append((q, code))
+        names.setdefault(key, q.category_name or q.category or "other information")
+    order = [c for c in groups if c != "Other"] + (["Other"] if "Other" in groups else [])
+    return [(names[c], groups[c]) for c in order]
 
 
 def _split(title: str, parts: list[list]) -> list[tuple[str, Profile]]:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..survey.survey import Survey
-from ..survey.wvs7.importer import ID_COLUMN
 
 URBAN_COLUMN = "H_URBRURAL"
 
@@ -61,14 +60,15 @@ def attach_urban_rural(survey: Survey, path: str | Path) -> bool:
     """Add an ``H_URBRURAL`` column to ``survey.data`` from ``path``; True when it was found."""
     if URBAN_COLUMN in survey.data:  # the importer keeps it, keyed like every other column
         return True
+    id_column = (survey.codebook.columns.id or "D_INTERVIEW").upper()  # _read upper-cases the header
     try:
-        frame = _read(Path(path), [ID_COLUMN, URBAN_COLUMN])
+        frame = _read(Path(path), [id_column, URBAN_COLUMN])
     except Exception as exc:  # an optional extra: never fail the run over it
         warnings.warn(f"could not read {URBAN_COLUMN} from {path}: {exc}", stacklevel=2)
         return False
     if frame is None:
         return False
-    ids = frame[ID_COLUMN]
+    ids = frame[id_column]
     if pd.api.types.is_numeric_dtype(ids.dtype) and (ids.dropna() == ids.dropna().round()).all():
         ids = ids.astype("Int64")
     values = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce")

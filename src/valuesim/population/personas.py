@@ -33,7 +33,9 @@ LLM_METHODS = (VALUE, DEMOGRAPHIC, NO_PERSONA)
 REFERENCE_METHODS = (MARGINAL, UNIFORM)
 ALL_METHODS = LLM_METHODS + REFERENCE_METHODS
 
-# Demographic items and the file columns that may hold urban/rural.
+# WVS-7's demographic persona items (the codebook's ``demographics``), which have sentences of
+# their own in prompts/demographic_facts.txt; another survey's demographic items are stated with
+# their codebook statements. And the file columns that may hold urban/rural.
 DEMOGRAPHIC_ITEMS = ("Q260", "Q262", "Q275", "Q288")
 URBAN_COLUMNS = ("H_URBRURAL", "urban_rural")
 
@@ -81,6 +83,11 @@ def demographic_facts(row: pd.Series, survey: Survey) -> list[str]:
 
     def get(col):
         return row[col] if col in row.index else None
+
+    if not any(q in cb for q in DEMOGRAPHIC_ITEMS):  # another survey: its own demographic items
+        for qid in cb.demographic_ids:
+            if _label(cb[qid], get(qid)) is not None:
+                out.append(cb[qid].statement(int(get(qid))))
 
     age = get("Q262")
     if "Q262" in cb and _label(cb["Q262"], age) is not None:

@@ -18,7 +18,7 @@ from ..evaluation.plots import COLORS
 from ..runs.render import Table, html_page, markdown_page, png, write_atomic
 from ..runs.names import STORE_FILE
 from ..runs.rundir import RunDir
-from ..survey.wvs7.bank import load_codebook
+from ..survey.codebook_file import codebook_of_run
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
@@ -193,7 +193,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     data = _load(run_dir)
     info, metrics, summary = data["info"], data["metrics"], data["summary"]
     model = info.get("model", "?")
-    cb = load_codebook()
+    cb = codebook_of_run(info.get("settings", {}).get("data", {}))
     texts = {q.id: _shorten(q.short or q.text) for q in cb}
     targets = info.get("questions", [])
     countries = info.get("countries", [])

@@ -23,7 +23,6 @@ from typing import Iterable
 
 from ..errors import ConfigError
 from ..survey.model import Codebook, Kind, Question
-from ..survey.wvs7.bank import CATEGORIES
 from .dimensions import DESCRIPTOR_ITEMS
 from .personas import DEMOGRAPHIC_ITEMS
 
@@ -60,7 +59,7 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
     Explicitly named items that cannot be used raise ConfigError; items of a category or "all"
     that cannot be used are skipped silently."""
     present = set(available)
-    by_cat = {c.lower(): c for c in CATEGORIES}
+    by_cat = {c.lower(): c for c in codebook.category_order}
     out: list[str] = []
     words = _split(spec) or ["default"]
     for word in words:

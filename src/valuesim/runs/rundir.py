@@ -63,6 +63,9 @@ def survey_fingerprint(survey, path: Path | None) -> dict:
     else:  # an in-memory survey: hash its contents
         digest = pd.util.hash_pandas_object(survey.data, index=True).to_numpy().tobytes()
         info["sha256_data"] = hashlib.sha256(digest).hexdigest()
+    from ..survey.codebook_file import codebook_settings
+
+    info.update(codebook_settings(survey.codebook))  # another survey than WVS-7: which codebook
     return info
 
 

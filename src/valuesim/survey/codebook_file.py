@@ -75,10 +75,10 @@ def _parse_text(text: str, path: Path) -> Any:
         raise ConfigError(f"codebook {path}: not valid YAML ({where}{problem})") from None
 
 
-def parse_codebook(raw: Any, source: str = "codebook") -> Codebook:
+def parse_codebook(raw: Any, source: str = "") -> Codebook:
     """Build a :class:`Codebook` from the parsed file (a mapping)."""
     def fail(where: str, message: str) -> ConfigError:
-        return ConfigError(f"codebook {source}: {where}: {message}")
+        return ConfigError(f"codebook {source or '(in memory)'}: {where}: {message}")
 
     if not isinstance(raw, dict):
         raise fail("top level", "must be a mapping with 'survey', 'columns' and 'items'")
@@ -107,6 +107,10 @@ def parse_codebook(raw: Any, source: str = "codebook") -> Codebook:
         seen.add(qid)
         questions.append(_question(item, scales, lambda key, m, w=where: fail(f"{w}, key {key!r}", m)))
     categories, category_names = _categories(raw.get("categories"), lambda m: fail("key 'categories'", m))
+    if category_names:
+        from dataclasses import replace
+
+        questions = [replace(q, category_name=category_names.get(q.category, "")) for q in questions]
     known = {q.id for q in questions}
     demographics = _ids(raw.get("demographics") or [], known, lambda m: fail("key 'demographics'", m))
     dimensions = {}
@@ -117,7 +121,7 @@ def parse_codebook(raw: Any, source: str = "codebook") -> Codebook:
         survey=str(raw.get("survey") or ""), short=str(raw.get("short") or ""),
         columns=Columns(**{k: str(v) for k, v in columns.items() if v}),
         missing=survey_missing, categories=categories, category_names=category_names,
-        demographics=demographics, dimensions=dimensions,
+        demographics=demographics, dimensions=dimensions, source=source,
     )
 
 
@@ -248,6 +252,33 @@ def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
     if isinstance(raw, dict):
         return tuple(str(c) for c in raw), {str(k): str(v) for k, v in raw.items()}
     raise fail("must be a list of category names or a mapping key: full name")
+
+
+def codebook_settings(codebook: Codebook) -> dict:
+    """What a run records about its codebook so that it can be found again and a resume with
+    another one is refused: nothing for the built-in WVS-7 codebook (older runs stay valid), else
+    the file and a hash of its content."""
+    if not codebook.source:
+        return {}
+    import hashlib
+
+    digest = hashlib.sha256(dump_codebook(codebook, "json").encode()).hexdigest()
+    return {"codebook": {"path": str(Path(codebook.source).resolve()), "survey": codebook.title,
+                         "short": codebook.short, "sha256": digest}}
+
+
+def codebook_of_run(settings: dict) -> Codebook:
+    """The codebook a run recorded (see :func:`codebook_settings`); the built-in WVS-7 one when it
+    recorded none. A codebook file that has gone keeps the run readable: a codebook with the
+    recorded name and no items (reports then show category keys without their full names)."""
+    recorded = (settings or {}).get("codebook") or {}
+    if not recorded.get("path"):
+        return load_codebook(None)
+    try:
+        return load_codebook(recorded["path"])
+    except ConfigError:
+        return Codebook((), name=recorded.get("short") or "codebook", survey=recorded.get("survey", ""),
+                        short=recorded.get("short", ""), source=recorded["path"])
 
 
 def codebook_to_dict(codebook: Codebook) -> dict:

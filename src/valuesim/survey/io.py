@@ -33,8 +33,41 @@ def load_survey(path: str | Path, *, codebook: "Codebook | str | Path | None" = 
     from .codebook_file import load_codebook
     from .wvs7.importer import load_wvs7
 
+    if codebook is None and _labelled_other_survey(Path(path)):
+        import warnings
+
+        from .codebook_draft import draft_codebook
+        from .codebook_file import parse_codebook
+
+        codebook = parse_codebook(draft_codebook(path), f"draft of {path}")
+        warnings.warn(f"{path} is not a WVS-7 file: read with a codebook drafted from its own labels "
+                      f"({len(codebook)} items; `valuesim codebook draft {path} --out FILE` writes it for "
+                      f"review, --codebook FILE uses the reviewed one)", stacklevel=2)
     return load_wvs7(path, codebook=load_codebook(codebook), questions=questions, strict=strict, country=country,
                      drop_duplicate_rows=drop_duplicate_rows)
+
+
+def _labelled_other_survey(path: Path) -> bool:
+    """A labelled .sav/.dta that holds no WVS-7 items (by name or variable label): it can be read
+    with a codebook drafted from its own metadata."""
+    if path.suffix.lower() not in (".sav", ".dta") or not path.is_file():
+        return False
+    from .wvs7.bank import load_codebook as wvs7_codebook
+    from .wvs7.labelled import map_headers
+    from .wvs7.readers import READERS, detect_format
+
+    try:
+        reader = READERS[detect_format(path)]
+        columns = reader.columns(path)
+        wvs = wvs7_codebook()
+        if any(str(c).strip().upper() in wvs for c in columns):
+            return False
+        mapping = map_headers(columns, reader.variable_labels(path), wvs)
+        # A few questions worded like WVS ones ("How often do you attend religious services?") do
+        # not make a WVS file: most of its columns must be WVS items.
+        return mapping is None or len(mapping.items) < max(5, len(columns) // 2)
+    except Exception:  # unreadable: let the importer say what is wrong
+        return False
 
 
 def write_frame(frame, path: str | Path) -> Path:
@@ -154,7 +187,7 @@ def format_summary(summary: SurveySummary) -> str:
     """Plain-text report of a summary (what `valuesim data inspect` prints)."""
     lines = [
         f"file:         {summary.source}",
-        f"synthetic:    {'yes (generated demo data, not real WVS respondents)' if summary.synthetic else 'no'}",
+        f"synthetic:    {'yes (generated demo data, not real survey respondents)' if summary.synthetic else 'no'}",
         f"respondents:  {summary.respondents:,}",
         f"countries:    {len(summary.countries)}",
     ]

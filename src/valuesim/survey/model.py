@@ -102,6 +102,8 @@ class Question:
     # The item's own missing codes (code -> label), replacing the survey-wide ones
     # (ESS: 7 is "refusal" on a four-point item and "Never" on a seven-point one).
     missing: tuple[tuple[int, str], ...] = ()
+    # The category's full name ("Happiness and Well-being" for "Hap."), as stories and reports say it.
+    category_name: str = ""
 
     @property
     def codes(self) -> tuple[int, ...]:
@@ -210,6 +212,7 @@ class Codebook:
     category_names: dict[str, str] = field(default_factory=dict)  # key -> full name
     demographics: tuple[str, ...] = ()  # default: the items whose category is a demographics one
     dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # value dimension -> items
+    source: str = ""  # the codebook file it was read from ("" for the built-in WVS-7 codebook)
     _by_id: dict[str, Question] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -86,6 +86,7 @@ def _question(item: dict) -> Question:
         code_list=CODE_LISTS.get(item["id"], ""),
         count=item["id"] in COUNT_ITEMS,
         statement_template=_unlisted_template(item),
+        category_name=CATEGORY_NAMES.get(item.get("category", ""), ""),
     )
 
 
