@@ -24,6 +24,18 @@ def synth(tmp_path_factory):
                            countries=["DEU", "NGA"], seed=3)
 
 
+@pytest.fixture(autouse=True)
+def collected():
+    """Objects earlier tests left to the collector (an HTTP client's event loop) are collected
+    here, not during the next command, whose stderr the tests read line by line."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
+
+
 @pytest.fixture
 def serve(monkeypatch):
     yield from serving(monkeypatch)
@@ -253,3 +265,109 @@ def test_plot_questions_outside_the_targets_are_refused_before_the_run(synth, tm
     assert not out.exists()
     assert main([*pop, "--rate", "-1"]) == 2 and "--rate" in one_error_line(capsys)
     ok(capsys, [*pop, "--plot-questions", "q2"])
+
+
+# --- 5. the model is checked before the first prediction; all failed is not success --------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+LLM = ["--methods", "no-profile", "--users", "2", "--folds", "2", "--items", "Q1-Q4", "--no-progress"]
+
+
+def test_a_file_that_is_not_a_model_fails_at_once_in_one_line(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["eval", str(synth), *LLM, "--model", f"local:{synth}", "--out", str(out)]) == 2
+    err = one_error_line(capsys)  # not one "loading synth.csv" line per prediction
+    assert "is not a GGUF model file" in err and not out.exists()
+    assert main(["eval", str(synth), *LLM, "--model", "local:/no/such/model.gguf", "--out", str(out)]) == 2
+    assert "no model file" in one_error_line(capsys) and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["eval", "population"])
+def test_an_unreachable_server_is_one_line_before_the_run(synth, tmp_path, capsys, monkeypatch, command):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-unused-123456")
+    out = tmp_path / "run"
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    args = (LLM if command == "eval" else ["--countries", "DEU", "--questions", "Q1", "--method", "value-persona",
+                                           "--personas", "2", "--no-progress"])
+    assert main([command, str(synth), *args, "--model", "openai:fake-model", "--base-url", url,
+                 "--out", str(out)]) == 2
+    err = one_error_line(capsys)
+    assert "failed its check before the first prediction" in err and "cannot reach the model server" in err
+    assert not out.exists()  # nothing to resume: the corrected command starts clean
+
+
+def test_a_resumed_run_checks_the_model_only_when_work_is_left(serve, synth, tmp_path, capsys):
+    server = serve(("call", method_reply))
+    out = tmp_path / "run"
+    argv = ["eval", str(synth), *LLM, "--model", "openai:fake-model", "--base-url", server.url, "--out", str(out)]
+    ok(capsys, argv)
+    n = len(server.requests)
+    assert server.requests[0]["max_tokens"] == 1  # the check came first
+    dead = f"http://127.0.0.1:{free_port()}/v1"
+    ok(capsys, argv[:-4] + ["--base-url", dead, "--out", str(out)])  # finished: nothing to ask, no check
+    assert len(server.requests) == n
+    with closing(sqlite3.connect(out / "predictions.sqlite")) as db, db:
+        db.execute("DELETE FROM predictions WHERE question_id = 'Q1'")  # work left over
+    assert main(argv[:-4] + ["--base-url", dead, "--out", str(out)]) == 2
+    assert "failed its check before the first prediction" in one_error_line(capsys)
+
+
+def test_a_run_whose_every_prediction_failed_exits_non_zero(serve, synth, tmp_path, capsys):
+    def reply(body):  # answers the check, never a question
+        return method_reply(body, text="I would rather not say.") if body.get("max_tokens") != 1 else \
+            method_reply(body)
+
+    server = serve(("call", reply))
+    out = tmp_path / "run"
+    code = main(["eval", str(synth), *LLM, "--model", "openai:fake-model", "--base-url", server.url,
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "valuesim: error: all 8 predictions" in err and "failed" in err
+
+
+# --- 7. SIGTERM is handled like Ctrl-C ------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["eval", "population"])
+def test_sigterm_saves_marks_the_session_interrupted_and_exits_143(serve, synth, tmp_path, capsys, command):
+    import signal
+    import subprocess
+    import time
+
+    def slow(body):
+        time.sleep(0.15)
+        return method_reply(body)
+
+    server = serve(("call", slow))
+    out = tmp_path / "run"
+    args = (["--methods", "no-profile", "--users", "3", "--folds", "2", "--items", "Q1-Q8", "--no-progress"]
+            if command == "eval" else
+            ["--countries", "DEU,NGA", "--questions", "Q1,Q2,Q3", "--method", "value-persona", "--personas", "4",
+             "--no-progress", "--no-report"])
+    argv = [command, str(synth), *args, "--model", "openai:fake-model", "--base-url", server.url,
+            "--concurrency", "1", "--out", str(out)]
+    store = out / "predictions.sqlite"
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main(sys.argv[1:]))",
+                             *argv], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while len(server.requests) < 4 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM); everything computed so far is saved" in err
+    with closing(sqlite3.connect(store)) as db:
+        assert [r[0] for r in db.execute("SELECT status FROM sessions")] == ["interrupted"]
+    if command == "population":
+        assert json.loads((out / "run.json").read_text())["sessions"][-1]["status"] == "interrupted"
+    ok(capsys, argv)  # resumed to the end
+    with closing(sqlite3.connect(store)) as db:
+        assert [r[0] for r in db.execute("SELECT status FROM sessions")] == ["interrupted", "finished"]

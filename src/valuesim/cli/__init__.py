@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sqlite3
 import sys
+import threading
 
 from ..errors import ValuesimError
 from ..llm.secrets import scrub
@@ -36,12 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler, `kill`, a container stop), handled like Ctrl-C: every runner saves
+    what it has and marks its session interrupted."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the saving short
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+    try:
+        return _run(args)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
@@ -54,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"valuesim: error: {scrub(exc.strerror or exc)}: {scrub(exc.filename or '')}".rstrip(": "),
               file=sys.stderr)
         return 2
+    except Terminated:
+        print("valuesim: terminated (SIGTERM); everything computed so far is saved: re-run the same command "
+              "to continue.", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("valuesim: interrupted; everything computed so far is saved.", file=sys.stderr)
         return 130

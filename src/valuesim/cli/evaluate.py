@@ -173,6 +173,15 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.report:
         paths = write_report(result.run_dir)
         print(f"report: {paths['html']}")
+    return all_failed(result.predictions, result.failures, result.run_dir)
+
+
+def all_failed(stored: int, failed: int, run_dir) -> int:
+    """Exit status of a finished command: 1, with one line, when every stored prediction failed."""
+    if stored and failed >= stored:
+        print(f"valuesim: error: all {stored} predictions in {run_dir} failed (the failures table of the report "
+              "says why); fix the cause and re-run the same command to retry them", file=sys.stderr)
+        return 1
     return 0
 
 

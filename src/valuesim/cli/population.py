@@ -117,7 +117,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_report:
         paths = write_population_report(result.run_dir, questions=args.plot_questions)
         print(f"report: {paths['html']}\n        {paths['markdown']}")
-    return 0
+    from ..population.personas import LLM_METHODS
+    from .evaluate import all_failed
+
+    llm = result.metrics[result.metrics["method"].isin(LLM_METHODS)] if not result.metrics.empty else result.metrics
+    failed = int(llm["n_failed"].sum()) if len(llm) else 0
+    return all_failed(failed + (int(llm["n_personas"].sum()) if len(llm) else 0), failed, result.run_dir)
 
 
 def _check_plot_questions(plot: str, questions, survey) -> str:

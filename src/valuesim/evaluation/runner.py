@@ -176,6 +176,10 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
 
             model = get_model(model, base_url=cfg.base_url, concurrency=max(1, concurrency),
                               **({"prices": cfg.prices} if cfg.prices else {}))
+    if model is not None and not (run.path / rundir.RUN_FILE).exists():  # a new run: a model that cannot answer
+        from ..llm.preflight import preflight                                  # leaves nothing behind
+
+        preflight(model)  # (a resumed run checks before its first pending LLM prediction: runs.runner)
     model_label = rundir.model_label(model)
     split = plan.split if cfg.split is not None else None
 

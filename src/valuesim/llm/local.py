@@ -188,6 +188,11 @@ class LocalModel(ModelAPI):
             raise ConfigError(
                 f"unknown local model {arg!r}: use 'local', 'local:smollm2-135m' or 'local:/path/model.gguf'"
             )
+        if not path.is_file():
+            raise ConfigError(f"no model file {path}: give the path of a .gguf file (or 'local')")
+        with open(path, "rb") as f:  # fail before any run starts, not once per prediction
+            if f.read(4) != b"GGUF":
+                raise ConfigError(f"{path} is not a GGUF model file (llama.cpp models start with 'GGUF')")
         return cls(path)
 
     @property

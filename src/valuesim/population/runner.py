@@ -241,6 +241,10 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
         workers = default_concurrency(cfg.model)
     llm = _load_model(cfg.model, cfg.base_url, workers, cfg.prices) if method_list else None  # no LLM method: no model
     run = RunDir(cfg.out)
+    if llm is not None and not (run.path / rundir.RUN_FILE).exists():  # a new run: a model that cannot answer
+        from ..llm.preflight import preflight                            # leaves nothing behind
+
+        preflight(llm)  # (a resumed run checks before its first pending LLM prediction: runs.runner)
     run_dir, command, seed, personas = run.path, cfg.command, cfg.seed, cfg.personas
     source = survey.source or "<in-memory survey>"
     if Path(source).exists():

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
 from tqdm import tqdm
 
 from ..errors import ConfigError, ModelError, ValuesimError
+from ..llm.preflight import preflight
 from ..methods.base import PersonContext, Prediction, predict_many
 from .execute import execute
 from .store import Row, Store
@@ -118,6 +119,8 @@ class Runner:
         total, pending = self.plan(protocol, method)
         if not pending:
             return
+        if method.needs_llm:  # once per model: one clear error instead of a run of failures
+            preflight(self.model)
         sim = method.build(self.model)
         plan = protocol.fits(method) if isinstance(sim, Fittable) else [(None, None)]
         bar = tqdm(total=total, initial=total - len(pending), desc=method.name, unit="pred", file=sys.stderr,
