@@ -2,9 +2,9 @@
 
 Without it, a model that cannot answer (an unreachable server, a wrong model name, a file
 that is not a model) turned every prediction of a run into a stored failure, one retry cycle
-each, and the run still ended with exit 0. ``preflight(model)`` asks for one token, outside
-the cache and the run's accounting, with one retry; it raises one ModelError naming the
-model, and is done once per model object.
+each, and the run still ended with exit 0. ``preflight(model)`` loads the model (the embedded engine)
+or asks the server whether it is there (outside the cache and the run's accounting, one
+attempt per replica); it raises one ModelError naming the model, once per model object.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from .managed import ManagedModel
 from .secrets import scrub
 
 _READY: "weakref.WeakSet" = weakref.WeakSet()
-_PING = [{"role": "user", "content": "Reply with the word OK."}]
 
 
 def preflight(model) -> None:
-    """Raise ModelError (one line) unless ``model`` loads and answers a one-token request."""
+    """Raise ModelError (one line) unless ``model`` loads (or its server answers)."""
     if model is None:
         return
     try:
@@ -49,11 +48,17 @@ def preflight(model) -> None:
 
 def _answer(backend) -> None:
     from .openai_backend import OpenAIModel
+    from .transport import RequestError
 
-    if isinstance(backend, OpenAIModel):  # a server: one request, one retry, no backoff ladder
-        def check(response) -> None:
-            if not getattr(response, "choices", None):
-                raise ValueError("no choices")
-
-        backend.transport.send(lambda c: c.chat.completions.create(model=backend.model, messages=_PING, max_tokens=1),
-                               check, retries=1)
+    if not isinstance(backend, OpenAIModel):
+        return
+    # a server: GET {base}/models on each replica in turn (one attempt each) until one answers.
+    # Any HTTP answer but a refused key or a failing gateway means a server speaks there;
+    # a chat request is not used, as it would count against the run and wake a cold model.
+    transport = backend.transport
+    try:
+        transport.send(lambda c: c.get(str(c.base_url.join("models")), cast_to=object), replica=0,
+                       retries=len(transport.replicas) - 1)
+    except RequestError as exc:
+        if exc.status is None or exc.status in (401, 403, 502, 503, 504):
+            raise
