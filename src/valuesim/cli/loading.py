@@ -42,6 +42,8 @@ def load_reporting_warnings(path, **kwargs):
         warnings.simplefilter("always")
         survey = load_survey(path, **kwargs)
     for w in caught:
+        if issubclass(w.category, ResourceWarning):  # the collector's business (an idle HTTP client), not the file's
+            continue
         print(f"valuesim: warning: {w.message}", file=sys.stderr)
     return survey
 

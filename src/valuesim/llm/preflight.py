@@ -13,7 +13,7 @@ import weakref
 
 from ..errors import ModelError, ValuesimError
 from .base import ModelAPI
-from .managed import ManagedModel
+from .model import Model
 from .secrets import scrub
 
 _READY: "weakref.WeakSet" = weakref.WeakSet()
@@ -28,7 +28,7 @@ def preflight(model) -> None:
             return
     except TypeError:  # an object that cannot be remembered weakly: check it every time
         pass
-    backend = model.backend if isinstance(model, ManagedModel) else model
+    backend = model.api if isinstance(model, Model) else model
     if not isinstance(backend, ModelAPI):  # a model object of another kind (tests, notebooks): its own business
         return
     spec = getattr(model, "spec", None) or type(model).__name__
