@@ -105,14 +105,24 @@ def test_a_story_that_stays_invalid_fails_every_prediction_with_the_reason():
     assert not [c for c in model.calls if "the cognitive side" in c.prompt]  # no module saw the refusal
 
 
-def test_an_invalid_story_from_the_response_cache_is_not_valid_again(tmp_path):
-    backend = model_with([BAD["loop"], GOOD])
+@pytest.mark.parametrize("kind", ["refusal", "loop"])
+def test_a_story_reply_that_fails_the_checks_is_never_cached(tmp_path, kind):
+    """A refusal is not a story: a re-run asks again instead of replaying it from the cache."""
+    backend = model_with([BAD[kind], GOOD])
     cache = tmp_path / "c.sqlite"
-    StoryWriter(get_model(backend, cache=cache), prompt="paper").backstory(PERSON)
+    first = get_model(backend, cache=cache)
+    StoryWriter(first, prompt="paper").backstory(PERSON)
+    first.cache.flush()
     n = len(backend.calls)
     again = StoryWriter(get_model(backend, cache=cache), prompt="paper").backstory(PERSON)
-    assert len(backend.calls) == n  # both attempts came from the cache ...
-    assert again.text == GOOD and again.retries == 1  # ... and the cached loop was rejected again
+    asked = [c for c in backend.calls[n:] if is_story(c.messages)]
+    assert [c.params["sample_index"] for c in asked] == [0]  # the invalid reply was asked again ...
+    assert again.text == GOOD and again.retries == 1  # ... the valid one came from the cache
+    import sqlite3
+
+    with sqlite3.connect(cache) as db:
+        values = " ".join(str(v) for (v,) in db.execute("SELECT value FROM responses"))
+    assert GOOD[:40] in values and BAD[kind][:40] not in values
 
 
 def test_fidelity_gate_regenerates_then_fails():
@@ -120,7 +130,7 @@ def test_fidelity_gate_regenerates_then_fails():
     writer = StoryWriter(model, prompt="paper", audit_sample=5, min_fidelity=0.5)
     with pytest.raises(StoryFailure) as err:
         writer.backstory(PERSON)
-    assert "fidelity 0/5" in err.value.reason
+    assert "fidelity 0/6" in err.value.reason  # 5 asked, one per each of the 6 themes given
     assert err.value.summary["rounds"] == 2
     story_calls = [c for c in model.calls if is_story(c.messages)]
     assert [c.params["sample_index"] for c in story_calls] == [0, 3]  # round 2 is a fresh sample
@@ -131,9 +141,9 @@ def test_fidelity_gate_passes_and_is_recorded_in_the_trace():
     prediction = ValueSim(model, story_prompt="paper", story_audit=5).predict(PERSON, BOOK["Q47"])
     story = prediction.trace["story"]
     assert not prediction.failed and story["status"] == "valid"
-    assert story["fidelity"]["recovered"] == story["fidelity"]["n"] == 5 and 0 < story["fidelity"]["chance"] < 1
+    assert story["fidelity"]["recovered"] == story["fidelity"]["n"] == 6 and 0 < story["fidelity"]["chance"] < 1
     audits = [c for c in model.calls if c.kind == "read" and c.params["prefix"] == "Answer: " and "Using ONLY" in c.prompt]
-    assert len(audits) == 5 and all(GOOD in c.prompt for c in audits)
+    assert len(audits) == 6 and all(GOOD in c.prompt for c in audits)  # 5 asked, at least one per theme (6)
 
 
 def test_fallback_uses_the_statements_story_labelled():
@@ -163,7 +173,7 @@ def test_small_prompt_writes_statements_theme_by_theme_and_is_chosen_for_the_emb
     model = model_with(lambda m: " ".join(m[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")))
     story = StoryWriter(model, prompt="small", part_items=3, audit_sample=0).backstory(PERSON)
     prompts = [c.last_user for c in model.calls if is_story(c.messages)]
-    assert len(prompts) == len(story.parts) > 3 and all("Example paragraphs:" in p for p in prompts)
+    assert len(prompts) == len(story.parts) > 3 and all("\nFacts:\n" in p for p in prompts)
     for q, code in ITEMS:
         assert sum(q.statement(code) in p.rsplit("\nFacts:\n", 1)[1] for p in prompts) == 1
     assert max(p["items"] for p in story.parts) <= 3
@@ -205,7 +215,7 @@ def test_a_part_is_split_down_until_its_halves_can_be_written():
         return facts[0] + " You grew up in a quiet street with long walks."
 
     model = model_with(one_fact)
-    story = StoryWriter(model, prompt="small", part_items=8, audit_sample=0).backstory(PERSON)
+    story = StoryWriter(model, prompt="small", part_items=8, audit_sample=0, budget=0).backstory(PERSON)
     assert story.status == "valid" and story.retries > 0
     assert sum(p["items"] for p in story.parts) == len(ITEMS) and max(p["items"] for p in story.parts) <= 2
     assert any(p["theme"].endswith("(smaller part: 1 fact)") for p in story.parts)  # a half was halved again
@@ -225,3 +235,118 @@ def test_bad_story_options_are_rejected():
         ValueSim(ScriptedModel(), story="novel")
     with pytest.raises(ValueError):
         ValueSim(ScriptedModel(), story_prompt="huge")
+
+
+def swapped(text: str, qid: str, code: int) -> str:
+    """``text`` with item ``qid``'s statement turned into another option's."""
+    q, truth = BOOK[qid], TRUTH[qid]
+    assert q.statement(truth) in text
+    return text.replace(q.statement(truth), q.statement(code))
+
+
+@pytest.mark.parametrize("qid,code", [("Q3", 4), ("Q49", 5), ("Q46", 1), ("Q171", 2), ("Q260", 1)])
+def test_a_sentence_stating_another_option_of_a_profile_item_contradicts(qid, code):
+    """'not very important' retold as 'not at all important', a scale point moved, the sex turned."""
+    bad = swapped(GOOD, qid, code)
+    problems = check_story(bad, len(ITEMS), source=PERSON.profile.as_statements(), profile=PERSON.profile)
+    assert [p.kind for p in problems] == ["contradicts"], problems
+    assert qid in problems[0].detail and repr(BOOK[qid].label(TRUTH[qid])) in problems[0].detail
+    assert check_story(GOOD, len(ITEMS), source=PERSON.profile.as_statements(), profile=PERSON.profile) == []
+    # a paraphrase that keeps the answer is no contradiction
+    fine = GOOD.replace("Leisure time is not very important in your life.", "To you, leisure time is not very important.")
+    assert check_story(fine, len(ITEMS), source=PERSON.profile.as_statements(), profile=PERSON.profile) == []
+
+
+def test_a_sentence_stating_a_bank_item_the_profile_lacks_invents():
+    """The old small prompt's example fact, copied into a story whose profile has no attendance
+    item (issue 21 item 7), and other made-up survey facts."""
+    person = Profile(tuple((q, c) for q, c in ITEMS if q.id != "Q171"))
+    src = person.as_statements()
+    for added in ("You attend religious services once a week.", "Religion is very important in your life.",
+                  "You believe in God.", "You are married.", "You are a full-time employee (30 hours a week or more)."):
+        story = person.as_statements().replace("\n", " ") + " " + added
+        problems = check_story(story, len(person), source=src, profile=person)
+        assert [p.kind for p in problems] == ["invents"], (added, problems)
+    with_item = check_story(GOOD.replace(BOOK["Q171"].statement(3), "You attend religious services once a week."),
+                            len(ITEMS), source=PERSON.profile.as_statements(), profile=PERSON.profile)
+    assert [p.kind for p in with_item] == ["contradicts"]  # the same sentence, when the item is there: another option
+
+
+def test_the_small_prompt_states_no_fact_a_profile_could_hold():
+    from valuesim.methods.prompting import load_prompt
+    from valuesim.methods.story_facts import bank_index, find_facts
+
+    rules = load_prompt("story_small").split("\nFacts:\n")[0]
+    assert find_facts(rules, Profile(()), bank_index()) == []
+    copied = GOOD + ' Topic X is very important in your life.'
+    assert "echo" in {p.kind for p in check_story(copied, len(ITEMS), source=PERSON.profile.as_statements())}
+
+
+def test_the_statements_story_of_every_bank_item_raises_no_fact_problem():
+    """No false alarm on the lossless story: every option of every item, as its own statement."""
+    from valuesim.methods.story_facts import bank_index, find_facts
+
+    for shift in range(3):
+        items = tuple((q, q.codes[(len(q.codes) // 2 + shift) % len(q.codes)]) for q in BOOK if q.options)
+        profile = Profile(items)
+        text, _ = statements_story(profile)
+        assert find_facts(text, profile, bank_index()) == []
+
+
+def test_a_part_that_contradicts_the_profile_is_retried_with_another_sample():
+    bad = swapped(GOOD, "Q3", 4)
+    model = model_with([bad, GOOD])
+    story = StoryWriter(model, prompt="paper").backstory(PERSON)
+    assert story.text == GOOD and story.retries == 1 and "contradicts" in story.parts[0]["problems"][0]
+
+
+def test_a_model_that_never_writes_a_usable_story_stops_at_the_request_budget():
+    """Issue 20 item 4: a server whose stories only ever keep one fact made a story split down to
+    single facts, hundreds of requests per person; now the person fails at the budget, with the reason."""
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options))
+
+    def one_fact(messages):
+        facts = messages[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")
+        return facts[0] + " You grew up in a quiet street with long walks."
+
+    model = ScriptedModel([(is_story, one_fact)], default="Answer: 1")
+    writer = StoryWriter(model, prompt="small")
+    limit = writer.request_limit(profile)
+    n_parts = len(writer._chunks(profile))
+    assert limit == 3 * (n_parts + 9) <= 150  # 9 audited items: one per theme at least
+    person = PersonContext("p2", "DEU", profile)
+    prediction = ValueSim(model, story_writer=writer).predict(person, BOOK["Q47"])
+    requests = len([c for c in model.calls if is_story(c.messages) or "Using ONLY" in c.prompt])
+    assert prediction.failed and "request budget" in prediction.error and requests <= limit
+    assert prediction.trace["story"]["requests"] == requests
+    unlimited = StoryWriter(model_with(one_fact), prompt="small", budget=0, audit_sample=0)
+    assert unlimited.request_limit(profile) is None
+
+
+def test_a_good_model_stays_far_inside_the_budget():
+    profile = Profile(tuple((q, q.codes[-1]) for q in BOOK if q.options))
+    truth = {q.id: c for q, c in profile.items}
+
+    def audit(messages):
+        qid = re.search(r"Question:\n(Q\d+)", messages[-1]["content"]).group(1)
+        return f"Answer: {truth[qid]}"
+
+    model = ScriptedModel([(is_story, lambda m: " ".join(m[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")))],
+                          default=audit)
+    writer = StoryWriter(model, prompt="small")
+    story = writer.backstory(PersonContext("p3", "DEU", profile))
+    assert story.status == "valid" and story.requests == len(story.parts) + 9 < writer.request_limit(profile) / 2
+
+
+def test_the_audit_samples_every_theme():
+    """Issue 21 item 7: 8 audited items could all miss the paragraphs that were wrong."""
+    from valuesim.methods.story import by_category
+    from valuesim.methods.story_audit import audit_items
+
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options and len(q.codes) <= 20))
+    themes = {q.category for q, _ in profile.items}
+    for seed in range(5):
+        chosen = audit_items(profile, 8, seed)
+        assert {q.category for q, _ in chosen} == themes and len(chosen) == len(themes) == len(by_category(profile))
+        assert len({q.id for q, _ in audit_items(profile, 20, seed)}) == 20
+    assert audit_items(profile, 8, 0) == audit_items(profile, 8, 0) != audit_items(profile, 8, 1)

@@ -211,7 +211,7 @@ def ask_options(method: str, items: Iterable[str], **aliases) -> dict:
 
 STORY_KEYS = {"story_max_tokens": "max_tokens", "context_tokens": "context_tokens", "seed": "seed",
               "story": "kind", "story_prompt": "prompt", "story_audit": "audit_sample",
-              "min_fidelity": "min_fidelity", "story_fallback": "fallback"}
+              "min_fidelity": "min_fidelity", "story_fallback": "fallback", "story_budget": "budget"}
 
 
 def story_options(items: Iterable[str], **aliases) -> dict:

@@ -113,6 +113,8 @@ VALUESIM = (
            low=0, high=1),
     Option("story_fallback", str, "fail", "a person without a valid story: fail, or use the statements story",
            choices=("fail", "statements")),
+    _float("story_budget", 3.0, "requests a person's backstory may make per story part and audited item (parts, "
+           "retries, smaller parts and audits together), then it fails with the reason; 0: no limit", low=0),
 )
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
@@ -35,8 +36,8 @@ from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Profile
 from .base import PersonContext
-from .prompting import context_window, count_tokens, load_prompt, render, user
-from .story_audit import AuditResult, audit_backstory  # noqa: F401  (re-exported)
+from .prompting import _as_managed, context_window, count_tokens, load_prompt, render, user
+from .story_audit import AuditResult, audit_backstory, audit_items  # noqa: F401  (re-exported)
 from .story_checks import Problem, check_story, describe
 
 KINDS = ("model", "statements")
@@ -47,6 +48,24 @@ RETRY_TEMPERATURE = 0.7  # later attempts sample, so they can differ from the gr
 # the length limit; mild, because a second-person story must repeat "you" and "your"
 LOOP_REPEAT_PENALTY = 1.15
 FACTS_HEADER = "\nFacts:\n"  # where the small prompt's statements start (prompts/story_small.txt)
+BUDGET_PER_PART = 3.0  # default request budget: this many requests per story part and audited item
+
+
+class StoryBudget:
+    """The requests one person's story may make: parts, retries, smaller parts and audits
+    together, in every round. Every request counts, cached or not, so a re-run decides the same."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, n: int, what: str) -> None:
+        if self.limit is not None and self.used + n > self.limit:
+            raise StoryFailure(
+                f"request budget spent: {self.used} story requests made, {what} needs {n} more "
+                f"(limit {self.limit} for this person; option story_budget)",
+                {"status": "failed", "reason": "budget", "requests": self.used, "limit": self.limit})
+        self.used += n
 
 
 class StoryFailure(ModelError):
@@ -69,6 +88,7 @@ class Backstory:
     status: str = "valid"  # "valid" | "fallback" (statements used because the model story failed)
     rounds: int = 1  # whole-story writes (a failed fidelity gate writes it again)
     retries: int = 0  # part calls beyond the first per part (invalid parts written again)
+    requests: int = 0  # story and audit requests made for this story, retries and rounds included
     fidelity: dict | None = None
     reason: str = ""  # why the model story failed (status "fallback")
 
@@ -81,7 +101,7 @@ class Backstory:
         return {
             "key": self.key, "kind": self.kind, "prompt": self.prompt, "status": self.status,
             "items": self.n_items, "chars": len(self.text), "themed": self.themed, "rounds": self.rounds,
-            "retries": self.retries, "fidelity": self.fidelity, "reason": self.reason,
+            "retries": self.retries, "requests": self.requests, "fidelity": self.fidelity, "reason": self.reason,
             "parts": [{k: v for k, v in p.items() if k not in ("messages", "text")} for p in self.parts],
         }
 
@@ -164,12 +184,16 @@ class StoryWriter:
     ``audit_sample`` profile items are answered from each finished story (0: no audit); below
     ``min_fidelity`` recovered (or not above chance) the story is written once more, then failed
     (``min_fidelity=0``: the audit is measured and reported, never a gate).
+    ``budget``: requests one person's story may make (parts, retries, smaller parts, audits, in
+    every round) per story part and audited item of the first round, e.g. 3.0 for a 40-part
+    story audited on 8 items: 144 (0: no limit); then the story fails with that reason.
     ``progress``: called with a short stage text before each model call (for the CLI)."""
 
     def __init__(self, model, *, kind: str = "model", prompt: str = "auto", max_tokens: int = 4096,
                  context_tokens: int | None = None, reserve_tokens: int = 1200, single_share: float = 0.45,
                  part_items: int = 8, attempts: int = 3, audit_sample: int = 8, min_fidelity: float = 0.5,
-                 fallback: str = "fail", seed: int = 0, progress: Callable[[str], None] | None = None):
+                 fallback: str = "fail", seed: int = 0, budget: float = BUDGET_PER_PART,
+                 progress: Callable[[str], None] | None = None):
         for name, value, allowed in (("story", kind, KINDS), ("story_prompt", prompt, PROMPTS),
                                      ("story_fallback", fallback, FALLBACKS)):
             if value not in allowed:
@@ -187,6 +211,9 @@ class StoryWriter:
         self.min_fidelity = min_fidelity
         self.fallback = fallback
         self.seed = seed
+        if not budget >= 0:
+            raise ValueError(f"story_budget must be 0 (no limit) or a positive number, got {budget!r}")
+        self.budget = budget
         self.progress = progress
         self._cache: dict[str, Backstory | StoryFailure] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -195,7 +222,7 @@ class StoryWriter:
     def variant(self) -> str:
         return (f"statements/audit{self.audit_sample}" if self.kind == "statements" else
                 f"{self.prompt}/att{self.attempts}/audit{self.audit_sample}/min{self.min_fidelity}/"
-                f"{self.fallback}/seed{self.seed}/parts{self.part_items}")
+                f"{self.fallback}/seed{self.seed}/parts{self.part_items}/budget{self.budget:g}")
 
     def backstory(self, person: PersonContext) -> Backstory:
         """The person's checked story (cached); raises StoryFailure (also cached) when none is valid."""
@@ -228,26 +255,40 @@ class StoryWriter:
             return self._statements(profile, key)
         tried: list[dict] = []
         rounds = 2 if self.audit_sample > 0 else 1
+        chunks = self._chunks(profile)
+        budget = StoryBudget(self.request_limit(profile, len(chunks)))
         for round_ in range(rounds):
             try:
-                story = self._model_story(profile, key, round_)
+                story = self._model_story(profile, key, round_, chunks, budget)
+                story.rounds = round_ + 1
+                story.fidelity = self._audit(story.text, profile, budget)
+                story.requests = budget.used
             except StoryFailure as failure:
                 tried.append({"round": round_ + 1, "reason": failure.reason})
-                break  # every part was already retried: another round would repeat the same samples
-            story.rounds = round_ + 1
-            story.fidelity = self._audit(story.text, profile)
+                break  # every part was already retried (or the budget is spent): another round repeats that
             if self._passes(story.fidelity):
                 return story
             tried.append({"round": round_ + 1, "reason": f"fidelity {fidelity_text(story.fidelity)} below the gate "
                                                          f"(min_fidelity {self.min_fidelity}, and above chance)"})
         reason = tried[-1]["reason"]
         summary = {"key": key, "kind": "model", "prompt": self.prompt, "status": "failed", "items": len(profile),
-                   "rounds": len(tried), "tried": tried, "reason": reason}
+                   "rounds": len(tried), "tried": tried, "reason": reason, "requests": budget.used,
+                   "request_limit": budget.limit}
         if self.fallback == "statements":
             story = self._statements(profile, key)
             story.status, story.reason = "fallback", reason
             return story
         raise StoryFailure(reason, summary)
+
+    def request_limit(self, profile: Profile, parts: int | None = None) -> int | None:
+        """The most requests this person's model-written story may make (None: no limit):
+        ``budget`` per first-round part and audited item."""
+        if not self.budget or self.kind != "model":
+            return None
+        if parts is None:
+            parts = len(self._chunks(profile))
+        audited = len(audit_items(profile, self.audit_sample, self.seed)) if self.audit_sample > 0 else 0
+        return max(1, math.ceil(self.budget * (parts + audited)))
 
     def _statements(self, profile: Profile, key: str) -> Backstory:
         text, parts = statements_story(profile)
@@ -255,10 +296,13 @@ class StoryWriter:
         story.fidelity = self._audit(text, profile)
         return story
 
-    def _audit(self, text: str, profile: Profile) -> dict | None:
+    def _audit(self, text: str, profile: Profile, budget: StoryBudget | None = None) -> dict | None:
         if self.audit_sample <= 0:
             return None
-        self._say(f"backstory: fidelity audit ({min(self.audit_sample, len(profile))} items)")
+        n = len(audit_items(profile, self.audit_sample, self.seed))
+        if budget is not None:
+            budget.spend(n, "the fidelity audit")
+        self._say(f"backstory: fidelity audit ({n} items across the themes)")
         result = audit_backstory(self.model, text, profile, sample=self.audit_sample, seed=self.seed)
         return result.as_dict()
 
@@ -280,14 +324,13 @@ class StoryWriter:
         return [(t, c, render("story_theme", theme=t, profile=c.as_qa_list()))
                 for t, c in theme_chunks(profile, budget, self.model)]
 
-    def _model_story(self, profile: Profile, key: str, round_: int) -> Backstory:
-        chunks = self._chunks(profile)
+    def _model_story(self, profile: Profile, key: str, round_: int, chunks: list, budget: StoryBudget) -> Backstory:
         caps = self._plan(profile, chunks)
         parts: list[dict] = []
         retries = 0
         for i, ((theme, chunk, prompt), cap) in enumerate(zip(chunks, caps)):
             self._say(f"backstory: theme {i + 1} of {len(chunks)} ({theme})")
-            written = self._part(theme, chunk, prompt, cap, round_)
+            written = self._part(theme, chunk, prompt, cap, round_, profile, budget)
             retries += sum(p["attempts"] - 1 for p in written)
             parts += written
         text = "\n\n".join(p["text"] for p in parts)
@@ -322,24 +365,38 @@ class StoryWriter:
             return 2 * stated + 48
         return max(512, count_tokens(self.model, chunk.as_qa_list()), 2 * stated + 48)
 
-    def _part(self, theme: str, chunk: Profile, prompt: str, cap: int, round_: int, depth: int = 0) -> list[dict]:
+    def _part(self, theme: str, chunk: Profile, prompt: str, cap: int, round_: int, whole: Profile,
+              budget: StoryBudget, depth: int = 0) -> list[dict]:
         """One story part, validated; retried with other samples, then in two halves, each
         tried the same way, down to single facts (one part that a small model cannot write must
-        not sink a 268-item story: each split costs calls only where a part failed)."""
+        not sink a 268-item story: each split costs calls only where a part failed), all within
+        the person's request ``budget``. ``whole``: the person's profile (a sentence may state
+        any of its items, and none it does not hold). A reply that fails the checks is never
+        cached, so a re-run asks again instead of replaying a refusal."""
         problems: list[str] = []
         rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split(FACTS_HEADER)[0]
         penalty = 1.0
+        checked: dict[int, list[Problem]] = {}
+
+        def check(c) -> list[Problem]:
+            # the small prompt asks for every fact with its value, so a part that drops facts is
+            # retried here, before the (costlier) fidelity audit of the whole story
+            if id(c) not in checked:
+                checked[id(c)] = check_story(c.text.strip(), len(chunk), finish_reason=c.finish_reason, prompt=rules,
+                                             source=chunk.as_statements(), keep_facts=self.prompt == "small",
+                                             profile=whole)
+            return checked[id(c)]
+
         for attempt in range(self.attempts):
             sample = round_ * self.attempts + attempt
             temperature = 0.0 if sample == 0 else RETRY_TEMPERATURE
             messages = user(prompt)
-            completion = self.model.complete(messages, max_tokens=cap, temperature=temperature, seed=self.seed,
-                                             sample_index=sample, repeat_penalty=penalty)
+            budget.spend(1, f"{theme} (attempt {attempt + 1})")
+            completion = _as_managed(self.model).complete(
+                messages, max_tokens=cap, temperature=temperature, seed=self.seed, sample_index=sample,
+                repeat_penalty=penalty, accept=lambda c: not check(c))
             text = completion.text.strip()
-            # the small prompt asks for every fact with its value, so a part that drops facts is
-            # retried here, before the (costlier) fidelity audit of the whole story
-            found: list[Problem] = check_story(text, len(chunk), finish_reason=completion.finish_reason, prompt=rules,
-                                               source=chunk.as_statements(), keep_facts=self.prompt == "small")
+            found: list[Problem] = check(completion)
             part = {"theme": theme, "items": len(chunk), "messages": messages, "text": text,
                     "usage": completion.usage.as_dict(), "seconds": round(completion.seconds, 3),
                     "cached": completion.cached, "finish_reason": completion.finish_reason,
@@ -360,7 +417,8 @@ class StoryWriter:
                 sub_prompt = (render("story_small", theme=title, statements=sub.as_statements())
                               if self.prompt == "small" else render("story_theme", theme=title, profile=sub.as_qa_list()))
                 self._say(f"backstory: {sub_theme}, smaller part after {self.attempts} invalid attempts")
-                out += self._part(sub_theme, sub, sub_prompt, max(64, cap // 2 + 32), round_, depth + 1)
+                out += self._part(sub_theme, sub, sub_prompt, max(64, cap // 2 + 32), round_, whole, budget,
+                                  depth + 1)
             for p in out:
                 p["attempts"] += self.attempts
             return out

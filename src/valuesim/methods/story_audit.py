@@ -1,7 +1,7 @@
 """Fidelity audit: does the backstory still carry the profile? (seeds/002's "information
 preservation" claim, measured.)
 
-A seeded sample of the profile's own items is answered from the backstory alone, one option
+A seeded sample of the profile's own items, drawn from every theme, is answered from the backstory alone, one option
 distribution each (prompts/audit.txt; the response cache makes a repeat free). The recovery rate
 (most probable option = the person's answer) is reported beside the chance rate of the same
 items (uniform guessing), so "40%" can be read as good for 10-point scales or poor for yes/no.
@@ -46,8 +46,27 @@ class AuditResult:
 
 
 def audit_items(profile: Profile, sample: int, seed: int) -> list:
+    """A seeded sample of the profile's items drawn theme by theme (the paper's categories) in
+    turn, so every theme is audited: ``sample`` items, at least one per theme the profile holds
+    (a story that changed its religion paragraph cannot pass on eight items from elsewhere)."""
     items = [(q, c) for q, c in profile.items if 0 < len(q.codes) <= MAX_AUDIT_OPTIONS]
-    return random.Random(seed).sample(items, min(sample, len(items)))
+    if sample <= 0 or not items:
+        return []
+    rng = random.Random(seed)
+    themes: dict[str, list] = {}
+    for q, c in items:
+        themes.setdefault(q.category or "", []).append((q, c))
+    order = sorted(themes)
+    rng.shuffle(order)
+    for name in order:
+        rng.shuffle(themes[name])
+    n = min(len(items), max(sample, len(themes)))
+    chosen: list = []
+    for i in range(max(len(v) for v in themes.values())):
+        chosen += [themes[name][i] for name in order if i < len(themes[name])]
+        if len(chosen) >= n:
+            break
+    return chosen[:n]
 
 
 def audit_backstory(model, backstory: str, profile: Profile, *, sample: int = 20, seed: int = 0, gen=None) -> AuditResult:

@@ -2,7 +2,8 @@
 
 A small model asked for a backstory may answer with a refusal ("I'm sorry, but I cannot ..."),
 repeat the prompt, write about itself in the first person, loop one sentence until the length
-limit, or stop after two lines. Each check returns a ``Problem`` (kind + a human-readable
+limit, or stop after two lines; or it may write a fluent story that changes an answer or adds a
+survey fact the person never gave (story_facts). Each check returns a ``Problem`` (kind + a human-readable
 detail); a story with any problem is retried and, if it stays invalid, recorded as the person's
 story failure. The checks are plain text heuristics: cheap, deterministic, and strict only
 about things that are never part of a good second-person backstory.
@@ -14,7 +15,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short", "omits")
+from ..survey.model import Profile
+from .story_facts import FactIndex, bank_index, find_facts
+
+KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short", "omits", "contradicts",
+         "invents")
 
 MIN_WORDS = 12  # fewer words than this is no story at all (5 per item for a one- or two-fact part)
 MIN_WORDS_PER_ITEM = 2.5  # a story (part) shorter than this per profile item left most items out
@@ -41,7 +46,7 @@ _REFUSAL = re.compile(
 _ECHO = re.compile(
     r"(writer of (?:background|back) ?stor|background story writer|rules you must follow|every single data point|"
     r"information about (?:this|one) person|data points?\b|leave nothing out|nothing has been left out|"
-    r"^\s*(?:Q\d+[A-Z]?:|Answer:)|\bthe facts below\b|example paragraph)",
+    r"^\s*(?:Q\d+[A-Z]?:|Answer:)|\bthe facts below\b|example paragraph|\btopic [xy]\b|placeholders?\b)",
     re.IGNORECASE | re.MULTILINE,
 )
 _FIRST = re.compile(r"\b(i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.IGNORECASE)
@@ -68,14 +73,18 @@ def _words(text: str) -> list[str]:
 
 
 def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str = "",
-                source: str = "", keep_facts: bool = False) -> list[Problem]:
+                source: str = "", keep_facts: bool = False, profile: Profile | None = None,
+                index: FactIndex | None = None) -> list[Problem]:
     """Every problem found in ``text``, a story (or story part) written from ``n_items`` profile
     items. ``finish_reason`` "length" means the model was stopped at its token limit; ``prompt``
     (the rules part, without the profile) is used to spot a story that repeats its instructions;
     ``source`` (the items as second-person statements, their shortest faithful form) sets how
     short is too short. ``keep_facts`` (the small-model prompt, which asks for every fact with
     its value): a story that leaves out more than a quarter of ``source``'s facts (at least two;
-    the only one of a one-fact part) "omits"."""
+    the only one of a one-fact part) "omits". ``profile`` (the person's whole profile): a
+    sentence stating another option of one of its items than the answer "contradicts", one
+    stating an option of a bank item (``index``, default the WVS-7 bank) that the profile does
+    not hold "invents" (story_facts)."""
     text = text or ""
     words = _words(text)
     source_words = len(_words(source))
@@ -95,7 +104,7 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
         problems.append(Problem("wrong_person", f"first person ({first} I/me/my against {second} you/your)"))
     elif second == 0:
         problems.append(Problem("wrong_person", "never addresses the person as 'you'"))
-    loop = _loop(text, words)
+    loop = _loop(text, words, _words(source))
     if loop:
         problems.append(Problem("loop", loop))
     if finish_reason == "length":
@@ -111,6 +120,13 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
         if len(missing) > allowed:
             problems.append(Problem("omits", f"{len(missing)} of {len(facts)} facts not found "
                                              f"(e.g. {missing[0][:70]!r})"))
+    if profile is not None:
+        findings = find_facts(text, profile, index or bank_index())
+        for kind in ("contradicts", "invents"):
+            mine = [f for f in findings if f.kind == kind]
+            if mine:
+                more = f" (and {len(mine) - 1} more)" if len(mine) > 1 else ""
+                problems.append(Problem(kind, f"{mine[0]}{more}"))
     return problems
 
 
@@ -141,7 +157,10 @@ def missing_facts(text: str, facts: list[str]) -> list[str]:
     return missing
 
 
-def _loop(text: str, words: list[str]) -> str:
+def _loop(text: str, words: list[str], source: list[str] = ()) -> str:
+    """A story that repeats itself: many repeated sentences, or few distinct word 6-grams (a
+    6-gram repeated as often in ``source``, the statements, is their wording, not a loop: "You
+    did not choose ... as one of the especially important qualities" for each quality)."""
     sents = sentences(text)
     if len(sents) >= 4:
         repeated = len(sents) - len(set(sents))
@@ -150,7 +169,10 @@ def _loop(text: str, words: list[str]) -> str:
             return f"{repeated} of {len(sents)} sentences repeat (e.g. {count}x {top[:60]!r})"
     grams = [tuple(words[i:i + NGRAM]) for i in range(len(words) - NGRAM + 1)]
     if len(grams) >= 40:
-        distinct = len(set(grams)) / len(grams)
+        counts = Counter(grams)
+        given = Counter(tuple(source[i:i + NGRAM]) for i in range(len(source) - NGRAM + 1))
+        repeats = sum(max(0, n - max(1, given[g])) for g, n in counts.items())
+        distinct = 1 - repeats / len(grams)
         if distinct < DISTINCT_NGRAM_SHARE:
             return f"only {distinct:.0%} of its {NGRAM}-word sequences are distinct"
     return ""

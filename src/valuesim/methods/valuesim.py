@@ -58,6 +58,7 @@ class ValueSim:
         story_audit: int = 8,
         min_fidelity: float = 0.5,
         story_fallback: str = "fail",
+        story_budget: float = 3.0,
     ):
         if coordinator not in MODES:
             raise ValueError(f"coordinator must be one of {MODES}, got {coordinator!r}")
@@ -82,7 +83,7 @@ class ValueSim:
         self.story = story_writer or StoryWriter(
             model, kind=story, prompt=story_prompt, max_tokens=story_max_tokens, context_tokens=context_tokens,
             reserve_tokens=RESERVE_TOKENS + max_tokens, audit_sample=story_audit, min_fidelity=min_fidelity,
-            fallback=story_fallback, seed=seed)
+            fallback=story_fallback, seed=seed, budget=story_budget)
 
     def watch(self, progress) -> None:
         """Report each stage (story, audit, modules, coordinator) to ``progress`` (the CLI's lines)."""
