@@ -2,6 +2,13 @@
 
     VALUESIM_THREADS=2 .venv/bin/python benchmarks/story_quality.py [--model local] [--people 4]
         [--targets 5] [--items 16] [--variants paper,small,statements] [--module-tokens 64]
+    .venv/bin/python benchmarks/story_quality.py --corrupt --model none    # the checks only, no model
+
+``--corrupt`` first measures the checks on deliberately corrupted stories: each synthetic
+person's lossless statements story (as stated, and with statements joined in pairs, ", and you
+...", as a model tends to) with k answers swapped to another option of the item, or k statements
+of bank items the profile does not hold inserted; it prints the share of stories flagged (and
+false alarms on the uncorrupted story) and the share of corrupted facts the problems name.
 
 Synthetic people only (never real data). Each person gets a seeded, category-balanced profile of
 ``--items`` items and ``--targets`` held-out target items. For each story variant
@@ -37,7 +44,7 @@ from valuesim.evaluation.metrics import normalized_abs_error  # noqa: E402
 from valuesim.llm import get_model  # noqa: E402
 from valuesim.methods.base import PersonContext  # noqa: E402
 from valuesim.methods.registry import get_method  # noqa: E402
-from valuesim.methods.story import StoryFailure, StoryWriter  # noqa: E402
+from valuesim.methods.story import StoryFailure, StoryWriter, by_category  # noqa: E402
 from valuesim.methods.valuesim import ValueSim  # noqa: E402
 from valuesim.survey.model import Profile  # noqa: E402
 from valuesim.survey.wvs7.bank import CATEGORIES  # noqa: E402
@@ -78,6 +85,79 @@ def people(n: int, n_items: int, n_targets: int, seed: int):
     return survey, out
 
 
+def corrupted(profile: Profile, kind: str, k: int, bank: list, rng: random.Random, joined: bool) -> tuple[str, set]:
+    """The lossless statements story of ``profile`` with ``k`` facts corrupted: ``swap`` turns k
+    answers into another option of the same item, ``insert`` adds statements of k bank items the
+    profile does not hold at random places. Returns (story, the corrupted item ids)."""
+    sentences = [[q.statement(c) for q, c in items] for _, items in by_category(profile)]
+    flat = [(i, j) for i, para in enumerate(sentences) for j in range(len(para))]
+    items = {q.id: (q, c) for q, c in profile.items}
+    order = [q.id for _, its in by_category(profile) for q, _ in its]
+    changed: set = set()
+    if kind == "swap":
+        for pos in rng.sample(range(len(flat)), k):
+            q, c = items[order[pos]]
+            i, j = flat[pos]
+            sentences[i][j] = q.statement(rng.choice([x for x in q.codes if x != c]))
+            changed.add(q.id)
+    elif kind == "insert":
+        absent = [q for q in bank if q.id not in items]
+        for q in rng.sample(absent, k):
+            i = rng.randrange(len(sentences))
+            sentences[i].insert(rng.randrange(len(sentences[i]) + 1), q.statement(rng.choice(q.codes)))
+            changed.add(q.id)
+    return "\n\n".join(join_pairs(p) if joined else " ".join(p) for p in sentences), changed
+
+
+def join_pairs(sentences: list[str]) -> str:
+    """Two statements as one sentence ("..., and you ..."), as a model retelling them tends to."""
+    out = []
+    for i in range(0, len(sentences), 2):
+        pair = sentences[i:i + 2]
+        if len(pair) == 2 and pair[1][:1].isupper() and not pair[1].startswith(("On ", "I")):
+            out.append(pair[0].rstrip(".") + ", and " + pair[1][0].lower() + pair[1][1:])
+        else:
+            out.append(" ".join(pair))
+    return " ".join(out)
+
+
+def corruption_table(args) -> None:
+    """Detection of corrupted stories by the story checks (no model: the checks need none)."""
+    from valuesim.methods.story_checks import check_story
+    from valuesim.methods.story_facts import bank_index, find_facts
+    from valuesim.survey.wvs7.bank import load_codebook
+
+    survey, folks = people(args.corrupt_people, args.corrupt_items, 0, args.seed)
+    bank = [q for q in load_codebook() if q.options and 2 <= len(q.codes) <= 12]
+    rng = random.Random(args.seed)
+    started = time.time()
+    rows = []
+    for joined in (False, True):
+        for kind, ks in (("none", [0]), ("swap", [1, 2, 4]), ("insert", [1, 2, 4])):
+            for k in ks:
+                flagged = facts_found = facts_all = 0
+                kinds: Counter = Counter()
+                for _, person, _ in folks:
+                    text, changed = corrupted(person.profile, kind, k, bank, rng, joined)
+                    problems = check_story(text, len(person.profile), source=person.profile.as_statements(),
+                                           keep_facts=True, profile=person.profile)
+                    flagged += bool(problems)
+                    kinds.update(p.kind for p in problems)
+                    named = {f.item for f in find_facts(text, person.profile, bank_index())}
+                    facts_all += len(changed)
+                    facts_found += len(changed & named)
+                rows.append((("joined" if joined else "as stated"), kind, k, flagged, len(folks), facts_found, facts_all,
+                             ", ".join(f"{x} {n}" for x, n in kinds.most_common())))
+    print(f"\n## Corrupted stories ({len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles; "
+          f"checks only, no model; {time.time() - started:.1f} s)\n")
+    print("| sentences | corruption | k | stories flagged | corrupted facts named | problems found |")
+    print("|---|---|---:|---:|---:|---|")
+    for form, kind, k, flagged, n, found, total, kinds in rows:
+        what = "none (lossless statements story)" if kind == "none" else kind
+        named = f"{found}/{total} ({found / total:.0%})" if total else "–"
+        print(f"| {form} | {what} | {k} | {flagged}/{n} ({flagged / n:.0%}) | {named} | {kinds or '–'} |")
+
+
 def mean(xs):
     xs = [x for x in xs if x is not None]
     return statistics.fmean(xs) if xs else float("nan")
@@ -103,7 +183,15 @@ def main() -> int:
     ap.add_argument("--no-predict", action="store_true", help="stories and fidelity only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dump", default=None, metavar="FILE", help="also write every story (text, checks) as JSON lines")
+    ap.add_argument("--corrupt", action="store_true",
+                    help="first: how many deliberately corrupted statements stories the checks catch (no model)")
+    ap.add_argument("--corrupt-people", type=int, default=100, help="people for --corrupt (default 100)")
+    ap.add_argument("--corrupt-items", type=int, default=40, help="profile items for --corrupt (default 40)")
     args = ap.parse_args()
+    if args.corrupt:
+        corruption_table(args)
+        if args.model == "none":
+            return 0
     started = time.time()
 
     def say(text: str) -> None:

@@ -67,6 +67,8 @@ def test_estimate_calls_no_model_and_writes_nothing(tmp_path):
     # the protocol: 4 requests per ValueSim answer + per person and fold one backstory and its fidelity audit
     # (8 profile items asked, at least one per theme: 9 here, one request each); 1 per baseline answer
     assert by["valuesim"].requests == pytest.approx(4 * n + by["valuesim"].units * (1 + 9))
+    # the worst case of story retries: the story budget, 3 requests per part and audited item
+    assert [x for x in by["valuesim"].notes if "at most 30 requests per person" in x and "story_budget 3" in x]
     assert by["full-info"].requests == pytest.approx(n) and by["no-profile"].requests == pytest.approx(n)
     assert by["knn"].requests == 0 and by["knn"].prompt_tokens == 0
     assert by["full-info"].prompt_tokens > by["no-profile"].prompt_tokens > 0

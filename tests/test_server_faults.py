@@ -301,7 +301,8 @@ def test_rag_embeds_through_the_chat_models_server_cache_and_accounting(serve, p
 def test_prompts_of_one_person_share_their_context_prefix_and_cached_tokens_are_kept(serve, person, codebook, method):
     server = serve(("call", method_reply))
     model = managed(server)
-    sim = get_method(method, model)
+    # the server answers "2" to every audited item: the fidelity gate is not what this test is about
+    sim = get_method(method, model, **({"min_fidelity": 0.0} if method == "valuesim" else {}))
     preds = [sim.predict(person, codebook[q]) for q in ("Q46", "Q47")]
     context = preds[0].trace["context"]["text"]  # the profile, or the backstory
     prompts = [r["messages"][-1]["content"] for r in chat_requests(server)]

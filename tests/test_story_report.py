@@ -25,12 +25,13 @@ def test_eval_report_shows_story_validity_and_fidelity(tmp_path):
     assert bad["failed"] == bad["stories"] == 15 and bad["valid"] == 0  # a one-line reply is no story
     md = write_report(tmp_path / "run")["markdown"].read_text(encoding="utf-8")
     assert "## Backstories" in md and "Backstories: validity and fidelity" in md
-    assert "| valuesim | statements | 15 | 15 | 0 | 0 | 0 |" in md
+    assert "| valuesim | statements | 15 | 15 | 0 | 0 | 0 | 0 | 9.0 (9) |" in md  # 3 audit items asked, one per theme: 9
+    assert "part retries" in md and "requests per story" in md
 
 
 def test_story_records_count_each_story_once():
     story = {"key": "k1", "kind": "model", "prompt": "small", "status": "valid", "retries": 2, "rounds": 1,
-             "fidelity": {"share": 0.5, "chance": 0.25}}
+             "requests": 12, "fidelity": {"share": 0.5, "chance": 0.25}}
     items = [("valuesim", 0, "r1", {"story": story}), ("valuesim", 0, "r1", {"story": story}),
              ("valuesim", 0, "r2", {"story": {**story, "key": "k2", "status": "failed", "fidelity": None,
                                               "reason": "refusal"}}),
@@ -39,3 +40,4 @@ def test_story_records_count_each_story_once():
     row = summary.loc["valuesim"]
     assert (row["stories"], row["valid"], row["retried"], row["failed"], row["audited"]) == (2, 1, 2, 1, 1)
     assert row["fidelity"] == 0.5 and row["story"] == "model (small)" and "full-info" not in summary.index
+    assert row["part retries"] == 4 and row["requests"] == 12 and row["most requests"] == 12

@@ -21,8 +21,8 @@ from valuesim.survey.model import Profile
 from valuesim.survey.wvs7.bank import CATEGORIES, load_codebook
 
 STORY = ("BACKSTORY-MARKER. You were born in a small town near the river, the second of three children. "
-         "Family is very important in your life, and friends are rather important to you. You value leisure "
-         "time, and politics is not very important in your life. Work matters a great deal: you believe that "
+         "Your family and your friends fill your weekends. You value leisure "
+         "time, and you read about politics in the evening paper. Work matters a great deal: you believe that "
          "hard work usually brings a better life. You keep a small garden behind the house and grow beans "
          "and tomatoes there every summer. You enjoy quiet evenings, and you cook for friends on Sundays. You "
          "know most of your neighbours by name, and you lend them tools when they ask for them. You "

@@ -24,6 +24,7 @@ embedded engine keeps one sequence: only the prompt just before counts.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import time
@@ -343,6 +344,12 @@ def estimate_study(
                      + (f"; per person and profile {cost.unit['requests']:.1f} requests, "
                         f"{cost.unit['prompt_tokens'] + cost.unit['completion_tokens']:,.0f} tokens"
                         if cost.unit["requests"] else ""))
+        story_budget = float(options.get("story_budget", 3.0)) if any(
+            o.name == "story_budget" for o in method_info(name_for_cost).options) else 0.0
+        if story_budget and cost.unit["requests"]:  # the dry run's stories pass: parts + audited items
+            notes.append(f"story retries (a model that keeps writing unusable stories): at most "
+                         f"{math.ceil(story_budget * cost.unit['requests'])} requests per person and profile "
+                         f"(story_budget {story_budget:g} per story part and audited item), then that person fails")
         results.append(MethodEstimate(name, n_preds, len(units), total["requests"], total["prompt_tokens"],
                                       total["cached_tokens"], total["completion_tokens"], total["reads"], notes))
 

@@ -2,7 +2,7 @@
 
 Every ValueSim prediction's trace holds its story's status (methods/story.py ``summary()``):
 kind (model-written or statements), prompt, valid / fallback / failed with the reason, part
-retries, fidelity-gate rounds and the fidelity audit (profile answers recovered from the story
+retries, requests (within the story's budget), fidelity-gate rounds and the fidelity audit (profile answers recovered from the story
 alone, beside chance). This module reads those traces through the run's store (read-only) and
 counts each person's story once per method.
 """
@@ -19,7 +19,7 @@ from ..runs.rundir import RunDir
 from ..runs.trace import Trace
 
 COLUMNS = ["method", "fold", "respondent_id", "key", "kind", "prompt", "status", "retries", "rounds",
-           "fidelity", "chance", "reason"]
+           "requests", "fidelity", "chance", "reason"]
 
 
 def story_records(run: "RunDir | str | Path") -> pd.DataFrame:
@@ -37,7 +37,7 @@ def records_from_traces(items) -> pd.DataFrame:
         fid = story.get("fidelity") or {}
         out.append([method, fold, str(rid), story.get("key", ""), story.get("kind", "model"), story.get("prompt") or "",
                     story.get("status", "valid"), int(story.get("retries") or 0), int(story.get("rounds") or 1),
-                    fid.get("share"), fid.get("chance"), story.get("reason", "")])
+                    int(story.get("requests") or 0), fid.get("share"), fid.get("chance"), story.get("reason", "")])
     frame = pd.DataFrame(out, columns=COLUMNS)
     return frame.drop_duplicates(["method", "fold", "respondent_id", "key"], keep="last")
 
@@ -54,6 +54,9 @@ def story_summary(records: pd.DataFrame) -> pd.DataFrame:
             "retried": int(((g["retries"] > 0) | (g["rounds"] > 1)).sum()),
             "failed": int((g["status"] == "failed").sum()),
             "statements fallback": int((g["status"] == "fallback").sum()),
+            "part retries": int(g["retries"].sum()),
+            "requests": float(g["requests"].mean()) if len(g) else math.nan,
+            "most requests": int(g["requests"].max()) if len(g) else 0,
             "audited": len(fid),
             "fidelity": float(fid["fidelity"].mean()) if len(fid) else math.nan,
             "chance": float(fid["chance"].mean()) if len(fid) else math.nan,
@@ -67,14 +70,18 @@ def story_table(run: "RunDir | str | Path"):
     if records.empty:
         return None
     summary = story_summary(records)
-    header = ["method", "story", "stories", "valid", "retried", "failed", "statements fallback",
-              "mean fidelity", "chance"]
+    header = ["method", "story", "stories", "valid", "retried", "failed", "statements fallback", "part retries",
+              "requests per story (most)", "mean fidelity", "chance"]
     rows = [[r["method"], r["story"], str(r["stories"]), str(r["valid"]), str(r["retried"]), str(r["failed"]),
-             str(r["statements fallback"]), fmt(r["fidelity"], 2), fmt(r["chance"], 2)]
+             str(r["statements fallback"]), str(r["part retries"]), f"{fmt(r['requests'], 1)} ({r['most requests']})",
+             fmt(r["fidelity"], 2), fmt(r["chance"], 2)]
             for r in summary.to_dict("records")]
     caption = ("Each person's backstory, counted once per method and fold. Valid: passed the checks (not empty, "
-               "no refusal, no prompt echo, second person, no loop, not cut off, not far too short) and the "
-               "fidelity gate; retried: an invalid part was written again or the gate asked for a new story; "
+               "no refusal, no prompt echo, second person, no loop, not cut off, not far too short, no sentence "
+               "that contradicts an answer or invents a survey fact) and the fidelity gate; retried: an invalid "
+               "part was written again or the gate asked for a new story (part retries: how many times); "
+               "requests: the story's model requests (parts, retries, smaller parts, audits), capped per person "
+               "by the story budget; "
                "failed: no valid story, so that person's predictions failed with the reason; statements "
                "fallback: the profile's statements were used instead. Fidelity: share of sampled profile "
                "answers recovered from the story alone; chance: the same items guessed uniformly.")

@@ -294,6 +294,7 @@ class StoryWriter:
         text, parts = statements_story(profile)
         story = Backstory(text, key, len(profile), parts, kind="statements", prompt="")
         story.fidelity = self._audit(text, profile)
+        story.requests = (story.fidelity or {}).get("n", 0)
         return story
 
     def _audit(self, text: str, profile: Profile, budget: StoryBudget | None = None) -> dict | None:
@@ -452,10 +453,11 @@ def story_status_line(summary: dict) -> str:
     kind = summary.get("kind", "model")
     label = "statements (no model call)" if kind == "statements" else f"model-written, {summary.get('prompt')} prompt"
     status = summary.get("status", "valid")
+    requests = f", {summary['requests']} requests" if summary.get("requests") else ""
     if status == "failed":
-        return f"FAILED ({label}): {summary.get('reason', '')}"
+        return f"FAILED ({label}{requests}): {summary.get('reason', '')}"
     extra = f"; model story failed: {summary.get('reason')}" if status == "fallback" else ""
     retried = f", {summary['retries']} part retries" if summary.get("retries") else ""
     rounds = f", written {summary['rounds']}x (fidelity gate)" if summary.get("rounds", 1) > 1 else ""
     return (f"{status.upper()} ({label}; {summary.get('items', '?')} items, {summary.get('chars', '?')} chars"
-            f"{retried}{rounds}); fidelity {fidelity_text(summary.get('fidelity'))}{extra}")
+            f"{retried}{rounds}{requests}); fidelity {fidelity_text(summary.get('fidelity'))}{extra}")

@@ -51,9 +51,13 @@ def tokens(text: str, stem: bool = True) -> list[str]:
 
 
 def clauses(text: str) -> list[str]:
-    """Sentences (and ';'-separated clauses) of ``text``."""
-    parts = re.split(r"(?<=[.!?])\s+|;\s*|\n+", text)
-    return [p.strip() for p in parts if p.strip()]
+    """Sentences of ``text``, split again where a clause joins another (";", ", and", ", while",
+    ", whereas"; not inside quotes, not ", but": "You have not signed a petition, but you might
+    do it" is one answer): "Family is very important to you, and politics is not" states two
+    items, each in its own clause."""
+    kept = re.sub(r'"[^"]*"', lambda m: m.group(0).replace(",", "\x00").replace(";", "\x01"), text)
+    parts = re.split(r"(?<=[.!?])\s+|;\s*|,\s+(?:and|while|whereas)\s+|\n+", kept)
+    return [p.replace("\x00", ",").replace("\x01", ";").strip() for p in parts if p and p.strip()]
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,12 @@ class ItemFacts:
     def stated(self, clause: "Clause") -> set[int]:
         """Options whose forms the clause states, innermost forms dropped."""
         counts = clause.stems if self.stem else clause.words
+        negated = _negated(counts, self)  # "You have not signed a petition" does not state "have signed"
         hits: list[tuple[int, Counter]] = []
         for code, forms in self.forms.items():
             for form in forms:
-                if form and all(counts[t] >= self.topic[t] + n for t, n in form.items()):
+                if form and all(counts[t] >= self.topic[t] + n for t, n in form.items()) and (
+                        not negated or form.keys() & _NEGATION):
                     hits.append((code, form))
         kept = {code for code, form in hits
                 if not any(other != form and _within(form, other) for _, other in hits)}
