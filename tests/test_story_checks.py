@@ -323,6 +323,19 @@ def test_a_model_that_never_writes_a_usable_story_stops_at_the_request_budget():
     assert unlimited.request_limit(profile) is None
 
 
+def test_the_paper_prompt_against_a_server_whose_stories_stay_too_short_stops_at_the_budget():
+    """The paper prompt (any server model): one call for the whole profile, then smaller parts;
+    a reply that is always a few sentences only suits parts of four or five items. The old code
+    wrote on down to such parts (hundreds of requests for one `ask`); now the person fails at
+    3 x (1 part + 9 audited items) = 30 requests."""
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options))
+    reply = "You grew up in a quiet street with long walks, and you still like the evening light over the river."
+    model = ScriptedModel([(is_story, reply)], default="Answer: 1")
+    prediction = ValueSim(model, story_prompt="paper").predict(PersonContext("p4", "DEU", profile), BOOK["Q47"])
+    requests = len(model.calls)
+    assert prediction.failed and "request budget" in prediction.error and requests <= 30
+
+
 def test_a_good_model_stays_far_inside_the_budget():
     profile = Profile(tuple((q, q.codes[-1]) for q in BOOK if q.options))
     truth = {q.id: c for q, c in profile.items}
