@@ -344,6 +344,8 @@ def estimate_study(
                      + (f"; per person and profile {cost.unit['requests']:.1f} requests, "
                         f"{cost.unit['prompt_tokens'] + cost.unit['completion_tokens']:,.0f} tokens"
                         if cost.unit["requests"] else ""))
+        from ..methods.registry import method_info
+
         story_budget = float(options.get("story_budget", 3.0)) if any(
             o.name == "story_budget" for o in method_info(name_for_cost).options) else 0.0
         if story_budget and cost.unit["requests"]:  # the dry run's stories pass: parts + audited items

@@ -36,7 +36,7 @@ from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Profile
 from .base import PersonContext
-from .prompting import _as_managed, context_window, count_tokens, load_prompt, render, user
+from .prompting import context_window, count_tokens, load_prompt, render, user
 from .story_audit import AuditResult, audit_backstory, audit_items  # noqa: F401  (re-exported)
 from .story_checks import Problem, check_story, describe
 
@@ -393,7 +393,7 @@ class StoryWriter:
             temperature = 0.0 if sample == 0 else RETRY_TEMPERATURE
             messages = user(prompt)
             budget.spend(1, f"{theme} (attempt {attempt + 1})")
-            completion = _as_managed(self.model).complete(
+            completion = self.model.complete(
                 messages, max_tokens=cap, temperature=temperature, seed=self.seed, sample_index=sample,
                 repeat_penalty=penalty, accept=lambda c: not check(c))
             text = completion.text.strip()
