@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..survey.model import Profile
-from .story_facts import FactIndex, bank_index, find_facts
+from .story_facts import FactIndex, find_facts, index_for
 
 KINDS = ("empty", "refusal", "echo", "wrong_person", "loop", "cut_off", "too_short", "omits", "contradicts",
          "invents")
@@ -83,8 +83,8 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
     its value): a story that leaves out more than a quarter of ``source``'s facts (at least two;
     the only one of a one-fact part) "omits". ``profile`` (the person's whole profile): a
     sentence stating another option of one of its items than the answer "contradicts", one
-    stating an option of a bank item (``index``, default the WVS-7 bank) that the profile does
-    not hold "invents" (story_facts)."""
+    stating an option of a bank item (``index``, default the default codebook's when the profile
+    is drawn from it) that the profile does not hold "invents" (story_facts)."""
     text = text or ""
     words = _words(text)
     source_words = len(_words(source))
@@ -121,7 +121,7 @@ def check_story(text: str, n_items: int, *, finish_reason: str = "", prompt: str
             problems.append(Problem("omits", f"{len(missing)} of {len(facts)} facts not found "
                                              f"(e.g. {missing[0][:70]!r})"))
     if profile is not None:
-        findings = find_facts(text, profile, index or bank_index())
+        findings = find_facts(text, profile, index or index_for(profile))
         for kind in ("contradicts", "invents"):
             mine = [f for f in findings if f.kind == kind]
             if mine:

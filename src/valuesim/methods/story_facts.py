@@ -273,7 +273,17 @@ def _default(facts: ItemFacts) -> set[int]:
 
 @lru_cache(maxsize=1)
 def bank_index() -> FactIndex:
-    """The built-in WVS-7 question bank's index (built once)."""
-    from ..survey.wvs7.bank import load_codebook
+    """The default codebook's index (the built-in WVS-7 question bank; built once)."""
+    from ..survey.codebook_file import load_codebook
 
-    return FactIndex(list(load_codebook()))
+    return FactIndex(list(load_codebook(None)))
+
+
+def index_for(profile: Profile) -> FactIndex:
+    """The default bank's index when the profile's questions are its items, else an index of the
+    profile's own questions only (another survey: its absent items are not known here)."""
+    bank = bank_index()
+    if all(bank.items.get(q.id, bank.keyless.get(q.id)) in (None, item_facts(q)) for q, _ in profile.items) and all(
+            q.id in bank.items or q.id in bank.keyless or item_facts(q) is None for q, _ in profile.items):
+        return bank
+    return FactIndex([q for q, _ in profile.items])
