@@ -183,3 +183,23 @@ def test_no_module_outside_survey_imports_the_wvs7_package():
                  if "survey" not in p.relative_to(root).parts[:1] and "wvs7" in p.read_text(encoding="utf-8")
                  and any("import" in line and "wvs7" in line for line in p.read_text(encoding="utf-8").splitlines())]
     assert offenders == []
+
+
+def test_a_labelled_export_of_another_survey_loads_code_for_code(tmp_path):
+    """Question texts as headers, value labels (and the codebook's missing labels) in the cells."""
+    from valuesim.survey.synthetic.generic import generate_for_codebook
+
+    codebook = load_codebook(ESS)
+    coded = generate_for_codebook(codebook, respondents=300, countries=3, seed=5)
+    coded_path = tmp_path / "coded.csv"
+    coded.to_csv(coded_path, index=False)
+    labelled = coded[["idno", "cntry", "pspwght"]].copy()
+    for q in codebook:
+        labels = {o.code: o.label for o in q.options} | {c: t.capitalize() for c, t in codebook.missing_codes(q).items()}
+        labelled[q.text] = coded[q.id].map(lambda v, labels=labels: labels.get(v, v))
+    labelled_path = tmp_path / "labelled.csv"
+    labelled.to_csv(labelled_path, index=False)
+    survey, reference = load_survey(labelled_path, codebook=ESS), load_survey(coded_path, codebook=ESS)
+    assert survey.question_ids == codebook.ids
+    pd.testing.assert_frame_equal(survey.data[codebook.ids].astype("float64"),
+                                  reference.data[codebook.ids].astype("float64"))

@@ -111,7 +111,7 @@ class HeaderMapping:
         ambiguous: dict[str, dict[str, dict]] = {}
         mapped_cells = 0
         for q in present:
-            values, null, missed, unclear = _cells_to_codes(frame[q], codebook[q])
+            values, null, missed, unclear = _cells_to_codes(frame[q], codebook[q], codebook)
             if strict and (missed or unclear):
                 text, n = next(iter((missed or {k: v["cells"] for k, v in unclear.items()}).items()))
                 why = "could be several answers" if not missed else "is no answer"
@@ -148,8 +148,17 @@ class HeaderMapping:
         return out
 
 
+def _is_wvs(codebook: Codebook) -> bool:
+    """Whether the official WVS-7 label tables apply (the built-in codebook), not another survey's."""
+    return not codebook.source
+
+
 def _header_index(wanted: Codebook) -> LabelIndex:
     labels: dict[str, list[str]] = {}
+    if not _is_wvs(wanted):  # another survey: its own question texts and short labels
+        for q in wanted:
+            labels.setdefault(q.id, []).extend(t for t in (q.text, q.short) if t)
+        return LabelIndex(labels, truncated="both", min_truncated=20, brackets=False)
     for target, label in _file_labels()["variables"].items():
         labels.setdefault(target, []).append(label)
     for target, label in _file_labels()["other_variables"].items():
@@ -165,7 +174,7 @@ def _header_index(wanted: Codebook) -> LabelIndex:
 def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Codebook) -> HeaderMapping | None:
     """Which file column holds which item (None when no header is an item's label)."""
     index = _header_index(wanted)
-    items = {q for q in _file_labels()["variables"] if q.startswith("Q")}
+    items = {q for q in _file_labels()["variables"] if q.startswith("Q")} if _is_wvs(wanted) else set(wanted.ids)
     mapping = HeaderMapping({}, {})
     for col in columns:
         match = Match(None)
@@ -218,24 +227,27 @@ def _nearest(columns: list[str], wanted: Codebook, taken: set[str]) -> dict[str,
 
 
 @cache
-def _value_index(question: Question) -> LabelIndex:
-    """Answer code (as text) by label: the official value labels, the bank's option labels and
-    the usual spellings of the missing codes."""
+def _value_index(question: Question, missing: tuple[tuple[int, str], ...] = (), wvs: bool = True) -> LabelIndex:
+    """Answer code (as text) by label: the official value labels (WVS-7), the bank's option labels,
+    the codebook's own missing codes and the usual spellings of the missing codes."""
     labels: dict[str, list[str]] = {str(code): list(texts) for code, texts in _MISSING_LABELS.items()}
-    for code, label in _file_labels()["values"].get(question.id, {}).items():
+    for code, label in missing:
+        labels.setdefault(str(code), []).append(label)
+    for code, label in (_file_labels()["values"].get(question.id, {}) if wvs else {}).items():
         labels.setdefault(str(int(code)), []).append(label)
     for o in question.options:
         labels.setdefault(str(o.code), []).append(o.label)
     return LabelIndex(labels, truncated="start", min_truncated=6, brackets=True)
 
 
-def _cells_to_codes(series: pd.Series, question: Question
+def _cells_to_codes(series: pd.Series, question: Question, codebook: Codebook | None = None
                     ) -> tuple[np.ndarray, np.ndarray, dict[str, int], dict[str, dict]]:
     """(codes, null mask, {unknown label: cells}, {ambiguous label: {"cells", "codes"}})."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         series = series.astype(object)
     inverse, uniques = pd.factorize(series, use_na_sentinel=True)
-    index = _value_index(question)
+    index = (_value_index(question) if codebook is None
+             else _value_index(question, tuple(codebook.missing_codes(question).items()), _is_wvs(codebook)))
     codes = np.zeros(len(uniques), dtype=np.int64)
     known = np.ones(len(uniques), dtype=bool)
     blank = np.zeros(len(uniques), dtype=bool)
