@@ -248,7 +248,9 @@ class Session:
     def __init__(self, store: Store, model=None, started: float | None = None):
         self.store, self.model = store, model
         self.started = time.time() if started is None else started
-        self.accounting = getattr(model, "accounting", None)  # a test's stand-in model may keep none
+        from ..llm import Model
+
+        self.accounting = model.accounting if isinstance(model, Model) else None  # a stand-in keeps no accounts
         self.before = dict(self.accounting.as_dict()) if self.accounting is not None else None
         self.status = "failed"
         self.usage: dict | None = None
