@@ -9,7 +9,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from valuesim.errors import DataError
@@ -38,7 +37,7 @@ def files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("labelled")
     coded, labelled = folder / "coded.csv", folder / "labelled.csv"
     write_frame(frame, coded)
-    write_frame(labelled_export(frame, CODEBOOK), labelled)
+    write_frame(labelled_export(frame, CODEBOOK, repeated_headers=True), labelled)
     return coded, labelled, frame
 
 
@@ -64,6 +63,9 @@ def test_every_item_of_the_synthetic_labelled_file_maps_code_for_code(files):
     assert list(survey.data.index) == list(coded.data.index)
     steps = report["header_steps"]
     assert steps["loose"] >= 4 and steps["truncated"] >= 2 and steps["by its answers"] == 4
+    # Q33 and its recode Q33_3 under one header: the item by its answers, the recode recognised
+    assert {"Q33_3", "Q34_3", "Q35_3"} <= set(report["other_variables"])
+    assert not any(c.startswith("Jobs scarce") for c in report["ambiguous_columns"])
 
 
 def test_header_and_value_variants_are_each_mapped_where_they_belong(files):
@@ -132,8 +134,7 @@ def test_every_official_and_bank_label_maps_to_its_own_code():
 
 
 def test_ambiguous_or_unknown_labels_are_reported_never_guessed_and_strict_refuses(tmp_path, files):
-    _, labelled_path, _ = files
-    export = pd.read_csv(labelled_path)
+    export = labelled_export(files[2], CODEBOOK)
     header = "Important in life: Family"
     export[header] = export[header].astype(object)
     export.loc[:2, header] = "Not"  # "Not very important" or "Not at all important"
@@ -212,8 +213,7 @@ def test_derived_indices_are_kept_as_positions_in_coded_and_labelled_files(files
 
 
 def test_long_lists_say_how_many_more(tmp_path, files):
-    _, labelled_path, _ = files
-    export = pd.read_csv(labelled_path, nrows=20)
+    export = labelled_export(files[2].head(20), CODEBOOK)
     for k in range(12):
         export[f"Unrelated column {k}"] = k
     path = tmp_path / "wide.csv"

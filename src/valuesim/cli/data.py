@@ -91,7 +91,8 @@ def synth(args: argparse.Namespace) -> int:
         if Path(args.out).suffix.lower() not in (".csv", ".txt", ".parquet", ".pq"):
             raise ConfigError("--labelled writes .csv or .parquet (SPSS/Stata names cannot hold labels)")
         frame = generate(respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
-        path = write_frame(labelled_export(frame, load_codebook(None)), args.out)
+        csv_out = Path(args.out).suffix.lower() in (".csv", ".txt")
+        path = write_frame(labelled_export(frame, load_codebook(None), repeated_headers=csv_out), args.out)
     elif Path(args.out).suffix.lower() in (".csv", ".txt"):
         path = write_synthetic(args.out, respondents=args.respondents, seed=args.seed, quirks=args.quirks, **extra)
     else:

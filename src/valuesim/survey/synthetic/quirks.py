@@ -173,7 +173,7 @@ def _item_header(q, labels: dict, i: int) -> str:
     return _multi_line(header, i)
 
 
-def labelled_export(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+def labelled_export(frame: pd.DataFrame, codebook: Codebook, repeated_headers: bool = False) -> pd.DataFrame:
     """The same population as a labelled export, with what real exports do: headers are the
     official variable labels with line breaks (quoted multi-line fields in a CSV), articles,
     British spellings, "´" for "'" and lower case, one cut at the start and one at the end;
@@ -181,7 +181,9 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     ``PREFIXED``); unlabelled codes (new countries, languages, counts) stay numbers, country
     of birth by name. No country or id column names. Beside the items: the recoded membership
     items (Q94R ...), the equilibrated weight, WVS's derived indices when the frame has them
-    (Y002 as labels), and three headers no item owns (``AMBIGUOUS_HEADER`` ...)."""
+    (Y002 as labels), and three headers no item owns (``AMBIGUOUS_HEADER`` ...).
+    ``repeated_headers``: the 3-point recodes Q33_3, Q34_3, Q35_3 follow Q33, Q34, Q35 under the
+    very same header (their official labels are the same); CSV only, Parquet refuses it."""
     from ..wvs7.countries import country_name
     from ..wvs7.derived import INDICES
 
@@ -206,7 +208,12 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         cells = pd.Series(codes).map(names).to_numpy(dtype=object).copy()
         for code, text in PREFIXED.get(q.id, {}).items():
             cells[(codes == code) & alternate] = text
-        out[_item_header(q, labels, i)] = cells
+        header = _item_header(q, labels, i)
+        out[header] = cells
+        recode = f"{q.id}_3"
+        if repeated_headers and recode in frame and recode in labels["other_values"]:
+            texts = labels["other_values"][recode]
+            out[(header, recode)] = frame[recode].map(lambda c: texts.get(str(int(c)), str(int(c)))).to_numpy()
     other = labels["other_variables"]
     for k, q in enumerate(MEMBERSHIP):
         member = frame[q].to_numpy()
@@ -226,4 +233,6 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     out[AMBIGUOUS_HEADER] = frame["Q275"].clip(-5, 3)
     out[RESEMBLING_HEADER] = frame["Q73"]
     out[UNRELATED_HEADER] = frame["B_COUNTRY"] * 10.0
-    return pd.DataFrame(out)
+    export = pd.DataFrame({k: v for k, v in enumerate(out.values())})
+    export.columns = [key[0] if isinstance(key, tuple) else key for key in out]
+    return export

@@ -209,7 +209,10 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def csv_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False) -> dict[str, pd.Series]:
+def csv_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False,
+             decimals: tuple[str, ...] = ()) -> dict[str, pd.Series]:
+    """The ``names`` columns ({canonical: header}); ``integers`` as int32, ``decimals`` as float64
+    (both as text when a cell is not such a number), the rest as text; all text if ``labels``."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -219,7 +222,8 @@ def csv_read(path: Path, names: dict[str, str], integers: list[str], labels: boo
         types = {col: pa.string() for col in names.values()}
     else:
         types = {names[q]: pa.int32() for q in integers}  # the largest WVS code is 909039
-        types.update({col: pa.string() for c, col in names.items() if c not in integers})
+        types.update({col: pa.float64() if c in decimals else pa.string()
+                      for c, col in names.items() if c not in integers})
     bad_rows: list = []
 
     def on_invalid(row):

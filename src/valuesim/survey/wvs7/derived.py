@@ -92,15 +92,20 @@ def index_values(series: pd.Series, name: str) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         numbers = series.astype("float64").to_numpy()
     else:
-        text = series.astype("string").str.strip()
-        numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce").astype("float64").to_numpy()
-        if index.value_labels:
-            by_label = {normalised(t): v for t, v in index.value_labels}
-            labelled = text.map(lambda t: by_label.get(normalised(t)) if isinstance(t, str) else None)
-            found = labelled.notna().to_numpy()
-            numbers = np.where(found & np.isnan(numbers), labelled.to_numpy(dtype="float64", na_value=np.nan), numbers)
+        by_label = {normalised(t): v for t, v in index.value_labels}
+        inverse, uniques = pd.factorize(series, use_na_sentinel=True)
+        values = np.array([_number(u, by_label) for u in uniques], dtype="float64")
+        numbers = np.where(inverse < 0, np.nan, values[inverse.clip(0)] if len(values) else np.nan)
     inside = (numbers >= index.low) & (numbers <= index.high)
     return np.where(inside, numbers, np.nan)
+
+
+def _number(cell, by_label: dict[str, float]) -> float:
+    text = str(cell).strip()
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return by_label.get(normalised(text), np.nan)
 
 
 def present_indices(survey) -> list[str]:

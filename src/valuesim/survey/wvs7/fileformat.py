@@ -27,7 +27,8 @@ class WVSFileWarning(UserWarning):
 @dataclass(frozen=True)
 class Reader:
     columns: Callable[[Path], list[str]]
-    # read(path, {canonical: name in file}, integer columns (canonical), labels) -> {canonical: column}
+    # read(path, {canonical: name in file}, integer columns (canonical), labels, decimals=float
+    # columns (canonical)) -> {canonical: column}
     read: Callable[..., dict[str, pd.Series]]
     # {column name: variable label} (empty for CSV and Parquet, which carry none)
     variable_labels: Callable[[Path], dict[str, str]] = lambda path: {}

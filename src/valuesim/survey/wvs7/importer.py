@@ -105,10 +105,10 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         raise DataError(f"{name} has no {country_col} (country) column; name the country of its "
                         f"respondents with --country ISO3 (country='AUS' in Python)")
     # Headers two variables share (Q33 and its recode Q33_3): read, and decided by their cells
-    undecided = mapping.undecided(wanted) if mapping is not None else {}
-    for col, q in undecided.items():
-        columns[q] = col
-    absent = [q.id for q in wanted if q.id not in columns or q.id in undecided.values()]
+    undecided = mapping.undecided(wanted) if mapping is not None else []
+    for col, q in undecided:
+        columns[f"?{col}"] = col
+    absent = [q.id for q in wanted if q.id not in columns]
     for extra in (id_col, country_col, weight_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
         if extra in by_upper:
             columns[extra] = by_upper[extra]
@@ -116,7 +116,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     derived = dict(mapping.derived) if mapping is not None else {
         n: by_upper[n] for n in INDICES if wvs and n in by_upper and by_upper[n] not in columns.values()}
     columns.update(derived)
-    clash = [c for c in columns.values() if str(c).strip().upper() in repeated]
+    # (a labelled export's mapping addresses repeated headers by their occurrence itself)
+    clash = [c for c in columns.values() if str(c).strip().upper() in repeated and mapping is None]
     if clash:
         raise DataError(f"{name}: column {clash[0]} appears {sum(str(a).strip().upper() == str(clash[0]).strip().upper() for a in actual)} "
                         f"times in the header; which one holds the answers is unknowable. Remove the copies")
@@ -128,7 +129,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
     with warnings.catch_warnings(record=True) as read_warnings:
         warnings.simplefilter("always")
-        frame = reader.read(path, columns, present, labels=mapping is not None)
+        frame = reader.read(path, columns, present, labels=mapping is not None, decimals=tuple(derived))
         if mapping is None and _holds_labels(frame, present):
             # Item names as headers but value labels in the cells (pandas.read_spss with
             # convert_categoricals, then to_csv): read it as a labelled export.
@@ -136,10 +137,12 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
 
             mapping = HeaderMapping({q: columns[q] for q in present}, {})
             frame = reader.read(path, columns, present, labels=True)
-    for col, q in undecided.items():
-        if not mapping.decide(col, q, frame[q], wanted[q]):
-            del frame[q], columns[q]
+    for col, q in undecided:
+        series = frame.pop(f"?{col}")
+        if q not in mapping.items and mapping.decide(col, q, series, wanted[q]):
+            frame[q] = series
     if undecided:
+        mapping.settle()
         present = [q for q in wanted.ids if q in mapping.items]
         absent = [q for q in wanted.ids if q not in mapping.items]
     said: set[str] = set()

@@ -73,15 +73,24 @@ class HeaderMapping:
     def country_codes(self, series: pd.Series) -> pd.Series:
         return country_codes(series)
 
-    def undecided(self, wanted: Codebook) -> dict[str, str]:
-        """Ambiguous headers whose candidates hold exactly one wanted, unmapped item: column ->
-        that item. Their cells can decide (see ``decide``); the importer reads them for it."""
-        out = {}
+    def undecided(self, wanted: Codebook) -> list[tuple[str, str]]:
+        """Ambiguous headers whose candidates hold exactly one wanted, unmapped item: (column,
+        that item), in file order. Their cells decide (``decide``); the importer reads them."""
+        out = []
         for col, names in self.ambiguous.items():
             items = [n for n in names if n.startswith("Q") and n in _file_labels()["variables"]]
             if len(items) == 1 and items[0] in wanted and items[0] not in self.items:
-                out[col] = items[0]
+                out.append((col, items[0]))
         return out
+
+    def settle(self) -> None:
+        """Ambiguous headers left with one candidate that is no mapped item (the recode Q33_3
+        once Q33 has its column) name that variable: recognised, not used."""
+        for col, names in list(self.ambiguous.items()):
+            rest = [n for n in names if n not in self.items]
+            if len(rest) == 1 and len(names) > 1 and rest[0] in _file_labels()["other_variables"]:
+                self.other.setdefault(rest[0], col)
+                del self.ambiguous[col]
 
     def decide(self, col: str, item: str, series: pd.Series, question: Question) -> bool:
         """Map ``col`` to ``item`` when its cells say so: every label is an answer of the item and
@@ -176,9 +185,14 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
     index = _header_index(wanted)
     items = {q for q in _file_labels()["variables"] if q.startswith("Q")} if _is_wvs(wanted) else set(wanted.ids)
     mapping = HeaderMapping({}, {})
-    for col in columns:
+    seen: Counter = Counter()
+    for raw in columns:
+        # a header repeated in the file (Q33 and its recode Q33_3 share one label) is addressed
+        # by its occurrence, as the CSV reader names it: "label", "label#2" ...
+        seen[str(raw)] += 1
+        col = str(raw) if seen[str(raw)] == 1 else f"{raw}#{seen[str(raw)]}"
         match = Match(None)
-        for candidate in (str(col), variable_labels.get(col) or ""):
+        for candidate in (str(raw), variable_labels.get(raw) or ""):
             if candidate.strip():
                 match = index.lookup(candidate)
                 if match.target or match.ambiguous:
@@ -187,7 +201,7 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
         if target is None:
             if match.ambiguous:
                 mapping.ambiguous[str(col)] = list(match.candidates)
-            elif str(col).strip().upper() not in (ID_COLUMN, COUNTRY_COLUMN):
+            elif str(raw).strip().upper() not in (ID_COLUMN, COUNTRY_COLUMN):
                 mapping.unmapped.append(str(col))
             continue
         if target in items and target not in wanted:

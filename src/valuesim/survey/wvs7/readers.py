@@ -43,7 +43,8 @@ def _sav_labels(path: Path) -> dict[str, str]:
     return {k: v for k, v in _sav_meta(path).column_names_to_labels.items() if v}
 
 
-def _sav_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False) -> dict[str, pd.Series]:
+def _sav_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False,
+              decimals: tuple[str, ...] = ()) -> dict[str, pd.Series]:
     import pyreadstat
 
     cols = list(dict.fromkeys(names.values()))
@@ -78,7 +79,8 @@ def _dta_labels(path: Path) -> dict[str, str]:
     return {k: v for k, v in _dta_labels_all(path).items() if v}
 
 
-def _dta_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False) -> dict[str, pd.Series]:
+def _dta_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False,
+              decimals: tuple[str, ...] = ()) -> dict[str, pd.Series]:
     cols = list(dict.fromkeys(names.values()))
     options = {"convert_categoricals": labels, "convert_dates": False, "convert_missing": False,
                "preserve_dtypes": True}
@@ -120,7 +122,8 @@ def _parquet_columns(path: Path) -> list[str]:
                         f"({first_line(exc)})") from None
 
 
-def _parquet_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False) -> dict[str, pd.Series]:
+def _parquet_read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False,
+              decimals: tuple[str, ...] = ()) -> dict[str, pd.Series]:
     import pyarrow.parquet as pq
 
     try:
