@@ -102,3 +102,26 @@ def test_busy_cores_reads_runnable_tasks_not_the_lagging_average(monkeypatch, tm
 
     monkeypatch.setattr(builtins, "open", fake_open)
     assert local.busy_cores(samples=3, interval=0) == 0.0  # median of 0, 2, 0 others running
+
+
+def test_declared_context_window_is_the_engines_and_a_full_profile_is_cut_to_fit(tiny):
+    """llama.cpp caps the 10,240-token context valuesim asks for at SmolLM2's training length
+    (8,192): the declared window is the engine's, so Full Info on a whole profile is cut to fit
+    (and says so) instead of being refused by the engine."""
+    from valuesim.methods.base import PersonContext
+    from valuesim.methods.full_info import RESERVE_TOKENS
+    from valuesim.methods.registry import get_method
+    from valuesim.survey.model import Profile
+    from valuesim.survey.wvs7.bank import load_codebook
+
+    assert tiny.info.context_window == 8192 and tiny.info.size == "small" and tiny.info.prefill
+    book = load_codebook()
+    person = PersonContext("r", "DEU", Profile(tuple((q, q.codes[0]) for q in book if q.codes and q.id != "Q46")))
+    sim = get_method("full-info", tiny)
+    trace: dict = {}
+    messages, _ = sim.messages(person, book["Q46"], trace)
+    assert "cut to fit a 8192-token context" in trace["context"]["note"]
+    assert trace["context"]["text"].count("\n\n") + 1 < len(person.profile)
+    sent = tiny.api.count_prompt_tokens(messages)
+    assert sent + sim.gen.max_tokens <= 8192 < tiny.count_tokens(person.profile.as_qa_list())
+    assert sent > 8192 - RESERVE_TOKENS - 600  # cut to the window, not far below it
