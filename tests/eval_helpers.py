@@ -40,8 +40,6 @@ def small_survey(n: int = 60, items: list[str] | None = None, seed: int = 0, mis
 class FirstCode:
     """Statistical-style fake: always the lowest code, batch path, records fit calls."""
 
-    needs_llm = False
-
     def __init__(self, name: str = "first-code", interrupt_after: int | None = None):
         self.name = name
         self.fitted_on: list[set[str]] = []
@@ -68,7 +66,7 @@ class FakeLLM:
     """LLM-style fake (no predict_batch, threaded path): answers from the profile size parity,
     can fail on chosen items and interrupt after N calls."""
 
-    needs_llm = True
+    model = None  # declares it an LLM simulator (ModelUser): the one-by-one, threaded path
 
     def __init__(self, name: str = "fake-llm", interrupt_after: int | None = None, fail_items=(),
                  reply: str | None = None):

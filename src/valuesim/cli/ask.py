@@ -114,6 +114,7 @@ def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesi
             **options):
     """The Python call behind `valuesim ask`: (prediction, respondent, question). ``progress``:
     called with each ValueSim stage (story, audit, modules, coordinator)."""
+    from ..methods.base import Fittable
     from ..methods.registry import get_method, method_info
     from ..methods.valuesim import ValueSim
 
@@ -123,10 +124,9 @@ def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesi
     sim = get_method(method, model if info.needs_llm else None, **options)
     if progress is not None and isinstance(sim, ValueSim):
         sim.watch(progress)
-    fit = getattr(sim, "fit", None)
-    if callable(fit):  # statistical methods and the hybrid learn from everyone else
+    if isinstance(sim, Fittable):  # statistical methods and the hybrid learn from everyone else
         others = [i for i in survey.data.index if i != resp.id]
-        fit(survey.subset(others))
+        sim.fit(survey.subset(others))
     return sim.predict(person, question), resp, question
 
 

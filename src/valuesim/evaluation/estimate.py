@@ -35,6 +35,7 @@ from typing import Any
 from ..errors import ConfigError, ValuesimError
 from ..llm.accounting import Prices
 from ..llm.base import Usage
+from ..methods.base import EmbedderUser, PersonPreparer
 from ..runs.rundir import ESTIMATE_FILE, RunDir
 from .dryrun import KEYS, Counter, DryEmbedder, DryRunModel, _add, tokenizer_for
 
@@ -182,8 +183,8 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
     if any(o.name == "min_fidelity" for o in method_info(name).options):
         options = {**options, "min_fidelity": 0.0}  # placeholders recover nothing: assume each story passes its gate
     sim = get_method(name, model=dry, **options)
-    if hasattr(sim, "_embedder"):  # RAG: no embedding model, no embeddings API call
-        sim._embedder = DryEmbedder()
+    if isinstance(sim, EmbedderUser):  # RAG: no embedding model, no embeddings API call
+        sim.embedder = DryEmbedder()
     groups: dict[int, list[list]] = {}
     for u in units:
         groups.setdefault(u[0].key[2], []).append(u)  # by profile size
@@ -198,10 +199,9 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
             unit = group[i]
             person = protocol.context(unit[0])
             dry.phase, start = "unit", len(dry.calls)
-            story = getattr(sim, "story", None)
-            if getattr(sim, "use_story", False) and story is not None:
+            if isinstance(sim, PersonPreparer):  # ValueSim's backstory: once per person
                 try:
-                    story.backstory(person)
+                    sim.prepare(person)
                 except ValuesimError as exc:
                     errors.append(str(exc))
             cost: dict = {}

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError
+from ..methods.base import ModelUser, Simulator
 from ..runs import rundir
 from ..runs.rundir import RunDir
 from ..runs.runner import Fittable, Runner, Session, StudyMethod
@@ -137,10 +138,9 @@ def resolve_methods(methods: Sequence, method_options: dict | None) -> list[Stud
                                   f"--method {name}`")
             out.append(StudyMethod(name, info.needs_llm, None, dict(method_options.get(name, {}))))
         else:  # a Simulator object (tests, notebooks)
-            name = getattr(m, "name", None)
-            if not name:
-                raise ConfigError(f"method object {m!r} has no name")
-            out.append(StudyMethod(str(name), bool(getattr(m, "needs_llm", False)), m))
+            if not isinstance(m, Simulator) or not m.name:
+                raise ConfigError(f"method object {m!r} is not a simulator with a name")
+            out.append(StudyMethod(str(m.name), isinstance(m, ModelUser), m))
     names = [m.name for m in out]
     if len(set(names)) != len(names):
         raise ConfigError(f"a method is listed twice: {', '.join(names)}")

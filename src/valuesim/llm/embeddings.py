@@ -269,9 +269,8 @@ def get_embedder(spec: "str | Embedder" = "minilm", *, model=None, base_url: "st
         name, _, arg = spec.strip().partition(":")
         if name == "openai":
             from . import get_model
-            from .openai_backend import OpenAIModel
 
-            server = model if model is not None and isinstance(getattr(model, "backend", None), OpenAIModel) \
+            server = model if model is not None and model.info.embeddings \
                 else get_model(f"openai:{arg}", base_url=base_url)
             return CachedEmbedder(ModelEmbedder(server, arg), None)  # the model layer caches on disk
         key = (name, arg)

@@ -48,19 +48,57 @@ class Prediction:
 
 @runtime_checkable
 class Simulator(Protocol):
-    """A method that predicts a person's answer. ``fit`` sees training respondents only."""
+    """A method that predicts a person's answer. What else it can do is declared by the
+    protocols below, which callers check with ``isinstance`` (never by probing attributes)."""
 
     name: str
 
     def predict(self, person: PersonContext, question: Question) -> Prediction: ...
 
 
+# --- optional capabilities, declared --------------------------------------------------------------
+@runtime_checkable
+class Fittable(Protocol):
+    """Learns from training respondents before it predicts (``fit`` sees training respondents
+    only; it returns the simulator)."""
+
+    def fit(self, train: Any) -> Any: ...
+
+
+@runtime_checkable
+class BatchPredictor(Protocol):
+    """Predicts many (person, question) pairs at once, faster than one by one."""
+
+    def predict_batch(self, pairs: list[tuple[PersonContext, Question]]) -> list[Prediction]: ...
+
+
+@runtime_checkable
+class PersonPreparer(Protocol):
+    """Does per-person work once, before that person's predictions (ValueSim writes the
+    backstory); ``prepare`` raises ValuesimError when it cannot."""
+
+    def prepare(self, person: PersonContext) -> Any: ...
+
+
+@runtime_checkable
+class ModelUser(Protocol):
+    """An LLM simulator: every request goes through ``model`` (a ``valuesim.llm.Model``)."""
+
+    model: Any
+
+
+@runtime_checkable
+class EmbedderUser(Protocol):
+    """Embeds text (RAG's retrieval); ``embedder`` may be replaced (the estimate's stand-in)."""
+
+    embedder: Any
+
+
 def predict_many(
     simulator: Simulator, pairs: Iterable[tuple[PersonContext, Question]]
 ) -> list[Prediction]:
-    """Batch entry point; simulators with a faster batch path define ``predict_batch``."""
+    """Batch entry point: a BatchPredictor's own batch path, else one by one."""
     pairs = list(pairs)
-    batch = getattr(simulator, "predict_batch", None)
-    if callable(batch):
-        return batch(pairs)
+    if isinstance(simulator, BatchPredictor):
+        return simulator.predict_batch(pairs)
     return [simulator.predict(p, q) for p, q in pairs]

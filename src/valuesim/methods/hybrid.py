@@ -31,7 +31,7 @@ import numpy as np
 from ..errors import ConfigError
 from ..survey.model import Profile, Question
 from ..survey.survey import COUNTRY, WEIGHT, Survey
-from .base import PersonContext, Prediction, Simulator, predict_many
+from .base import Fittable, ModelUser, PersonContext, Prediction, Simulator, predict_many
 
 Pair = tuple[PersonContext, Question]
 
@@ -96,9 +96,8 @@ class HybridSimulator:
         rest = train.subset([i for i in ids if i not in set(val_ids)]) if n_val else train
         self.validation = train.subset(val_ids) if n_val else None
         for method in (self.stat, self.llm):
-            fit = getattr(method, "fit", None)
-            if callable(fit):
-                fit(rest)
+            if isinstance(method, Fittable):
+                method.fit(rest)
         self.weights = None
         return self
 
@@ -164,6 +163,11 @@ class HybridSimulator:
             return self.weights
 
     # -- prediction ------------------------------------------------------------------
+    @property
+    def model(self):
+        """The Model the LLM part calls (a hybrid is an LLM method)."""
+        return self.llm.model if isinstance(self.llm, ModelUser) else None
+
     def predict(self, person: PersonContext, question: Question) -> Prediction:
         return self.predict_batch([(person, question)])[0]
 

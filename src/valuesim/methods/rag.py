@@ -44,6 +44,11 @@ class RAG(SinglePromptSimulator):
                 self._embedder = get_embedder(self._embedder_spec, model=self.model, base_url=self._base_url)
             return self._embedder
 
+    @embedder.setter
+    def embedder(self, embedder) -> None:  # e.g. the estimate's stand-in (no model, no API call)
+        with self._lock:
+            self._embedder = embedder
+
     def retrieve(self, person: PersonContext, question: Question) -> list[tuple[Question, int, float]]:
         from ..llm.embeddings import cosine_top_k
 

@@ -108,7 +108,7 @@ class Backstory:
 
 def profile_key(person: PersonContext, model, variant: str = "") -> str:
     """(respondent, profile item set, model, story variant) -> a short stable key."""
-    ident = model.identity() if callable(getattr(model, "identity", None)) else {"spec": getattr(model, "spec", "")}
+    ident = model.identity()
     items = sorted((q.id, int(c)) for q, c in person.profile.items)
     raw = json.dumps([person.respondent_id, items, ident, variant], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()[:20]

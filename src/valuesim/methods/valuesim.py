@@ -99,6 +99,12 @@ class ValueSim:
         }
 
     # -- the person's context --------------------------------------------------------------
+    def prepare(self, person: PersonContext) -> None:
+        """Write (or fetch from the cache) the person's backstory, once before their questions;
+        raises StoryFailure when no valid one can be written. Nothing to do without a story."""
+        if self.use_story:
+            self.story.backstory(person)
+
     def context(self, person: PersonContext, trace: dict) -> str:
         if self.use_story:
             try:

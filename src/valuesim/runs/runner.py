@@ -15,13 +15,13 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol, runtime_checkable
+from typing import Any, Iterable, Iterator, Protocol
 
 from tqdm import tqdm
 
 from ..errors import ConfigError, ModelError, ValuesimError
 from ..llm.preflight import preflight
-from ..methods.base import PersonContext, Prediction, predict_many
+from ..methods.base import Fittable, PersonContext, Prediction, predict_many
 from .execute import execute
 from .store import Row, Store
 from .trace import Trace
@@ -68,13 +68,6 @@ class WorkItem:
     @property
     def person_key(self) -> tuple:
         return self.key[:6]
-
-
-@runtime_checkable
-class Fittable(Protocol):
-    """A simulator that learns from respondents before it predicts."""
-
-    def fit(self, survey) -> Any: ...
 
 
 class StudyProtocol(Protocol):
