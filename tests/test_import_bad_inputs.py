@@ -251,3 +251,10 @@ def test_multi_line_quoted_header_of_a_coded_file(tmp_path, frame):
     f.to_csv(path, index=False)
     survey, _ = load_recording(path)
     assert len(survey) == 20 and (survey.data["Q2"].to_numpy() == f["Q2"].to_numpy()).all()
+
+
+def test_old_mac_line_ends_are_rows(tmp_path, frame):
+    path = tmp_path / "cr.csv"
+    path.write_text(frame.head(30).to_csv(index=False, lineterminator="\r"), encoding="utf-8", newline="")
+    survey, _ = load_recording(path)
+    assert len(survey) == 30 and (survey.data["Q3"].to_numpy() == frame["Q3"].head(30).to_numpy()).all()

@@ -83,9 +83,10 @@ def _utf16(head: bytes) -> tuple[str, int] | None:
 
 
 def _record_end(text: str) -> int | None:
-    """Where the first CSV record of ``text`` ends (after its line break), or None when the text
-    ends inside it. A quote opens a quoted field only at a field's start; "" inside is a quote."""
-    specials = re.compile(r'[",;\t\n]')
+    """Where the first CSV record of ``text`` ends (after its line break: LF, CRLF or a lone CR),
+    or None when the text ends inside it. A quote opens a quoted field only at a field's start;
+    "" inside is a quote."""
+    specials = re.compile(r'[",;\t\n\r]')
     i, field_start = 0, True
     while True:
         m = specials.search(text, i)
@@ -108,6 +109,8 @@ def _record_end(text: str) -> int | None:
             field_start = False
         elif c == "\n":
             return m.end()
+        elif c == "\r":  # "\r\n", or a lone "\r" (old Mac line ends)
+            return m.end() + 1 if text.startswith("\n", m.end()) else m.end()
         else:
             i, field_start = m.end(), True
 
