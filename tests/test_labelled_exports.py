@@ -61,6 +61,7 @@ def test_every_item_of_the_synthetic_labelled_file_maps_code_for_code(files):
     np.testing.assert_array_equal(survey.data[CODEBOOK.ids].astype("int64").to_numpy(),
                                   coded.data[CODEBOOK.ids].astype("int64").to_numpy())
     assert list(survey.data.index) == list(coded.data.index)
+    assert survey.synthetic and survey.quality.duplicate_columns == []
     steps = report["header_steps"]
     assert steps["loose"] >= 4 and steps["truncated"] >= 2 and steps["by its answers"] == 4
     # Q33 and its recode Q33_3 under one header: the item by its answers, the recode recognised

@@ -233,6 +233,8 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook, repeated_headers: b
     out[AMBIGUOUS_HEADER] = frame["Q275"].clip(-5, 3)
     out[RESEMBLING_HEADER] = frame["Q73"]
     out[UNRELATED_HEADER] = frame["B_COUNTRY"] * 10.0
+    if "SYNTHETIC" in frame:  # the marker keeps its name: a labelled demo file is still synthetic
+        out["SYNTHETIC"] = frame["SYNTHETIC"]
     export = pd.DataFrame({k: v for k, v in enumerate(out.values())})
     export.columns = [key[0] if isinstance(key, tuple) else key for key in out]
     return export

@@ -122,7 +122,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         raise DataError(f"{name}: column {clash[0]} appears {sum(str(a).strip().upper() == str(clash[0]).strip().upper() for a in actual)} "
                         f"times in the header; which one holds the answers is unknowable. Remove the copies")
     used = {str(c).strip().upper() for c in columns.values()}
-    report.duplicate_columns = [by_upper[k] for k in repeated]
+    # (a labelled export's repeated headers are each mapped or reported by the mapping itself)
+    report.duplicate_columns = [by_upper[k] for k in repeated] if mapping is None else []
     unused = [str(c) for c in actual if str(c).strip().upper() not in used]
     report.extra_columns = len(unused)
     report.extra_examples = unused

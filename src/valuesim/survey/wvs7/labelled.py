@@ -201,7 +201,7 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
         if target is None:
             if match.ambiguous:
                 mapping.ambiguous[str(col)] = list(match.candidates)
-            elif str(raw).strip().upper() not in (ID_COLUMN, COUNTRY_COLUMN):
+            elif str(raw).strip().upper() not in (ID_COLUMN, COUNTRY_COLUMN, "SYNTHETIC"):
                 mapping.unmapped.append(str(col))
             continue
         if target in items and target not in wanted:

@@ -116,7 +116,7 @@ def format_quality(report: ImportReport, order: list[str] | None = None) -> list
             add(f"    ... and {len(rest)} more countries ({sum(len(i) for _, i in rest)} items in all; --json lists them)")
     if report.duplicate_columns:
         add(f"  repeated column names (ignored, not used by valuesim): {listing(report.duplicate_columns)}")
-    if report.extra_columns:
+    if report.extra_columns and not report.labelled:  # a labelled export's lines above name them
         add(f"  {report.extra_columns} columns not used by valuesim were ignored: "
             f"{listing(report.extra_examples)}")
     if len(lines) == 1:
