@@ -369,3 +369,55 @@ def test_sigterm_saves_marks_the_session_interrupted_and_exits_143(serve, synth,
     ok(capsys, argv)  # resumed to the end
     with closing(sqlite3.connect(store)) as db:
         assert [r[0] for r in db.execute("SELECT status FROM sessions")] == ["interrupted", "finished"]
+
+
+# --- 9. control characters from models and files never reach the terminal raw ----------------
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b[31mred\x1b[0m\x9b2J\u202eevil\rhidden"
+
+
+def test_neutralise_shows_every_control_character_as_an_escape():
+    from valuesim.cli.terminal import neutralise
+
+    out = neutralise("a\tb\n" + HOSTILE)
+    assert out.startswith("a\tb\n") and "\\x1b]0;PWNED\\x07\\x1b[31m" in out
+    assert "\\x9b2J" in out and "\\u202eevil" in out and "\\x0dhidden" in out
+    assert not any(ord(c) < 32 and c not in "\t\n" or 0x7f <= ord(c) <= 0x9f for c in out)
+    assert neutralise("50%|###\r", keep_carriage_return=True) == "50%|###\r"  # the progress bar redraws
+
+
+def raw_controls(text: str) -> list[str]:
+    return [c for c in text if (ord(c) < 32 and c not in "\t\n\r") or 0x7f <= ord(c) <= 0x9f or c == "\u202e"]
+
+
+@pytest.mark.parametrize("command", ["ask", "story"])
+def test_model_text_is_neutralised_on_the_terminal(serve, synth, tmp_path, monkeypatch, capsys, command):
+    import pandas as pd
+
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
+    from test_llm_openai import chat_body
+    from test_server_faults import STORY
+
+    def reply(body):  # a model whose story and analyses carry escape sequences
+        if "writer of background stories" in body["messages"][-1]["content"]:
+            return 200, chat_body(STORY + " " + HOSTILE)
+        return method_reply(body, text="Answer: 2\nAnalysis: it fits." + HOSTILE)
+
+    server = serve(("call", reply))
+    rid = str(pd.read_csv(synth, usecols=["D_INTERVIEW"])["D_INTERVIEW"].iloc[0])
+    args = ["--option", "valuesim.story_audit=0"] + (["--question", "Q46", "--method", "valuesim"]
+                                                     if command == "ask" else [])
+    code = main([command, str(synth), "--respondent", rid, "--model", "openai:fake-model", "--base-url", server.url,
+                 "--no-cache", *args])
+    printed = capsys.readouterr()
+    assert server.requests, printed.err
+    shown = printed.out + printed.err
+    assert "\\x1b]0;PWNED\\x07" in shown, (code, shown[-2000:])  # the model's text is shown, defused
+    assert raw_controls(shown) == [] and "\r" not in printed.out
+
+
+def test_file_and_argument_text_in_an_error_line_is_neutralised(synth, capsys):
+    assert main(["ask", str(synth), "--respondent", "\x1b[2Jnobody\x07", "--question", "Q46",
+                 "--method", "country-marginal"]) == 2
+    err = capsys.readouterr().err
+    assert raw_controls(err) == [] and ("\\x1b[2Jnobody" in err or "nobody" in err)

@@ -17,6 +17,7 @@ from ..errors import ValuesimError
 from ..llm.secrets import scrub
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
+from .terminal import safe_streams
 
 COMMAND_MODULES = ["demo", "data", "codebook", "profile", "models", "evaluate", "population", "ask", "methods"]
 
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
-        return _run(args)
+        with safe_streams():  # model and file text never reaches the terminal as control characters
+            return _run(args)
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
