@@ -69,3 +69,30 @@ def test_a_store_of_an_unknown_layout_is_refused_with_how_to_rerun(tmp_path):
     _write(run.store_path, "CREATE TABLE predictions (something TEXT);")
     with pytest.raises(ConfigError, match="--force"):
         run.store()
+
+
+def test_individual_and_population_runs_write_the_same_predictions_schema(tmp_path):
+    from eval_helpers import small_survey
+
+    from valuesim.evaluation import run_study
+    from valuesim.population import run_population
+    from valuesim.survey.synthetic import write_synthetic
+
+    run_study(small_survey(n=30), methods=["knn"], users=3, folds=5, out=tmp_path / "eval", progress=False)
+    synth = write_synthetic(tmp_path / "s.csv", respondents=200, countries=["DEU", "NGA"], seed=2)
+    run_population(synth, countries="DEU", personas=2, questions="Q1", methods="no-persona", model="scripted",
+                   out=tmp_path / "pop", progress=False)
+
+    def schema(run):
+        db = sqlite3.connect(RunDir(run).store_path)
+        try:
+            return db.execute("PRAGMA table_info(predictions)").fetchall()
+        finally:
+            db.close()
+
+    assert schema(tmp_path / "eval") == schema(tmp_path / "pop")
+    ind, pop = RunDir(tmp_path / "eval").predictions(), RunDir(tmp_path / "pop").predictions()
+    assert list(ind.columns) == list(pop.columns)
+    assert (ind.persona == -1).all() and (ind.fold >= 0).all() and ind.truth.notna().all()
+    assert (pop.fold == -1).all() and (pop.profile_limit == -1).all() and pop.truth.isna().all()
+    assert set(pop.method) == {"no-persona", "country-marginal", "uniform"}
