@@ -29,7 +29,8 @@ from ..errors import ConfigError
 from ..methods.base import ModelUser, Simulator
 from ..runs import rundir
 from ..runs.rundir import RunDir
-from ..runs.runner import Fittable, Runner, Session, StudyMethod
+from ..methods.base import Fittable
+from ..runs.runner import Runner, Session, StudyMethod
 from ..survey.survey import Survey
 from .crossfit import fit_plan
 from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
