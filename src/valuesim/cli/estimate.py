@@ -52,6 +52,11 @@ def store_eval_estimate(args: argparse.Namespace, config, run_dir, survey) -> No
     from ..evaluation.usage import load_estimate
     from ..runs.rundir import RunDir
 
+    from ..methods.registry import method_info
+
+    if not any(method_info(m).needs_llm if isinstance(m, str) else getattr(m, "needs_llm", False)
+               for m in config.methods):
+        return  # nothing to compare: a statistical run sends no model requests
     run = RunDir(run_dir)
     old = load_estimate(run)
     if old is not None and [m.method for m in old.methods] == list(config.methods):

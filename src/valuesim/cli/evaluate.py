@@ -100,6 +100,9 @@ def register(sub) -> None:
     r.add_argument("run_dir", metavar="RUN_DIR", help="a directory made by `valuesim eval --out`")
     r.add_argument("--reference", default=None, metavar="METHOD",
                    help="method the significance tests compare against (default: best overall accuracy)")
+    r.add_argument("--demographics", action="store_true",
+                   help="count the demographic items (sex, age, household size, ...) in the Overall scores too "
+                        "(default: value items only; the Demo column shows them either way)")
     r.set_defaults(func=run_report)
 
 
@@ -167,12 +170,17 @@ def run_eval(args: argparse.Namespace) -> int:
 
     survey = load_from_args(args)
     result = run_study(survey, config)
-    print(result.summary())
+    print(result.summary().rsplit("\nreport: ", 1)[0])  # where the report is comes last, after the results
     estimate_cli.store_eval_estimate(args, config, result.run_dir, survey)
     estimate_cli.print_usage_summary(result.run_dir)
+    from ..evaluation.report import results_text
+
+    print(results_text(result.run_dir))
     if args.report:
         paths = write_report(result.run_dir)
         print(f"report: {paths['html']}")
+    else:
+        print(f"report (tables by category and country, charts, tests): valuesim report {result.run_dir}")
     return all_failed(result.predictions, result.failures, result.run_dir)
 
 
@@ -188,7 +196,7 @@ def all_failed(stored: int, failed: int, run_dir) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from ..evaluation import write_report
 
-    paths = write_report(args.run_dir, reference=args.reference)
+    paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics)
     for name in ("html", "markdown", "csv", "parquet"):
         print(f"{name}: {paths[name]}")
     return 0

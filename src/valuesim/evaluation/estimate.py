@@ -12,8 +12,8 @@ up: the calls made once per unit (the backstory) times the number of units, and 
 of one prediction times the number of predictions.
 
 Protocol counted: ONE request per answering turn (the option distribution read from the
-completion's own log-probabilities, issue 11 item 1); on the embedded engine, plus its
-one-token log-probability reads, which it serves from the prompt cache.
+completion's own log-probabilities); on the embedded engine, plus its one-token
+log-probability reads, which it serves from the prompt cache.
 
 Cached-prefix tokens: the part of each prompt that repeats the start of an earlier prompt
 (a person's backstory or profile). On OpenAI's API only prefixes of 1,024+ tokens are cached,
@@ -75,6 +75,12 @@ class Estimate:
     def cost(self, m: MethodEstimate) -> float | None:
         return None if self.prices is None else Prices(**self.prices).cost(m.usage())
 
+    def cost_no_cache(self, m: MethodEstimate) -> float | None:
+        """The upper bound: every prompt token paid in full (no prefix-cache hit at all)."""
+        if self.prices is None:
+            return None
+        return Prices(**self.prices).cost(Usage(round(m.prompt_tokens), 0, round(m.completion_tokens)))
+
     def hours(self, m: MethodEstimate) -> float | None:
         return None if not self.rate else m.requests / self.rate / 3600
 
@@ -99,10 +105,11 @@ class Estimate:
     def rows(self) -> list[list[str]]:
         rows = []
         for m in self.methods + ([self.total()] if len(self.methods) > 1 else []):
-            cost, hours = self.cost(m), self.hours(m)
+            cost, bound, hours = self.cost(m), self.cost_no_cache(m), self.hours(m)
             rows.append([m.method, f"{m.predictions:,}", f"{round(m.requests):,}", f"{round(m.prompt_tokens):,}",
                          f"{round(m.cached_tokens):,}", f"{round(m.completion_tokens):,}",
-                         "set VALUESIM_PRICES" if cost is None else f"${cost:,.2f}",
+                         "give --prices" if cost is None else _dollars(cost),
+                         "–" if bound is None else _dollars(bound),
                          "give --rate" if hours is None else _duration(hours * 3600)])
         return rows
 
@@ -115,7 +122,7 @@ class Estimate:
 
     def text(self) -> str:
         header = ["method", "predictions", "requests", "prompt tokens", "cached prefix", "completion",
-                  "cost", "time"]
+                  "cost", "cost if nothing cached", "time"]
         table = [header] + self.rows()
         widths = [max(len(r[i]) for r in table) for i in range(len(header))]
         lines = [f"estimate for model {self.model} (no model was called, nothing was written)"]
@@ -126,6 +133,10 @@ class Estimate:
         for m in self.methods:
             lines += [f"{m.method}: {n}" for n in m.notes]
         return "\n".join(lines)
+
+
+def _dollars(x: float) -> str:
+    return f"${x:,.2f}" if x >= 0.01 or x == 0 else f"${x:.4f}"
 
 
 def _duration(seconds: float) -> str:
@@ -143,8 +154,8 @@ def resolve_prices(prices: str | dict | Prices | None) -> tuple[dict | None, str
         prices, source = os.environ.get("VALUESIM_PRICES") or None, "$VALUESIM_PRICES"
     parsed = Prices.parse(prices)
     if parsed is None:
-        return None, ("none given: set VALUESIM_PRICES=PROMPT,COMPLETION[,CACHED] (dollars per million tokens, "
-                      "from your provider's price list) or pass --prices")
+        return None, ("none given: pass --prices PROMPT,COMPLETION[,CACHED] in dollars per million tokens "
+                      "(from your provider's price list), or set VALUESIM_PRICES the same way")
     cached = parsed.prompt if parsed.cached is None else parsed.cached
     return asdict(parsed), (f"{source}: ${parsed.prompt:g} prompt, ${cached:g} cached prompt, "
                             f"${parsed.completion:g} completion per million tokens")
@@ -304,7 +315,10 @@ def estimate_study(
     plan = plan_study(survey, cfg, RunDir(run_dir) if run_dir is not None else None)
     protocol = plan.protocol(survey, cfg.curve_methods)
     split, methods, model, base_url = plan.split, plan.methods, cfg.model, cfg.base_url
-    backend, spec = _backend(model, base_url)
+    if any(m.needs_llm for m in methods):
+        backend, spec = _backend(model, base_url)
+    else:  # a statistical study never builds (or loads) a model, not even for its tokenizer
+        backend, spec = None, model if isinstance(model, str) else getattr(model, "spec", "none")
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
     reads = spec.startswith("local")
@@ -362,10 +376,11 @@ def estimate_study(
         rate_source = (f"at {rate:.2f} requests/s, measured in this run's earlier sessions" if rate else
                        "give --rate REQUESTS_PER_SECOND (or run part of the study: a resumed run measures it)")
     protocol = ("one request per answering turn (the option distribution comes from the completion's own "
-                "log-probabilities, issue 11 item 1)" + ("; the embedded engine adds its one-token "
+                "log-probabilities)" + ("; the embedded engine adds its one-token "
                 "log-probability reads, served from its prompt cache" if reads else "")
                 + f". Completions: {answer_share:.0%} of each turn's max_tokens, backstories "
-                f"{story_share:.0%} of their room. Cached prefix: {cache_note}")
+                f"{story_share:.0%} of their room. Cached prefix: {cache_note}; 'cost if nothing cached' "
+                "is the upper bound, when the server serves no prefix from its cache")
     sample = (f"{len(split.users)} users, {all_units} (person, fold, profile size) units; prompts rendered "
               f"for up to {units_per_group} units per profile size x {questions_per_unit} questions per method")
     return Estimate(spec, tokenizer.label, results, price_dict, price_source, rate, rate_source, sample, protocol,

@@ -4,6 +4,10 @@ Per prediction:
 - ``correct``: predicted code == true code (every item).
 - ``nmae``: |predicted − true| / (number of ordinal steps = max code − min code), ordinal items
   only (nominal and binary items count for accuracy only).
+- Ties: when the predicted code is one of several codes that share the distribution's highest
+  probability, any of them was as likely an answer, so both scores are their expected values
+  over the tied codes (a uniform distribution scores 1/K and the mean distance), never the
+  tie-break's pick (which would always be the lowest code).
 - ``logloss``: −ln p(true code) with p clipped at 1e-6 (every item; every method returns a
   distribution).
 - ``rps``: ranked probability score, Σ_k (F_pred(k) − F_true(k))² / (K − 1) over the K codes,
@@ -76,10 +80,12 @@ def score_rows(df: pd.DataFrame) -> pd.DataFrame:
     truth = df["truth"].astype(float)
     df["correct"] = (answer == truth).astype(float).where(ok)
     df["nmae"] = ((answer - truth).abs() / steps).where(ok & ordinal)
+    correct, nmae = df["correct"].tolist(), df["nmae"].tolist()
     logloss, rps, chance_acc, chance_nmae = [], [], [], []
     parsed: dict[str, tuple[list[int], int]] = {}  # codes JSON -> (codes, span): few distinct
     chance_cache: dict[tuple[str, int], float] = {}
-    for dist_json, codes_json, t, is_ord, fine in zip(df["distribution"], df["codes"], df["truth"], ordinal, ok):
+    for i, (dist_json, codes_json, t, is_ord, fine, said) in enumerate(
+            zip(df["distribution"], df["codes"], df["truth"], ordinal, ok, answer)):
         key = codes_json if isinstance(codes_json, str) else json.dumps(list(codes_json or []))
         if key not in parsed:
             codes = json.loads(key)
@@ -99,13 +105,30 @@ def score_rows(df: pd.DataFrame) -> pd.DataFrame:
             rps.append(math.nan)
             continue
         dist = json.loads(dist_json) if isinstance(dist_json, str) else {str(c): v for c, v in dict(dist_json).items()}
+        tied = _tied_codes(dist, codes, said)
+        if tied:
+            correct[i] = float(t in tied) / len(tied)
+            if is_ord and span:
+                nmae[i] = sum(abs(c - t) for c in tied) / len(tied) / span
         logloss.append(-math.log(max(float(dist.get(str(t), 0.0)), EPS)))
         rps.append(_rps_fast(dist, t, codes) if is_ord else math.nan)
+    df["correct"] = correct
+    df["nmae"] = nmae
     df["logloss"] = logloss
     df["rps"] = rps
     df["chance_acc"] = chance_acc
     df["chance_nmae"] = chance_nmae
     return df
+
+
+def _tied_codes(dist: dict, codes: list[int], answer: float, rel: float = 1e-9) -> list[int] | None:
+    """The codes sharing the highest probability with ``answer`` when there are several (else None)."""
+    probs = {c: float(dist.get(str(c), 0.0)) for c in codes}
+    top = max(probs.values(), default=0.0)
+    if top <= 0 or answer != answer or abs(probs.get(int(answer), -1.0) - top) > rel * top:
+        return None
+    tied = [c for c, p in probs.items() if abs(p - top) <= rel * top]
+    return tied if len(tied) > 1 else None
 
 
 def per_user(scored: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:

@@ -18,16 +18,23 @@ from ..runs.render import Table, html_page, markdown_page, write_atomic, write_c
 from . import metrics as M
 from .rundata import RunData, load_run
 from .stories import story_table
-from .tables import (_categories, category_table, country_table, curve_frame, curve_table, failures_table,
-                     hardest_items_table, overall_table, tests_table, usage_table)
+from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, failures_table,
+                     hardest_items_table, overall_scope, overall_table, scope_note, tests_table, usage_table)
 
-__all__ = ["RunData", "load_run", "write_report"]
+__all__ = ["RunData", "load_run", "results_text", "write_report"]
 
 
-def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 0) -> dict[str, Path]:
+def _uses_llm(run: RunData) -> bool:
+    return any(m.get("needs_llm") for m in run.info.get("methods", {}).values())
+
+
+def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 0,
+                 demographics: bool = False) -> dict[str, Path]:
     """Write report/report.md, report/report.html (self-contained), predictions.csv/.parquet and
     the PNG charts; returns their paths by name. ``reference``: the method every other is tested
-    against (default: the best by overall accuracy)."""
+    against (default: the best by overall accuracy). ``demographics``: count the demographic
+    items (sex, household size, ...) in the Overall scores too (default: value items only; the
+    Demo column shows them either way)."""
     from .plots import bars_with_ci, profile_curve, radar
 
     run = load_run(run_dir)
@@ -37,7 +44,10 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     main = df[df["profile_limit"] < 0]
     if reference is not None and reference not in set(main["method"]):
         raise DataError(f"reference method {reference!r} is not in this run ({', '.join(run.methods)})")
-    reference = reference or M.best_method(main, "accuracy")
+    scope = overall_scope(run, main, demographics)
+    note = scope_note(run, main, demographics)
+    reference = reference or M.best_method(scope, "accuracy")
+    usage = ("LLM usage", [usage_table(run)]) if _uses_llm(run) else ("Run sessions", [usage_table(run, llm=False)])
 
     paths: dict[str, Path] = {}
     export = df.drop(columns=["codes"]).copy()
@@ -51,11 +61,11 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
                                 for m in run.methods],
                                "This run has no successful prediction yet, so there is nothing to score; the failures "
                                "below say why. Fix the cause and re-run `valuesim eval` (failed predictions are retried).")]),
-            ("Failures", [failures_table(df)]), ("LLM usage", [usage_table(run)])])
+            ("Failures", [failures_table(df)]), usage])
 
-    acc_t = category_table(run, main, "accuracy", reference, seed)
-    mae_t = category_table(run, main, "nmae", reference, seed)
-    overall_t, summaries = overall_table(run, main, reference, seed)
+    acc_t = category_table(run, main, "accuracy", reference, seed, demographics)
+    mae_t = category_table(run, main, "nmae", reference, seed, demographics)
+    overall_t, summaries = overall_table(run, scope, reference, seed, note)
     sections: list[tuple[str, list]] = []  # (heading, [Table | ("img", name, caption)])
 
     cats = _categories(run, main)
@@ -75,7 +85,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Main results (paper Tables 1 and 3 layout)", [mae_t, acc_t]))
     sections.append(("Overall scores", [overall_t, ("img", "overall_accuracy.png", "Overall accuracy per method"),
                                         ("img", "overall_nmae.png", "Overall normalized MAE per method")]
-                     + ([tests_table(main, reference)] if reference and len(run.methods) > 1 else [])))
+                     + ([tests_table(scope, reference)] if reference and len(run.methods) > 1 else [])))
     sections.append(("Accuracy by value category (radar, paper appendix B)",
                      [("img", "radar_accuracy.png", "Accuracy by category; dashed: uniform-guess chance")]))
     curve = curve_frame(run)
@@ -83,7 +93,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
         images["profile_curve.png"] = profile_curve(curve, f"Profile-size curve — model: {run.model_label or 'no LLM'}")
         sections.append(("Profile-size curve (paper section 5.3)",
                          [curve_table(run, curve), ("img", "profile_curve.png", "Accuracy and MAE against profile size")]))
-    sections.append(("Results by country", [country_table(run, main)]))
+    sections.append(("Results by country", [country_table(run, scope, seed, note)]))
     if reference:
         sections.append(("Items", [hardest_items_table(run, main, reference)]))
     if (st := story_table(run.run)) is not None:
@@ -91,11 +101,45 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))
-    from .usage import method_usage_tables
+    if _uses_llm(run):
+        from .usage import method_usage_tables
 
-    sections.append(("LLM usage", [usage_table(run)] + method_usage_tables(run.run_dir)))
+        usage[1].extend(method_usage_tables(run.run_dir))
+    sections.append(usage)
 
     return _write_pages(run, out, main, paths, images, sections)
+
+
+def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False) -> str:
+    """The overall results as a plain-text table for the terminal: per method, accuracy and
+    normalized MAE with 95% bootstrap CIs over users (the report's Overall scores)."""
+    run = load_run(run_dir)
+    main = run.predictions[run.predictions["profile_limit"] < 0]
+    scope = overall_scope(run, main, demographics)
+    if scope.empty or scope["failed"].all():
+        return "results: no successful prediction yet (see the report's failures)"
+    stats = {metric: M.summary_table(scope, metric, seed=seed).set_index("method") for metric in ("accuracy", "nmae")}
+    failed = main.groupby("method")["failed"].sum()
+    rows = [["method", "model", "accuracy [95% CI]", "normalized MAE [95% CI]", "users", "failed"]]
+    for m in run.methods:
+        cells = [m, run.method_model(m)]
+        for metric in ("accuracy", "nmae"):
+            t = stats[metric]
+            cells.append(f"{t.loc[m, 'mean']:.3f} [{t.loc[m, 'ci_low']:.3f}, {t.loc[m, 'ci_high']:.3f}]"
+                         if m in t.index else "–")
+        users = stats["accuracy"].loc[m, "users"] if m in stats["accuracy"].index else 0
+        rows.append(cells + [str(int(users)), str(int(failed.get(m, 0)))])
+    if "chance" not in run.methods:
+        chance = M.chance_rows(scope)
+        acc, mae = (M.user_average(chance, k)["mean"] for k in ("chance_acc", "chance_nmae"))
+        rows.append([CHANCE, "–", f"{acc.iloc[0]:.3f}" if len(acc) else "–", f"{mae.iloc[0]:.3f}" if len(mae) else "–",
+                     "", ""])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in rows]
+    scope_words = "value items" if len(scope) < len(main) else "all target items"
+    return (f"results ({scope_words}; per-user means averaged over users, 95% bootstrap CIs over users):\n"
+            + "\n".join("  " + line for line in lines))
 
 
 def _write_pages(run: RunData, out: Path, main: pd.DataFrame, paths: dict, images: dict, sections) -> dict[str, Path]:

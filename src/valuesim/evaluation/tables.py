@@ -13,6 +13,23 @@ from . import metrics as M
 from .rundata import RunData
 
 CHANCE = "chance (uniform guess)"
+FEW_USERS = 5  # a country with fewer users gets its numbers flagged
+
+
+def overall_scope(run: RunData, main: pd.DataFrame, demographics: bool = False) -> pd.DataFrame:
+    """The predictions "Overall" scores: the value items; the codebook's demographic items (sex,
+    household size, ...) only with ``demographics`` (or when the run has nothing else)."""
+    if demographics:
+        return main
+    values = main[~main["question_id"].isin(run.codebook.demographic_ids())]
+    return values if len(values) else main
+
+
+def scope_note(run: RunData, main: pd.DataFrame, demographics: bool) -> str:
+    if demographics or len(overall_scope(run, main)) in (0, len(main)):
+        return ""
+    return ("Overall: value items only; demographic items (sex, age, household size, ...) are in their own "
+            "category column and left out (`valuesim report --demographics` includes them). ")
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -22,12 +39,15 @@ def _categories(run: RunData, scored: pd.DataFrame) -> list[str]:
     return [c for c in order if c in present] + sorted(present - set(order))
 
 
-def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str | None, seed: int) -> Table:
-    """The paper's Table 1 (nmae) / Table 3 (accuracy) layout, with significance marks."""
+def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str | None, seed: int,
+                   demographics: bool = False) -> Table:
+    """The paper's Table 1 (nmae) / Table 3 (accuracy) layout, with significance marks; the
+    Overall column scores ``overall_scope(main, demographics)``."""
     cats = _categories(run, main)
     higher = M.HIGHER_IS_BETTER[metric]
+    scope = overall_scope(run, main, demographics)
     by_cat = M.user_average(main, metric, ["category"])
-    overall = M.user_average(main, metric)
+    overall = M.user_average(scope, metric)
     tests = {}
     if reference:
         pu = M.per_user(main, metric, ["category"])
@@ -37,12 +57,11 @@ def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str
                 for m in wide.columns:
                     if m != reference:
                         tests[(m, cat)] = M.paired_t(wide[m].to_numpy(), wide[reference].to_numpy())[1]
-        for t in M.compare_methods(main, metric, reference):
+        for t in M.compare_methods(scope, metric, reference):
             tests[(t.method, "Overall")] = t.p
-    chance_src = M.chance_rows(main)
     chance_metric = "chance_acc" if metric == "accuracy" else "chance_nmae"
-    chance_cat = M.user_average(chance_src, chance_metric, ["category"]).set_index("category")["mean"]
-    chance_all = M.user_average(chance_src, chance_metric)["mean"]
+    chance_cat = M.user_average(M.chance_rows(main), chance_metric, ["category"]).set_index("category")["mean"]
+    chance_all = M.user_average(M.chance_rows(scope), chance_metric)["mean"]
     failed = main.groupby("method")["failed"].sum()
     header = ["Method", "Model"] + cats + ["Overall", "Users", "Failed"]
     rows, bold = [], set()
@@ -67,18 +86,22 @@ def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str
         if col:
             best = max(col) if higher else min(col)
             bold.add((best[1], j + 2))
-    rows.append([CHANCE, "–"] + [fmt(chance_cat.get(c, math.nan)) for c in cats]
-                + [fmt(float(chance_all.iloc[0]) if len(chance_all) else math.nan), "", ""])
+    if "chance" not in run.methods:  # the chance method's own row is this row: one chance row, not two
+        rows.append([CHANCE, "–"] + [fmt(chance_cat.get(c, math.nan)) for c in cats]
+                    + [fmt(float(chance_all.iloc[0]) if len(chance_all) else math.nan), "", ""])
     name = "Top-1 accuracy (higher is better)" if metric == "accuracy" else \
         "Normalized MAE (lower is better; ordinal items only)"
     caption = (f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). "
                "Each user's mean over their target items, averaged over users; all folds. "
                + (f"Marks: paired t-test over users vs {reference}: * p<0.05, ** p<0.01. " if reference else "")
-               + "Bold: best in column. Failed predictions are left out and counted in 'Failed'.")
+               + "Bold: best in column. Failed predictions are left out and counted in 'Failed'. "
+               + scope_note(run, main, demographics))
     return Table(name, header, rows, caption, bold)
 
 
-def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed: int) -> tuple[Table, dict]:
+def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed: int,
+                  note: str = "") -> tuple[Table, dict]:
+    """``main``: the predictions Overall scores (see ``overall_scope``); ``note`` ends the caption."""
     rows = []
     summaries = {}
     for metric in M.METRICS:
@@ -102,7 +125,7 @@ def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed:
               "Log-loss [95% CI]", "RPS [95% CI]"]
     caption = ("Per-user means averaged over users; 95% CIs from a seeded bootstrap over users (2000 resamples). "
                "Log-loss: −ln p(true answer), every item. RPS: ranked probability score, ordinal items. "
-               + (f"Marks: paired t-test over users vs {reference}." if reference else ""))
+               + (f"Marks: paired t-test over users vs {reference}. " if reference else "") + note)
     return Table("Overall scores with confidence intervals", header, rows, caption), summaries
 
 
@@ -117,21 +140,34 @@ def tests_table(main: pd.DataFrame, reference: str) -> Table:
                  "scipy.stats.ttest_rel on per-user scores (users that both methods scored).")
 
 
-def country_table(run: RunData, main: pd.DataFrame) -> Table:
-    acc = M.user_average(main, "accuracy", ["country"])
-    mae = M.user_average(main, "nmae", ["country"])
+def country_table(run: RunData, main: pd.DataFrame, seed: int = 0, note: str = "") -> Table:
+    """Per country: users, and each method's accuracy and normalized MAE with a 95% bootstrap CI
+    over that country's users; countries with fewer than FEW_USERS users are flagged."""
+    tables = {metric: M.summary_table(main, metric, by="country", seed=seed) for metric in ("accuracy", "nmae")}
     countries = sorted(main["country"].dropna().astype(str).unique())
-    header = ["Country", "Users"] + [f"{m} acc" for m in run.methods] + [f"{m} MAE" for m in run.methods]
-    rows = []
+    header = ["Country", "Users"] + [f"{m} accuracy [95% CI]" for m in run.methods] + \
+        [f"{m} MAE [95% CI]" for m in run.methods]
+    rows, few = [], 0
     for c in countries:
-        a = acc[acc["country"] == c].set_index("method")
-        e = mae[mae["country"] == c].set_index("method")
         users = int(main.loc[main["country"] == c, "respondent_id"].nunique())
-        rows.append([c, str(users)] + [fmt(a["mean"].get(m, math.nan)) for m in run.methods]
-                    + [fmt(e["mean"].get(m, math.nan)) for m in run.methods])
-    return Table("Results by country", header, rows,
-                 f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). User-averaged accuracy and "
-                 "normalized MAE of the users from each country.")
+        few += users < FEW_USERS
+        cells = [c, str(users) + (f" (under {FEW_USERS}: indicative only)" if users < FEW_USERS else "")]
+        for metric in ("accuracy", "nmae"):
+            t = tables[metric]
+            t = t[t["country"].astype(str) == c].set_index("method") if len(t) else t
+            for m in run.methods:
+                if m not in t.index:
+                    cells.append("–")
+                    continue
+                r = t.loc[m]
+                ci = f" [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]" if r["users"] > 1 else " (one user: no interval)"
+                cells.append(fmt(r["mean"]) + ci)
+        rows.append(cells)
+    caption = (f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). User-averaged accuracy and "
+               "normalized MAE of the users from each country, with 95% bootstrap CIs over those users. "
+               + (f"{few} of {len(countries)} countries have fewer than {FEW_USERS} users: their numbers say little "
+                  "(sample more users, e.g. `valuesim eval --stratify country`). " if few else "") + note)
+    return Table("Accuracy and MAE per country", header, rows, caption)
 
 
 def curve_frame(run: RunData) -> pd.DataFrame | None:
@@ -171,7 +207,8 @@ def curve_table(run: RunData, curve: pd.DataFrame) -> Table:
                  "items on average).")
 
 
-def usage_table(run: RunData) -> Table:
+def usage_table(run: RunData, llm: bool = True) -> Table:
+    """One row per session; ``llm`` False (no LLM method in the run): sessions only, no LLM columns."""
     rows = []
     tot = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "wall_seconds": 0.0}
     for _, s in run.sessions.iterrows():
@@ -190,9 +227,13 @@ def usage_table(run: RunData) -> Table:
     rows.append(["all", "", "", str(int(run.sessions["predictions"].fillna(0).sum())),
                  str(int(run.sessions["failures"].fillna(0).sum())), str(tot["calls"]), str(tot["cache_hits"]),
                  str(tot["prompt_tokens"]), str(tot["completion_tokens"]), fmt(tot["wall_seconds"], 1)])
-    return Table("LLM usage and run sessions",
-                 ["Session", "Started (UTC)", "Status", "New predictions", "Failures", "LLM calls", "Cache hits",
-                  "Prompt tokens", "Completion tokens", "Wall s"], rows,
+    header = ["Session", "Started (UTC)", "Status", "New predictions", "Failures", "LLM calls", "Cache hits",
+              "Prompt tokens", "Completion tokens", "Wall s"]
+    if not llm:
+        keep = [0, 1, 2, 3, 4, 9]
+        return Table("Sessions of this run", [header[i] for i in keep], [[r[i] for i in keep] for r in rows],
+                     "One row per `valuesim eval` invocation (resumes add rows); no LLM method: no model was used.")
+    return Table("LLM usage and run sessions", header, rows,
                  f"model: {run.model_label or 'no LLM'}. One row per `valuesim eval` invocation (resumes add rows).")
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from .base import Usage
 
+PER_TOKEN_BELOW = 1e-3  # no provider charges under $0.001 per million tokens: such a price is per token
+
 
 @dataclass
 class Prices:
@@ -31,8 +33,12 @@ class Prices:
             parts = [float(x) for x in str(value).split(",")]
         except ValueError:
             parts = []
-        if len(parts) not in (2, 3):
+        if len(parts) not in (2, 3) or any(not (p >= 0) or p == float("inf") for p in parts):
             raise ConfigError(f"prices must be 'PROMPT,COMPLETION[,CACHED]' dollars per million tokens, got {value!r}")
+        if any(0 < p < PER_TOKEN_BELOW for p in parts):  # $0.00000015 is a price per token: it would cost $0.00
+            per_million = ",".join(f"{p * 1e6:g}" for p in parts)
+            raise ConfigError(f"prices {value!r} look like dollars per token; valuesim takes dollars per MILLION "
+                              f"tokens (as providers list them): did you mean {per_million}?")
         return cls(*parts)
 
     def cost(self, usage: Usage) -> float:

@@ -1,0 +1,134 @@
+"""What a researcher meets in the first hour (issue 21): a statistical eval that never touches
+the LLM and prints its results, --estimate without an API key, chance scored as a uniform
+guess, and the report's overall/country/session sections."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from eval_helpers import FirstCode, small_survey
+from valuesim.cli import main as cli_main
+from valuesim.evaluation import metrics as M
+from valuesim.evaluation import run_study, write_report
+from valuesim.evaluation.rundata import load_run
+from valuesim.survey.synthetic import write_synthetic
+
+
+@pytest.fixture(scope="module")
+def synthetic_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "synthetic.csv"
+    write_synthetic(path, respondents=240, countries=3, seed=1)
+    return path
+
+
+def test_statistical_eval_makes_no_model_file_and_prints_results(synthetic_csv, tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("VALUESIM_HOME", str(home))
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a statistical run built a model backend")
+
+    import valuesim.llm
+    import valuesim.llm.weights
+
+    monkeypatch.setattr(valuesim.llm, "make_backend", no_model)
+    monkeypatch.setattr(valuesim.llm.weights, "prepare_default_model", no_model)
+    out = tmp_path / "run"
+    rc = cli_main(["eval", str(synthetic_csv), "--methods", "chance,country-marginal", "--users", "6",
+                   "--folds", "5", "--out", str(out), "--no-progress"])
+    assert rc == 0
+    assert list(home.iterdir()) == []  # no model joined, no cache, nothing
+    assert not (out / "estimate.json").exists()
+    text = capsys.readouterr().out
+    assert "accuracy [95% CI]" in text and "normalized MAE [95% CI]" in text
+    table = text[text.index("results ("):]
+    assert "country-marginal" in table and "chance" in table
+    assert text.rstrip().splitlines()[-1].endswith(f"valuesim report {out}")  # where the report is, last
+
+
+def test_estimate_needs_no_api_key_and_shows_the_no_cache_bound(synthetic_csv, tmp_path, monkeypatch, capsys):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "VALUESIM_PRICES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
+    args = ["eval", str(synthetic_csv), "--methods", "full-info,valuesim,knn", "--users", "3",
+            "--model", "openai:gpt-4o-mini", "--out", str(tmp_path / "run"), "--estimate"]
+    assert cli_main(args + ["--prices", "0.15,0.6"]) == 0
+    text = capsys.readouterr().out
+    assert "cost if nothing cached" in text and "issue" not in text
+    row = next(line for line in text.splitlines() if line.startswith("total"))
+    cost, bound = [float(c.strip("$").replace(",", "")) for c in row.split() if c.startswith("$")]
+    assert 0 < cost <= bound
+    assert not (tmp_path / "run").exists()
+    # a price per token would silently cost $0.00: refused, with the per-million figure to use
+    assert cli_main(args + ["--prices", "0.00000015,0.0000006"]) == 2
+    err = capsys.readouterr().err
+    assert "per MILLION" in err and "0.15,0.6" in err
+
+
+def test_ties_score_as_expected_values():
+    """A distribution with tied top codes scores the mean over the tie, not the tie-break's pick."""
+    def row(dist, answer, truth):
+        return {"method": "m", "respondent_id": "u", "question_id": "Q1", "kind": "ordinal", "codes": "[1, 2, 3, 4]",
+                "n_steps": 3, "truth": truth, "answer": answer, "failed": False,
+                "distribution": pd.Series(dist).rename(str).to_json()}
+
+    uniform = {1: 0.25, 2: 0.25, 3: 0.25, 4: 0.25}
+    df = M.score_rows(pd.DataFrame([row(uniform, 1, 4), row(uniform, 1, 1),
+                                    row({1: 0.4, 2: 0.4, 3: 0.2, 4: 0.0}, 1, 2), row({1: 0.9, 2: 0.1}, 1, 2)]))
+    assert df["correct"].tolist() == pytest.approx([0.25, 0.25, 0.5, 0.0])
+    assert df["nmae"].tolist() == pytest.approx([1.5 / 3, 1.5 / 3, 0.5 / 3, 1 / 3])
+    assert df["correct"].iloc[0] == df["chance_acc"].iloc[0] and df["nmae"].iloc[0] == df["chance_nmae"].iloc[0]
+
+
+def test_chance_accuracy_is_the_mean_of_one_over_k_and_has_one_row(tmp_path):
+    survey = small_survey(n=60)
+    out = tmp_path / "run"
+    run_study(survey, methods=["chance", FirstCode("first")], users=12, folds=5, out=out, progress=False)
+    run = load_run(out)
+    chance = run.predictions[(run.predictions["method"] == "chance") & ~run.predictions["failed"]]
+    one_over_k = chance["codes"].map(lambda c: 1 / len(json.loads(c) if isinstance(c, str) else c))
+    assert chance["correct"].mean() == pytest.approx(one_over_k.mean(), abs=0.01)
+    md = write_report(out)["markdown"].read_text()
+    assert "chance (uniform guess)" not in md  # the chance method's row is the only chance row
+    assert sum(line.startswith("| chance |") for line in md.splitlines()) == 3  # MAE, accuracy, overall
+
+
+def test_report_overall_leaves_out_demographics_and_flags_small_countries(tmp_path):
+    survey = small_survey(n=80, countries=("AAA", "BBB", "CCC", "DDD"))
+    out = tmp_path / "run"
+    run_study(survey, methods=[FirstCode("a"), FirstCode("b")], users=12, folds=5, out=out, progress=False)
+    run = load_run(out)
+    main = run.predictions
+    values = main[main["category"] != "Demo"]
+    assert (main["category"] == "Demo").any()
+    md = write_report(out)["markdown"].read_text()
+    lines = md.splitlines()
+    overall_row = next(line for line in lines[lines.index("### Overall scores with confidence intervals"):]
+                       if line.startswith("| a |"))
+    want = M.user_average(values[values["method"] == "a"], "accuracy")["mean"].iloc[0]
+    assert overall_row.split("|")[5].strip().startswith(f"{want:.3f}")
+    assert "--demographics" in md
+    with_demo = write_report(out, demographics=True)["markdown"].read_text().splitlines()
+    row = next(line for line in with_demo[with_demo.index("### Overall scores with confidence intervals"):]
+               if line.startswith("| a |"))
+    assert row.split("|")[5].strip().startswith(f"{M.user_average(main[main['method'] == 'a'], 'accuracy')['mean'].iloc[0]:.3f}")
+    # per country: users, an interval where there are 2+ users, a flag under 5 users
+    counts = main.groupby("country")["respondent_id"].nunique()
+    country_rows = [line for line in lines if line.startswith("| AAA") or line.startswith("| BBB")
+                    or line.startswith("| CCC") or line.startswith("| DDD")]
+    assert len(country_rows) == len(counts)
+    for line in country_rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        n = counts[cells[0]]
+        assert cells[1].startswith(str(n)) and (("under 5" in cells[1]) == (n < 5))
+        assert ("[" in cells[2]) == (n > 1)
+    # a statistical run has no LLM section, and no heading repeats
+    headings = [line for line in lines if line.startswith("#")]
+    assert not any("LLM" in h for h in headings)
+    assert len(headings) == len(set(h.lstrip("# ") for h in headings))
+    assert math.isfinite(want)
