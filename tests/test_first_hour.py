@@ -132,3 +132,59 @@ def test_report_overall_leaves_out_demographics_and_flags_small_countries(tmp_pa
     assert not any("LLM" in h for h in headings)
     assert len(headings) == len(set(h.lstrip("# ") for h in headings))
     assert math.isfinite(want)
+
+
+# --- population on files without the value-dimension items (issue 21 item 8) -------------------
+def _population_survey(drop=(), unasked: dict | None = None):
+    from test_population_run import random_survey
+
+    from valuesim.survey.model import MISSING_CODES
+
+    s = random_survey(n_per_country=20)
+    keep = [q for q in s.codebook.ids if q not in set(drop)]
+    data = s.data.drop(columns=list(drop))
+    for q, country in (unasked or {}).items():
+        data.loc[data["country"] == country, q] = min(MISSING_CODES)
+    return type(s)(s.codebook.subset(keep), data, source="no-dimensions test survey", synthetic=True)
+
+
+def test_population_without_value_items_names_them_and_runs_what_it_can(tmp_path):
+    from valuesim.errors import ConfigError
+    from valuesim.population import run_population
+    from valuesim.population.dimensions import DESCRIPTOR_ITEMS
+
+    survey = _population_survey(drop=sorted(DESCRIPTOR_ITEMS))
+    args = dict(countries="DEU,NGA", personas=3, questions="Q49,Q173", model="scripted", progress=False)
+    with pytest.raises(ConfigError) as err:
+        run_population(survey, methods="value-persona", out=tmp_path / "a", **args)
+    text = str(err.value)
+    assert "Q8" in text and "Q240" in text and "--method demographic,no-persona" in text and "\n" not in text
+    assert not (tmp_path / "a").exists()  # refused before anything is written
+    result = run_population(survey, methods="demographic,no-persona", out=tmp_path / "b", **args)
+    assert {"demographic", "no-persona"} <= set(result.summary["method"])
+
+
+def test_population_value_twin_is_selectable_and_listed(tmp_path):
+    from valuesim.population import run_population, write_population_report
+
+    survey = _population_survey()
+    result = run_population(survey, countries="DEU", personas=3, questions="Q49,Q173", methods="value-twin",
+                            model="scripted", out=tmp_path / "twin", progress=False)
+    assert "value-twin" in set(result.summary["method"])
+    md = write_population_report(tmp_path / "twin")["markdown"].read_text()
+    methods = next(line for line in md.splitlines() if line.startswith("| Methods |"))
+    assert "value-twin" in methods and "country-marginal" in methods
+
+
+def test_population_skips_an_unasked_default_target_without_warnings(tmp_path, capsys):
+    import warnings
+
+    from valuesim.population import run_population
+
+    survey = _population_survey(unasked={"Q49": "DEU"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no raw numpy warning reaches the user
+        result = run_population(survey, countries="DEU", personas=3, methods="demographic", model="scripted",
+                                out=tmp_path / "pop", progress=False)
+    assert "Q49" not in set(result.metrics["question"])
+    assert "Q49 skipped" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from ..runs.names import STORE_FILE
 from ..runs.rundir import RunDir
 from ..survey.codebook_file import codebook_of_run
 from .countries import country_name
-from .personas import ALL_METHODS, LLM_METHODS, MARGINAL, UNIFORM
+from .personas import ALL_METHODS, LLM_METHODS, UNIFORM
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
 
 METRIC_LABELS = {
@@ -185,6 +185,14 @@ def distribution_figure(dist: pd.DataFrame, question: str, countries: list[str],
     return png(fig)
 
 
+def _methods_line(info: dict, summary: pd.DataFrame) -> str:
+    """The methods the tables score (the stored ones, the statistical twin included) and the references."""
+    scored = list(dict.fromkeys(summary["method"])) if not summary.empty else list(info.get("methods", []))
+    refs = [m for m in scored if is_reference(m)]
+    methods = [m for m in scored if not is_reference(m)]
+    return (", ".join(methods) or "none (references only)") + (f"; references: {', '.join(refs)}" if refs else "")
+
+
 def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     """Write report.md, report.html and figures/*.png into ``run_dir``.
 
@@ -207,8 +215,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         ("Countries", ", ".join(_country(c) for c in countries)),
         ("Personas", f"{info.get('personas')} per country, drawn with replacement ∝ W_WEIGHT from the persona-source "
                      f"half (seed {info.get('seed')}); {info.get('split', '')}"),
-        ("Methods", ", ".join(info.get("methods", [])) + (" (+ value-twin, other-countries)" if info.get("protocol") ==
-                                                          "held-out-country" else f"; references: {MARGINAL}, {UNIFORM}")),
+        ("Methods", _methods_line(info, summary)),
         protocol_line(info),
         ("Target questions", ", ".join(targets)),
         ("Calibration", ("on; calibration questions " + ", ".join(info.get("calibration_questions", [])))

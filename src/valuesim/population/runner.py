@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,11 +29,11 @@ from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.rundir import RunDir
 from ..runs.runner import Runner, Session
-from ..survey.survey import Survey
+from ..survey.survey import COUNTRY, Survey
 from .countries import country_name
-from .dimensions import DimensionScaler
+from .dimensions import DESCRIPTOR_ITEMS, DimensionScaler
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
-from .protocol import PROTOCOL_METHODS, SPLIT_HALF, check_protocol, method_view, resolve_protocol
+from .protocol import HELD_OUT, PROTOCOL_METHODS, SPLIT_HALF, TWIN, check_protocol, method_view, resolve_protocol
 from .sampling import CountrySplit, draw_personas, split_country
 from .science import protocol_predictions, science_tables
 from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
@@ -54,14 +55,19 @@ def resolve_methods(methods: "str | Iterable[str] | None", protocol: str = SPLIT
         return list(LLM_METHODS)
     out = []
     for n in names:
-        if n in (MARGINAL, UNIFORM, *PROTOCOL_METHODS[protocol]):
-            continue  # reference (and the protocol's statistical) methods are always reported
+        if n in (MARGINAL, UNIFORM, TWIN, *PROTOCOL_METHODS[protocol]):
+            continue  # references (and the statistical twin, see ``wants_twin``) need no model
         if n not in LLM_METHODS:
-            raise ConfigError(f"unknown population method {n!r}; use {', '.join(LLM_METHODS)} "
+            raise ConfigError(f"unknown population method {n!r}; use {', '.join(LLM_METHODS + (TWIN,))} "
                               f"(the references {MARGINAL} and {UNIFORM} are always included)")
         if n not in out:
             out.append(n)
     return out
+
+
+def wants_twin(methods: "str | Iterable[str] | None", protocol: str) -> bool:
+    """The statistical twin of value personas runs under held-out-country, or when named."""
+    return protocol == HELD_OUT or TWIN in _listify(methods)
 
 
 def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[str]:
@@ -167,15 +173,19 @@ def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
     country_list = resolve_countries(cfg.countries, survey)
     check_protocol(protocol, survey, country_list)
     method_list = resolve_methods(cfg.methods, protocol)
+    twin = wants_twin(cfg.methods, protocol)
+    if twin and protocol != HELD_OUT:
+        check_protocol(HELD_OUT, survey, country_list)  # the twin is fitted on the other countries too
     options = check_method_options(method_list, cfg.method_options) if cfg.method_options else {}
     cb = survey.codebook
     targets = resolve_questions(cfg.questions, cb, survey.question_ids)
     calib = (resolve_calibration(cfg.calibration_questions, targets, cb, survey.question_ids)
              if cfg.calibrate else [])
+    targets = _answered_targets(survey, country_list, targets, cfg.questions)
     seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
     scaler = DimensionScaler.fit(seen)
     scores = scaler.scores(seen)
-    eligible = scores.notna().any(axis=1)
+    eligible = _persona_pool(survey, scores, method_list, twin)
     splits: dict[str, CountrySplit] = {}
     people: dict[str, list[Persona]] = {}
     for c in country_list:  # sampling the personas: a step before any prediction
@@ -298,7 +308,7 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
         preds = population_predictions(run)
 
         preds, scored = protocol_predictions(preds, protocol, survey, scaler, scores, people, targets + calib,
-                                             method_list, seed, personas)
+                                             method_list, seed, personas, wants_twin(cfg.methods, protocol))
         result = evaluate(survey, splits, preds, country_list, scored, targets, calib, cfg.calibrate, personas, seen,
                           protocol)
         result.science = science_tables(run_dir, result, survey, splits, preds, country_list, targets, method_list,
@@ -322,6 +332,43 @@ def population_predictions(run: RunDir):
     preds = run.predictions()
     preds["distribution"] = preds["distribution"].map(json.loads)
     return preds
+
+
+def _answered_targets(survey: Survey, countries: list[str], targets: list[str], asked) -> list[str]:
+    """The default targets the evaluated countries answered; a default item nobody answered
+    there (not asked, or absent from the file) is skipped with a note. Named items are kept."""
+    if _listify(asked) not in ([], ["default"]):
+        return targets
+    rows = survey.data[COUNTRY].astype(str).isin(countries)
+    answered = survey.valid(targets)[rows.to_numpy()].notna().any()
+    empty = [q for q in targets if not answered[q]]
+    if empty and len(empty) < len(targets):
+        print(f"valuesim: note: default target{'s' if len(empty) > 1 else ''} {', '.join(empty)} skipped: no "
+              f"answers in {', '.join(countries)} (not asked there)", file=sys.stderr)
+        return [q for q in targets if q not in empty]
+    if empty:
+        raise ConfigError(f"none of the default target questions ({', '.join(targets)}) has answers in "
+                          f"{', '.join(countries)}; name targets with --questions")
+    return targets
+
+
+def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
+    """Who may be drawn as a persona: respondents with a value-dimension position; on a file
+    without the value-dimension items, everyone (value personas then cannot run: one line
+    naming the missing items and what can still run)."""
+    eligible = scores.notna().any(axis=1)
+    if eligible.any():
+        return eligible
+    missing = sorted(DESCRIPTOR_ITEMS - set(survey.question_ids), key=lambda q: int(q[1:]))
+    value_based = [m for m in methods if m == VALUE] + ([TWIN] if twin else [])
+    if value_based:
+        others = [m for m in LLM_METHODS if m != VALUE]
+        raise ConfigError(
+            f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
+            f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
+            f"{' and '.join(value_based)} cannot run; without them, run --method {','.join(others)} "
+            "(--protocol split-half)")
+    return None  # demographic / no-persona personas need no value position
 
 
 def country_label(code: str) -> str:

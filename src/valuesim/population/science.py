@@ -25,10 +25,11 @@ FLOOR_FILE, GROUPS_FILE, GROUP_SUMMARY_FILE = "noise_floor.csv", "country_groups
 
 def protocol_predictions(preds: pd.DataFrame, protocol: str, survey: Survey, scaler, scores: pd.DataFrame,
                          people: dict, questions: list[str], methods: list[str], seed: int,
-                         n_personas: int) -> tuple[pd.DataFrame, list[str]]:
+                         n_personas: int, twin: bool | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The stored predictions plus the protocol's statistical ones, and the methods to score.
-    ``survey`` is the unmasked survey: the twin reads only respondents outside each country."""
-    if protocol != HELD_OUT:
+    ``survey`` is the unmasked survey: the twin reads only respondents outside each country.
+    ``twin``: add the statistical twin (default: under held-out-country only)."""
+    if not (protocol == HELD_OUT if twin is None else twin):
         return preds, list(methods)
     drawn = {c: [p for p in ps if p.index < n_personas] for c, ps in people.items()}
     twin = twin_predictions(survey, scaler, scores, drawn, questions)

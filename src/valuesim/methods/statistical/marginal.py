@@ -48,7 +48,9 @@ def country_marginals(
     names, index = data.countries()
     counts = np.bincount(index[ok] * k + pos[ok], weights=data.weight[ok], minlength=len(names) * k)
     counts = counts.reshape(len(names), k)
-    shares = (counts + shrinkage * glob) / (counts.sum(axis=1, keepdims=True) + shrinkage)
+    total = counts.sum(axis=1, keepdims=True) + shrinkage
+    # a country with no answer to the item (not asked there) and no shrinkage: the global marginal
+    shares = np.where(total > 0, (counts + shrinkage * glob) / np.where(total > 0, total, 1.0), glob)
     return {str(c): shares[i] for i, c in enumerate(names)}, glob
 
 
