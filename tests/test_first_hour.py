@@ -188,3 +188,41 @@ def test_population_skips_an_unasked_default_target_without_warnings(tmp_path, c
                                 out=tmp_path / "pop", progress=False)
     assert "Q49" not in set(result.metrics["question"])
     assert "Q49 skipped" in capsys.readouterr().err
+
+
+# --- the country of residence in every LLM context (issue 21 item 6) -----------------------------
+def test_an_immigrants_contexts_name_the_country_of_residence():
+    from valuesim.llm import ScriptedModel
+    from valuesim.methods.base import PersonContext
+    from valuesim.methods.registry import get_method
+    from valuesim.survey.model import Profile
+    from valuesim.survey.wvs7.bank import load_codebook
+
+    cb = load_codebook()
+    born = cb["Q266"]  # country of birth: Turkey; lives in Germany
+    profile = Profile(((cb["Q1"], 1), (born, 792), (cb["Q263"], 2)))
+    person = PersonContext("r1", "DEU", profile)
+    assert "Turkey" in profile.as_qa_list() and "Germany" not in profile.as_qa_list()
+    for name, options in (("full-info", {}), ("valuesim", {"story": "statements", "story_audit": 0})):
+        model = ScriptedModel(default="Answer: 2\nAnalysis: ok")
+        prediction = get_method(name, model, **options).predict(person, cb["Q46"])
+        assert not prediction.failed
+        with_context = [c for c in model.calls if not c.last_user.startswith("You coordinate")]  # the coordinator
+        assert with_context and all("Germany" in c.last_user for c in with_context), name  # reads analyses only
+        # the paper's exact setting (and the ablation): no residence line
+        paper = ScriptedModel(default="Answer: 2\nAnalysis: ok")
+        get_method(name, paper, residence=False, **options).predict(person, cb["Q46"])
+        assert not any("Germany" in call.last_user for call in paper.calls), name
+
+
+def test_the_residence_ablation_runs_beside_full_info(tmp_path):
+    """One run, two rows: Full Info with and without the residence line (scripted model)."""
+    from valuesim.llm import ScriptedModel, get_model
+
+    survey = small_survey(n=30, items=["Q1", "Q2", "Q3", "Q46", "Q49"], missing=0.0, countries=("DEU", "JPN"))
+    model = get_model(ScriptedModel(default="Answer: 1"))
+    run_study(survey, methods=["full-info", "full-info-no-residence"], users=2, folds=5, model=model,
+              out=tmp_path / "run", progress=False)
+    prompts = model.backend.prompts
+    assert any("Country of residence:" in p for p in prompts) and any("Country of residence:" not in p for p in prompts)
+    assert {"full-info", "full-info-no-residence"} <= set(load_run(tmp_path / "run").methods)

@@ -20,8 +20,10 @@ class FullInfo(SinglePromptSimulator):
     prompt = "full_info"
     context_kind = "profile"
 
-    def __init__(self, model, *, overflow: str = "truncate", context_tokens: int | None = None, **options):
+    def __init__(self, model, *, overflow: str = "truncate", context_tokens: int | None = None,
+                 residence: bool = True, **options):
         super().__init__(model, **options)
+        self.residence = bool(residence)
         if overflow not in OVERFLOW:
             raise ValueError(f"overflow must be one of {OVERFLOW}, got {overflow!r}")
         self.overflow = overflow
@@ -35,5 +37,18 @@ class FullInfo(SinglePromptSimulator):
         return text
 
 
+class FullInfoNoResidence(FullInfo):
+    """Ablation: Full Info as the paper prompted it, without the country-of-residence line."""
+
+    name = "full-info-no-residence"
+
+    def __init__(self, model, *, residence: bool = False, **options):
+        super().__init__(model, residence=residence, **options)
+
+
 def make_full_info(model=None, **options) -> FullInfo:
     return FullInfo(model, **options)
+
+
+def make_no_residence(model=None, **options) -> FullInfoNoResidence:
+    return FullInfoNoResidence(model, **options)

@@ -27,8 +27,10 @@ class RAG(SinglePromptSimulator):
     prompt = "rag"
     context_kind = "retrieved"
 
-    def __init__(self, model, *, embedder="minilm", k: int = 3, base_url: str | None = None, **options):
+    def __init__(self, model, *, embedder="minilm", k: int = 3, base_url: str | None = None, residence: bool = True,
+                 **options):
         super().__init__(model, **options)
+        self.residence = bool(residence)
         self.k = k
         self._embedder_spec = embedder
         self._base_url = base_url

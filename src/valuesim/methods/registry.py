@@ -12,7 +12,7 @@ against the factory's own, so the two cannot drift apart.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import ConfigError
 from .base import Simulator
@@ -91,6 +91,8 @@ OVERFLOW = Option("overflow", str, "truncate", "a profile too long for the conte
 CONTEXT_TOKENS = _int("context_tokens", None, "context window to plan for (default: the model's)", low=256,
                       nullable=True)
 USE_LOGPROBS = Option("use_logprobs", bool, True, "read the option distribution from token log-probabilities")
+RESIDENCE = Option("residence", bool, True, "name the person's country of residence (and survey year when known) "
+                   "in the context; false: the paper's exact prompts (the country only through profile items)")
 SINGLE_PROMPT = (PROMPT_ORDER, _int("max_tokens", 48, "reply tokens", low=1), USE_LOGPROBS, SEED,
                  _int("samples", 0, "servers without log-probabilities: vote over N sampled answers "
                       "(N more requests per answer; 0: the parsed answer, one-hot)", low=0))
@@ -115,12 +117,11 @@ VALUESIM = (
            choices=("fail", "statements")),
     _float("story_budget", 3.0, "requests a person's backstory may make per story part and audited item (parts, "
            "retries, smaller parts and audits together), then it fails with the reason; 0: no limit", low=0),
+    RESIDENCE,
 )
 
 
 def _valuesim_with(**defaults) -> tuple[Option, ...]:
-    from dataclasses import replace
-
     return tuple(replace(o, default=defaults[o.name]) if o.name in defaults else o for o in VALUESIM)
 
 
@@ -190,13 +191,16 @@ register("valuesim-no-behavioral", "valuesim:make_no_behavioral", needs_llm=True
          description="ablation: ValueSim without the behavioral module", options=VALUESIM)
 register("full-info", "full_info:make_full_info", needs_llm=True,
          description="baseline: the whole profile (Q/options/answer list) with the question, cut to fit the context",
-         options=(*SINGLE_PROMPT, OVERFLOW, CONTEXT_TOKENS))
+         options=(*SINGLE_PROMPT, OVERFLOW, CONTEXT_TOKENS, RESIDENCE))
+register("full-info-no-residence", "full_info:make_no_residence", needs_llm=True,
+         description="ablation: Full Info without the country-of-residence line (the paper's exact prompt)",
+         options=(*SINGLE_PROMPT, OVERFLOW, CONTEXT_TOKENS, replace(RESIDENCE, default=False)))
 register("rag", "rag:make_rag", needs_llm=True,
          description="baseline: the top-3 profile items by embedding similarity",
          options=(*SINGLE_PROMPT,
                   Option("embedder", str, "minilm", "minilm (local, CPU) or openai:MODEL", objects=True),
                   _int("k", 3, "profile items retrieved", low=1),
-                  Option("base_url", str, None, "embeddings server for openai:MODEL", nullable=True)))
+                  Option("base_url", str, None, "embeddings server for openai:MODEL", nullable=True), RESIDENCE))
 register("no-profile", "no_profile:make_no_profile", needs_llm=True,
          description="baseline: the question alone (the model's prior)", options=SINGLE_PROMPT)
 # population methods (persona text in PersonContext.context; `valuesim population`)

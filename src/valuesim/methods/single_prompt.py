@@ -11,6 +11,7 @@ from ..errors import ModelError
 from ..survey.model import Question
 from .base import PersonContext, Prediction
 from .prompting import LAYOUTS, Generation, UnparsableAnswer, ask, render, user
+from .residence import with_residence
 
 
 class SinglePromptSimulator:
@@ -19,6 +20,7 @@ class SinglePromptSimulator:
     name = "single-prompt"
     prompt = ""
     context_kind = "context"
+    residence = False  # name the country of residence after the context (Full Info, RAG: option residence)
 
     def __init__(self, model, *, prompt_order: str = "context-first", max_tokens: int = 48,
                  use_logprobs: bool = True, seed: int = 0, samples: int = 0):
@@ -38,6 +40,8 @@ class SinglePromptSimulator:
     def messages(self, person: PersonContext, question: Question, trace: dict) -> tuple[list[dict], str | None]:
         """The prompt to send and the shared context in it (the trace keeps one copy of it)."""
         context = self.context(person, question, trace)
+        if context is not None and self.residence:
+            context = with_residence(context, person, trace)
         fields = {"question": question.render()}
         if context is not None:
             fields["context"] = context

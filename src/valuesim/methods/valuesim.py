@@ -27,6 +27,7 @@ from .base import PersonContext, Prediction
 from .cab import MODULES, run_module
 from .coordinator import MODES, coordinate
 from .prompting import LAYOUTS, OVERFLOW, Generation, Turn, fit_profile
+from .residence import with_residence
 from .story import StoryFailure, StoryWriter
 
 # room kept in the context for a module's instructions, the question and the reply
@@ -59,6 +60,7 @@ class ValueSim:
         min_fidelity: float = 0.5,
         story_fallback: str = "fail",
         story_budget: float = 3.0,
+        residence: bool = True,
     ):
         if coordinator not in MODES:
             raise ValueError(f"coordinator must be one of {MODES}, got {coordinator!r}")
@@ -78,6 +80,7 @@ class ValueSim:
         self.prompt_order = prompt_order
         self.overflow = overflow
         self.context_tokens = context_tokens
+        self.residence = bool(residence)
         self.gen = Generation(max_tokens=max_tokens, seed=seed, use_logprobs=use_logprobs)
         self.progress = None  # watch() sets it
         self.story = story_writer or StoryWriter(
@@ -95,7 +98,7 @@ class ValueSim:
             "coordinator": self.coordinator if self.use_cab else None, "prompt_order": self.prompt_order,
             "story_kind": self.story.kind if self.use_story else None,
             "story_prompt": self.story.prompt if self.use_story and self.story.kind == "model" else None,
-            "model": self.model.spec,
+            "model": self.model.spec, "residence": self.residence,
         }
 
     # -- the person's context --------------------------------------------------------------
@@ -114,12 +117,12 @@ class ValueSim:
                 raise
             trace["story"] = story.summary()
             trace["context"] = {"kind": "backstory", "text": story.text}
-            return story.text
+            return with_residence(story.text, person, trace, second_person=True) if self.residence else story.text
         text, note = fit_profile(self.model, person.profile, RESERVE_TOKENS, self.overflow, self.context_tokens)
         trace["context"] = {"kind": "profile", "text": text, "items": len(person.profile)}
         if note:
             trace["context"]["note"] = note
-        return text
+        return with_residence(text, person, trace) if self.residence else text
 
     # -- predict -----------------------------------------------------------------------------
     def predict(self, person: PersonContext, question: Question) -> Prediction:
