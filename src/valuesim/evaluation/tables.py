@@ -21,7 +21,7 @@ def overall_scope(run: RunData, main: pd.DataFrame, demographics: bool = False) 
     household size, ...) only with ``demographics`` (or when the run has nothing else)."""
     if demographics:
         return main
-    values = main[~main["question_id"].isin(run.codebook.demographic_ids())]
+    values = main[~main["question_id"].isin(run.codebook.demographic_ids)]
     return values if len(values) else main
 
 

@@ -11,23 +11,15 @@ from __future__ import annotations
 from .base import PersonContext
 
 
-def country_label(code: str) -> str:
-    """The country's English name for a code of the file (DEU -> Germany); the code if unknown."""
-    from ..survey.wvs7.countries import alpha3_name, country_name
-
-    text = str(code or "").strip()
-    if text.isdigit():
-        return country_name(int(text)) or text
-    return alpha3_name(text) or text
-
-
 def residence_line(person: PersonContext, second_person: bool = False) -> str:
     """"Country of residence: Germany (survey year 2018)." or, for a backstory, "You live in
     Germany (you answered the survey in 2018)."; "" when the country is unknown."""
     code = str(person.country or "").strip()
     if not code or code.lower() in ("nan", "none", "<na>"):
         return ""
-    name = country_label(code)
+    from ..population.countries import country_name  # the names persona prompts use (DEU -> Germany)
+
+    name = country_name(code)
     year = getattr(person, "year", None)
     if second_person:
         return f"You live in {name}" + (f" (you answered the survey in {year})" if year else "") + "."
