@@ -148,6 +148,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         absent = [q for q in wanted.ids if q not in mapping.items]
     said: set[str] = set()
     for w in header_warnings + read_warnings:  # header and data may both notice the encoding: say it once
+        if issubclass(w.category, ResourceWarning):
+            continue  # garbage collected during the read (e.g. another object's unclosed loop): not about this file
         if "is not UTF-8" in str(w.message):
             report.encoding = str(w.message).split(" read it as ")[-1].split(" ")[0]
             if "encoding" in said:
