@@ -174,9 +174,10 @@ def test_recoded_items_and_derived_indices_are_recognised_not_taken_for_items():
                "AUTHORITY - Welzel defiance - 1: Inverse respect for authority", "Y003"]
     mapping = map_headers(headers, {}, CODEBOOK)
     assert mapping.items == {"Q1": "Important in life: Family"}
-    assert set(mapping.other) == {"Q94R", "Q275R", "Q288R"}
+    # recodes wait for their cells (the item only if they are the item's answers)
+    assert {names[1] for names in mapping.ambiguous.values()} == {"Q94R", "Q275R", "Q288R"}
     assert set(mapping.derived) == {"SACSECVAL", "Y002", "I_AUTHORITY", "Y003"}
-    assert mapping.unmapped == [] and mapping.ambiguous == {}
+    assert mapping.unmapped == []
 
 
 def test_a_header_two_variables_share_is_decided_by_its_answers(tmp_path):
@@ -223,3 +224,19 @@ def test_long_lists_say_how_many_more(tmp_path, files):
     lines = "\n".join(format_quality(survey.quality))
     assert "headers not mapped (14)" in lines and "and 6 more" in lines
     assert len(survey.quality.labelled["unmapped_examples"]) == 14  # JSON: all of them
+
+
+def test_a_recode_header_is_the_item_only_when_its_cells_are_the_items_answers(tmp_path):
+    """An export with only "Membership: church or religious organization" (the label of the
+    recode Q94R): cells "Mentioned (member)" make it Q94R (recognised, Q94 absent); cells
+    "Active member" / "Inactive member" make it Q94 under a variant header."""
+    frame = generate(respondents=80, countries=2, seed=6)
+    export = labelled_export(frame, CODEBOOK)
+    q94 = next(c for c in export.columns if " ".join(c.split()).startswith("Active/Inactive membership: Church"))
+    q94r = next(c for c in export.columns if " ".join(c.split()) == "Membership: church or religious organization")
+    recode_only = export.drop(columns=[q94])
+    survey, _ = quiet_load(write(recode_only, tmp_path / "recode.csv"))
+    assert "Q94" in survey.absent and survey.quality.labelled["other_variables"]["Q94R"] == " ".join(q94r.split())
+    variant = export.drop(columns=[q94r]).rename(columns={q94: "Membership: church or religious organization"})
+    survey, _ = quiet_load(write(variant, tmp_path / "variant.csv"))
+    assert (survey.data["Q94"].to_numpy() == frame["Q94"].to_numpy()).all()

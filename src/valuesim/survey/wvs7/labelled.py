@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -95,21 +96,24 @@ class HeaderMapping:
     def decide(self, col: str, item: str, series: pd.Series, question: Question) -> bool:
         """Map ``col`` to ``item`` when its cells say so: every label is an answer of the item and
         some label is no answer of the other candidates whose answers are known (Q33 "Agree
-        strongly" is no answer of its 3-point recode Q33_3, whose header is the same)."""
+        strongly" is no answer of its 3-point recode Q33_3, whose header is the same). Cells
+        that are answers of exactly one other candidate and not of the item name that variable
+        (Q94R "Mentioned (member)"): recognised, not used. Else the column stays ambiguous."""
         others = [n for n in self.ambiguous[col] if n != item]
         cells = [c for c in pd.unique(series.astype("string").str.strip().dropna()) if c]
-        if not cells or any(_one_cell(c, question, _value_index(question))[0] is None for c in cells):
+        if not cells:
             return False
-        for other in others:
-            values = _file_labels()["other_values"].get(other)
-            if values is not None:
-                index = LabelIndex({str(int(k)): [v] for k, v in values.items()}, brackets=True)
-                if all(_number(c) is not None or index.lookup(c).target for c in cells):
-                    return False  # the cells are answers of the other variable as well
-        del self.ambiguous[col]
-        self.items[item] = col
-        self.steps["by its answers"] += 1
-        return True
+        item_fits = all(_one_cell(c, question, _value_index(question))[0] is not None for c in cells)
+        fitting = [other for other in others if _answers_of(other, cells)]
+        if item_fits and not fitting:
+            del self.ambiguous[col]
+            self.items[item] = col
+            self.steps["by its answers"] += 1
+            return True
+        if not item_fits and len(fitting) == 1:
+            del self.ambiguous[col]
+            self.other.setdefault(fitting[0], col)
+        return False
 
     def codes(self, frame: dict, present: list[str], codebook: Codebook, report: ImportReport,
               strict: bool = False, name: str = "") -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -206,6 +210,12 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
             continue
         if target in items and target not in wanted:
             continue  # an item that was not asked for
+        item = _recode_of(target)
+        if item in wanted:
+            # a recode's label (Q94R "Membership: church or religious organization"): the
+            # item itself when the cells are the item's answers, decided once read
+            mapping.ambiguous[col] = [item, target]
+            continue
         group = (mapping.items if target in items else mapping.meta if target in META
                  else mapping.derived if target in INDICES else mapping.other)
         if target in group:
@@ -220,6 +230,22 @@ def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Cod
         return None
     mapping.nearest = _nearest(mapping.unmapped, wanted, set(mapping.items))
     return mapping
+
+
+def _answers_of(variable: str, cells: list[str]) -> bool:
+    """Whether every cell is an answer (or a number) of a non-item variable whose answers the
+    label file lists (Q33_3, Q94R ...); False when they are not listed."""
+    values = _file_labels()["other_values"].get(variable)
+    if values is None:
+        return False
+    index = LabelIndex({str(int(k)): [v] for k, v in values.items()}, brackets=True)
+    return all(_number(c) is not None or index.lookup(c).target for c in cells)
+
+
+def _recode_of(name: str) -> str | None:
+    """The item a WVS recode is made from: Q94R -> Q94, Q33_3 -> Q33 (None for other names)."""
+    match = re.fullmatch(r"(Q\d+)(?:R|_3)", name)
+    return match.group(1) if match else None
 
 
 def _nearest(columns: list[str], wanted: Codebook, taken: set[str]) -> dict[str, list[str]]:
