@@ -62,7 +62,7 @@ def test_samples_differ_by_index(tiny):
 def test_overlong_prompt_and_bad_specs_are_clear_errors(tiny, tmp_path):
     with pytest.raises(ModelError, match="context"):
         tiny.complete([{"role": "user", "content": "word " * 12000}], max_tokens=1)
-    with pytest.raises(ModelError, match="not found"):
+    with pytest.raises(ConfigError, match="no model file"):  # refused before anything loads
         get_model(f"local:{tmp_path / 'missing.gguf'}", cache=False)
     with pytest.raises(ConfigError):
         get_model("local:no-such-model", cache=False)
