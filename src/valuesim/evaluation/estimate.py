@@ -253,12 +253,14 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
 
 def _backend(model: Any, base_url: str | None):
     """The real backend (for its context window and tokenizer), built without calling it."""
-    from ..llm import ManagedModel, make_backend
+    from ..llm import Model, ModelAPI, make_backend
 
-    if isinstance(model, ManagedModel):
-        return model.backend, model.spec
+    if isinstance(model, Model):
+        return model.api, model.spec
+    if isinstance(model, ModelAPI):
+        return model, model.spec or type(model).__name__
     if not isinstance(model, str):
-        return model, getattr(model, "spec", type(model).__name__)
+        raise ConfigError(f"model must be a spec, a Model or a ModelAPI, got {type(model).__name__}")
     try:
         return make_backend(model, base_url=base_url), model.strip()
     except ConfigError:  # e.g. no API key yet: the estimate needs none
@@ -266,11 +268,16 @@ def _backend(model: Any, base_url: str | None):
 
 
 def _cache_rule(spec: str, backend) -> tuple[str, int, str]:
-    if spec.startswith("local"):
-        return "previous", 0, "the embedded engine reuses the prefix of the request just before"
-    host = getattr(backend, "base_url", "") or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com"
-    if "api.openai.com" in host:
-        return "any", 1024, "OpenAI caches shared prefixes of 1,024+ tokens in steps of 128"
+    """How the model's prefix cache works, as its ModelInfo declares it (a backend that cannot
+    be built without a key is OpenAI's hosted API)."""
+    from ..llm import ModelInfo
+
+    info = backend.info() if backend is not None else ModelInfo(spec, prefix_cache_min=1024)
+    if info.prefix_cache == "previous":
+        return "previous", 0, "the engine reuses the prefix of the request just before"
+    if info.prefix_cache_min:
+        return "any", info.prefix_cache_min, (f"the server caches shared prefixes of {info.prefix_cache_min:,}+ "
+                                              "tokens in steps of 128 (OpenAI)")
     return "any", 0, "the server caches any shared prefix (vLLM needs --enable-prefix-caching)"
 
 
@@ -321,7 +328,7 @@ def estimate_study(
         backend, spec = None, model if isinstance(model, str) else getattr(model, "spec", "none")
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
-    reads = spec.startswith("local")
+    reads = backend.info().prefill if backend is not None else False  # one-token reads after a pre-filled answer
     results = []
     all_units = 0
     for method in methods:

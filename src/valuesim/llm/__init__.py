@@ -100,7 +100,7 @@ def _dryrun(arg: str, **settings: Any) -> ModelAPI:
         backend = make_backend(arg or "local", **settings)
     except ConfigError:
         backend = None
-    return DryRunModel(backend, arg or "local", reads=(arg or "local").startswith("local"))
+    return DryRunModel(backend, arg or "local")
 
 
 def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:

@@ -170,8 +170,9 @@ class ModelInfo:
     requests worth keeping in flight. ``size``: "small" models get prompts written for them
     (e.g. the small-model backstory prompt); the user can override it (``get_model(size=)``).
     ``prefix_cache``: "previous" (reuses the prefix of the request just before: one engine
-    sequence) or "any" (a server's cache of any earlier prefix). ``embeddings``: serves
-    embedding vectors."""
+    sequence) or "any" (a server's cache of any earlier prefix); ``prefix_cache_min``: the
+    shortest prefix it caches, in tokens (OpenAI: 1,024, then steps of 128). ``embeddings``:
+    serves embedding vectors."""
 
     spec: str = ""
     context_window: int | None = None
@@ -181,6 +182,7 @@ class ModelInfo:
     concurrency: int = 1
     size: str = "large"
     prefix_cache: str = "any"
+    prefix_cache_min: int = 0
     embeddings: bool = False
 
     @property

@@ -115,7 +115,7 @@ class OpenAIModel(ModelAPI):
         dialect = None if hosted else self.server.dialect()
         return ModelInfo(self.spec, context_window=window, tokenizer=f"{dialect} /tokenize at {self.where}" if dialect else "",
                          logprobs=True, prefill=False, concurrency=self.concurrency, size=self.size,
-                         prefix_cache="any", embeddings=True)
+                         prefix_cache="any", prefix_cache_min=1024 if hosted else 0, embeddings=True)
 
     def count_tokens(self, text: str) -> int:
         """The server's own tokenizer (llama.cpp, vLLM /tokenize); an estimate where it has none."""

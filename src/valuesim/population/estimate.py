@@ -54,7 +54,7 @@ def estimate_population(survey: Any, config=None, /, *, prices=None, rate: float
     backend, spec = _backend(model, base_url)
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
-    reads = spec.startswith("local")
+    reads = backend.info().prefill if backend is not None else False  # one-token reads after a pre-filled answer
     rng = random.Random(seed)
     results = []
     for method in persona_methods(method_list, plan.method_options):
