@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .evaluation import run_study, write_report
+from .evaluation.report import results_text
 from .evaluation.protocol import eligible_items, make_split
 from .survey.io import format_summary, load_survey, summarize
 from .survey.model import Profile
@@ -101,13 +102,15 @@ def run_demo(
     # statements (labelled in the traces, the report and below): no number stands on a non-story.
     options = {m: {"max_tokens": module_tokens, "story_fallback": "statements"}
                for m in methods if m.startswith("valuesim")}
-    run_study(survey, methods=list(methods), model=model, out=run_dir, split=split, seed=seed,
-              method_options=options, progress=progress, force=True, command="valuesim demo")
+    llm, built = _watched_methods(methods, model, options, started)
+    run_study(survey, methods=built, model=llm, out=run_dir, split=split, seed=seed,
+              progress=progress, force=True, command="valuesim demo")
+    _say(f"   [{_clock(time.time() - started)}] study done; writing the report")
     report = write_report(run_dir)
     seconds = time.time() - started
 
-    _say("\n5. Results (accuracy and normalized MAE; full tables, charts and significance in the report):")
-    _say(_headline(report))
+    _say("\n5. Results (full tables by category and country, charts and significance in the report):")
+    _say(results_text(run_dir))
     for line in story_lines(run_dir):
         _say(line)
     _say(f"\nReport: {report['html']}\n        {report['markdown']}")
@@ -116,6 +119,42 @@ def run_demo(
     _say("Note: the embedded 1.5B model is for demos; on real WVS answers it scores at chance level. "
          "Use a strong model through --model openai:MODEL for research.")
     return DemoResult(run_dir, report, seconds)
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
+
+
+def _stage_printer(method: str, started: float):
+    """A line per stage of an LLM method (each story part, the audit, each module), with the
+    demo's elapsed time: what the minutes go to, while they go."""
+    from tqdm import tqdm
+
+    def say(stage: str) -> None:
+        tqdm.write(f"   [{_clock(time.time() - started)}] {method}: {stage}", file=sys.stdout)
+
+    return say
+
+
+def _watched_methods(methods, model, options: dict, started: float) -> tuple:
+    """The model and the methods for run_study: LLM methods built here, so the ones that report
+    their stages (ValueSim) print a line for each; statistical ones by name."""
+    from .llm import get_model
+    from .methods.registry import get_method, method_info
+
+    if not any(method_info(m).needs_llm for m in methods):
+        return None, list(methods)
+    llm = get_model(model)
+    built: list = []
+    for name in methods:
+        if not method_info(name).needs_llm:
+            built.append(name)
+            continue
+        sim = get_method(name, model=llm, **options.get(name, {}))
+        if callable(getattr(sim, "watch", None)):
+            sim.watch(_stage_printer(name, started))
+        built.append(sim)
+    return llm, built
 
 
 def story_lines(run_dir: Path) -> list[str]:
@@ -141,24 +180,6 @@ def story_lines(run_dir: Path) -> list[str]:
         lines.append(f"   Note: {fallbacks} of {len(records)} ValueSim results above use the statements story, "
                      "not a model-written backstory.")
     return lines
-
-
-def _headline(report: dict[str, Path], heading: str = "### Overall scores with confidence intervals") -> str:
-    """The report's overall-scores table (accuracy, MAE, log-loss, RPS by method), as Markdown."""
-    lines = Path(report["markdown"]).read_text(encoding="utf-8").splitlines()
-    if heading not in lines:
-        return "(see the report)"
-    return "\n".join(_first_table(lines[lines.index(heading) + 1:]))
-
-
-def _first_table(lines: list[str]) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        if line.startswith("|"):
-            out.append(line)
-        elif out:
-            break
-    return out
 
 
 if __name__ == "__main__":  # pragma: no cover
