@@ -203,3 +203,47 @@ def test_a_labelled_export_of_another_survey_loads_code_for_code(tmp_path):
     assert survey.question_ids == codebook.ids
     pd.testing.assert_frame_equal(survey.data[codebook.ids].astype("float64"),
                                   reference.data[codebook.ids].astype("float64"))
+
+
+def test_prompts_about_another_survey_name_it(tmp_path):
+    """Full Info, ValueSim and the persona prompt name the codebook's survey, never WVS."""
+    from valuesim.methods.persona import persona_messages
+    from valuesim.methods.residence import residence_line
+    from valuesim.runs.people import persona_context, respondent_context
+    from valuesim.survey.synthetic.generic import generate_for_codebook
+
+    codebook = load_codebook(ESS)
+    path = tmp_path / "ess.csv"
+    generate_for_codebook(codebook, respondents=60, countries=2).to_csv(path, index=False)
+    survey = load_survey(path, codebook=ESS)
+    _, person = respondent_context(survey, survey.data.index[0], exclude=["stflife"])
+    assert person.survey == "European Social Survey, round 9 (2018)"
+    assert residence_line(person).startswith("Survey: European Social Survey, round 9 (2018).")
+    assert "You took part in the European Social Survey" in residence_line(person, second_person=True)
+    persona = persona_context("DEU", "You are a person living in Germany.", survey=codebook.title)
+    text = persona_messages(persona.context, codebook["stflife"], persona.survey)[0]["content"]
+    assert "European Social Survey" in text and "World Values" not in text
+
+
+def test_a_second_survey_runs_through_llm_methods_and_population(tmp_path, capsys):
+    """ask (Full Info, ValueSim), a scripted-LLM eval and a population run on a non-WVS survey."""
+    data = tmp_path / "ess.csv"
+    assert _cli("data", "synth", "--codebook", ESS, "--respondents", 600, "--countries", 2, "--out", data) == 0
+    capsys.readouterr()
+    trace = tmp_path / "trace.json"
+    for method, story in (("full-info", []), ("valuesim", ["--story", "statements"])):
+        assert _cli("ask", data, "--codebook", ESS, "--respondent", 100003, "--question", "stflife", "--method",
+                    method, *story, "--model", "scripted", "--trace", trace) == 0
+        text = trace.read_text()
+        assert "European Social Survey, round 9 (2018)" in text and "World Values" not in text
+    assert "Real answer" in capsys.readouterr().out
+    run = tmp_path / "run"
+    assert _cli("eval", data, "--codebook", ESS, "--methods", "full-info,regression", "--model", "scripted",
+                "--users", 4, "--folds", 2, "--out", run) == 0
+    pop = tmp_path / "pop"
+    assert _cli("population", data, "--codebook", ESS, "--countries", "DEU,USA", "--personas", 4, "--method",
+                "demographic,no-persona", "--model", "scripted", "--out", pop) == 0
+    report = (pop / "report.md").read_text()
+    assert "European Social Survey, round 9 (2018)" in report and "demographic" in report
+    metrics = pd.read_csv(pop / "metrics.csv")
+    assert {"demographic", "no-persona"} <= set(metrics["method"])

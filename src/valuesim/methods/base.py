@@ -21,6 +21,7 @@ class PersonContext:
     profile: Profile
     weight: float = 1.0
     context: str | None = None  # a persona's text (population methods): who the person is, in words
+    survey: str = ""  # the survey the person answered, as prompts name it (the codebook's title)
 
 
 @dataclass

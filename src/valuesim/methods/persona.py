@@ -24,11 +24,13 @@ PERSONA_METHODS = (VALUE, DEMOGRAPHIC, NO_PERSONA)
 ANSWER_TOKENS = 16  # room for "**Answer:** 10" in any tokenizer: the persona prompt asks for the number only
 
 
-def persona_messages(persona_text: str, question: Question) -> list[dict]:
-    """One user message: the persona first (shared prefix), then the question with its options."""
+def persona_messages(persona_text: str, question: Question, survey: str = "") -> list[dict]:
+    """One user message: the persona first (shared prefix), then the question with its options;
+    the prompt names the survey (``survey``: the codebook's title)."""
     from ..population.prompts import template
 
-    content = template("persona_question").format(persona=persona_text, question=question.render())
+    content = template("persona_question").format(persona=persona_text, question=question.render(),
+                                                   survey=survey or "a survey")
     return [{"role": "user", "content": content}]
 
 
@@ -50,7 +52,7 @@ class PersonaSimulator:
                                                 "run it with `valuesim population`")
         def messages(trace: dict) -> tuple[list[dict], str]:
             trace["context"] = {"kind": "persona", "text": person.context}
-            return persona_messages(person.context, question), person.context
+            return persona_messages(person.context, question, person.survey), person.context
 
         prediction = answer_one(self.model, self.name, self.gen, question, {"method": self.name}, "persona", messages)
         turn = (prediction.trace.get("modules") or {}).get(self.name) or {}

@@ -91,8 +91,9 @@ OVERFLOW = Option("overflow", str, "truncate", "a profile too long for the conte
 CONTEXT_TOKENS = _int("context_tokens", None, "context window to plan for (default: the model's)", low=256,
                       nullable=True)
 USE_LOGPROBS = Option("use_logprobs", bool, True, "read the option distribution from token log-probabilities")
-RESIDENCE = Option("residence", bool, True, "name the person's country of residence (and survey year when known) "
-                   "in the context; false: the paper's exact prompts (the country only through profile items)")
+RESIDENCE = Option("residence", bool, True, "name the survey and the person's country of residence (and survey "
+                   "year when known) in the context; false: the paper's exact prompts (the country only through "
+                   "profile items)")
 SINGLE_PROMPT = (PROMPT_ORDER, _int("max_tokens", 48, "reply tokens", low=1), USE_LOGPROBS, SEED,
                  _int("samples", 0, "servers without log-probabilities: vote over N sampled answers "
                       "(N more requests per answer; 0: the parsed answer, one-hot)", low=0))

@@ -210,6 +210,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     wall_total = sum(s.get("wall_seconds", 0) for s in sessions)
     acct = last.get("accounting", {})
     meta = [
+        ("Survey", cb.title),
         ("Data", f"{info.get('source', '?')}"),
         ("Model", model),
         ("Countries", ", ".join(_country(c) for c in countries)),

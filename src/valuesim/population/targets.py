@@ -64,12 +64,14 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
     words = _split(spec) or ["default"]
     for word in words:
         low = word.lower()
-        if low == "default":
+        if low == "default" and not any(q in codebook for q in default):
+            out += _spread(codebook, present, DEFAULT_SIZE.get(what, 4))  # another survey than WVS-7
+        elif low == "default":
             out += [q for q in default if q in present]
         elif low == "all" or low in by_cat:
             cat = None if low == "all" else by_cat[low]
             out += [q.id for q in codebook if (cat is None or q.category == cat) and q.id in present
-                    and why_not_target(q) is None]
+                    and why_not_target(q) is None and q.id not in codebook.demographic_ids]
         else:
             qid = word.upper() if word[:1] in "qQ" else word
             question = codebook[qid]  # UnknownQuestion names the bad id
@@ -86,6 +88,24 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
     return unique
 
 
+DEFAULT_SIZE = {"evaluation target": len(DEFAULT_TARGETS)}
+
+
+def _spread(codebook: Codebook, present: set[str], n: int) -> list[str]:
+    """Up to ``n`` usable items of a codebook, taken in turn from each of its categories (the
+    default targets of a survey the WVS-7 defaults do not name)."""
+    by_cat: dict[str, list[str]] = {}
+    for q in codebook:
+        if q.id in present and why_not_target(q) is None and q.id not in codebook.demographic_ids:
+            by_cat.setdefault(q.category, []).append(q.id)
+    out: list[str] = []
+    while len(out) < n and any(by_cat.values()):
+        for ids in by_cat.values():
+            if ids and len(out) < n:
+                out.append(ids.pop(0))
+    return out
+
+
 def resolve_calibration(spec: "str | Iterable[str] | None", targets: list[str], codebook: Codebook,
                         available: Iterable[str]) -> list[str]:
     """Calibration questions, disjoint from the targets (explicit overlap is an error)."""
@@ -100,5 +120,5 @@ def resolve_calibration(spec: "str | Iterable[str] | None", targets: list[str], 
     qs = [q for q in DEFAULT_CALIBRATION if q in available and q not in targets]
     if not qs:
         qs = [q.id for q in codebook if q.id in available and q.id not in targets
-              and why_not_target(q) is None][:4]
+              and why_not_target(q) is None and q.id not in codebook.demographic_ids][:4]
     return qs

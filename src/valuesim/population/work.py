@@ -31,13 +31,13 @@ def persona_methods(names: list[str], options: dict | None = None) -> list[Study
     return [StudyMethod(n, True, None, dict((options or {}).get(n, {}))) for n in names]
 
 
-def contexts(method: str, country: str, people: list[Persona]) -> list[tuple[int, PersonContext]]:
-    """The persona contexts one method predicts for in one country."""
+def contexts(method: str, country: str, people: list[Persona], survey: str = "") -> list[tuple[int, PersonContext]]:
+    """The persona contexts one method predicts for in one country (``survey``: its name)."""
     if method == NO_PERSONA:
-        return [(-1, persona_context(country, no_persona_text(country)))]
+        return [(-1, persona_context(country, no_persona_text(country), survey=survey))]
     if method in REFERENCES:
-        return [(-1, persona_context(country))]
-    return [(p.index, persona_context(country, p.text(method), p.respondent_id)) for p in people]
+        return [(-1, persona_context(country, survey=survey))]
+    return [(p.index, persona_context(country, p.text(method), p.respondent_id, survey)) for p in people]
 
 
 class PopulationProtocol:
@@ -56,7 +56,8 @@ class PopulationProtocol:
         name = method.name
         qids = self.targets if name in REFERENCES else self.llm_qids
         return [WorkItem((name, -1, -1, c, idx, person.respondent_id, q), None, person)
-                for c in self.countries for idx, person in contexts(name, c, self.people[c]) for q in qids]
+                for c in self.countries for idx, person in contexts(name, c, self.people[c], self.codebook.title)
+                for q in qids]
 
     def context(self, item: WorkItem) -> PersonContext:
         return item.source

@@ -17,9 +17,10 @@ def respondent_context(survey, respondent: "Respondent | str", *, include: Itera
     answers to ``include`` (default: every item they answered, minus ``exclude``)."""
     resp = survey.respondent(respondent) if isinstance(respondent, str) else respondent
     profile = Profile.from_respondent(resp, survey.codebook, include=include, exclude=exclude or ())
-    return resp, PersonContext(resp.id, resp.country, profile, resp.weight)
+    return resp, PersonContext(resp.id, resp.country, profile, resp.weight, survey=survey.codebook.title)
 
 
-def persona_context(country: str, text: str | None = None, respondent_id: str = "") -> PersonContext:
-    """A persona (or a whole country, ``respondent_id`` ''): who it is, in words, and no profile."""
-    return PersonContext(str(respondent_id), str(country), NO_PROFILE, 1.0, text)
+def persona_context(country: str, text: str | None = None, respondent_id: str = "", survey: str = "") -> PersonContext:
+    """A persona (or a whole country, ``respondent_id`` ''): who it is, in words, and no profile;
+    ``survey``: the survey's name, as the persona prompt says it."""
+    return PersonContext(str(respondent_id), str(country), NO_PROFILE, 1.0, text, survey=survey)
