@@ -57,6 +57,26 @@ def model_with(story_replies, wrong_audit: bool = False) -> ScriptedModel:
     return ScriptedModel([(is_story, story_replies)], default=reply)
 
 
+def test_a_polite_refusal_is_a_refusal():
+    reply = ("I'd rather not write about this person, as the details are private and I prefer not to guess "
+             "about your life at all.")
+    assert "refusal" in {p.kind for p in check_story(reply, 2, source=PERSON.profile.as_statements())}
+    assert check_story("I would rather not say.", 2, source=PERSON.profile.as_statements())  # (too short: 'empty')
+
+
+def test_a_profile_from_another_survey_is_checked_against_its_own_questions():
+    from valuesim.methods.story_facts import bank_index, index_for
+    from valuesim.survey.model import Option, Question
+
+    q = Question("X1", "How often do you cycle?", BOOK["Q171"].kind,
+                 options=(Option(1, "Daily", "You cycle every day."), Option(2, "Never", "You never cycle.")))
+    own = Profile(((q, 2),))
+    assert index_for(PERSON.profile) is bank_index() and index_for(own) is not bank_index()
+    problems = check_story("You cycle every day. You attend religious services once a week.", 1,
+                           source="You never cycle.", profile=own)
+    assert [p.kind for p in problems] == ["contradicts"]  # no WVS item is 'invented' for another survey
+
+
 @pytest.mark.parametrize("kind", sorted(BAD))
 def test_each_invalid_kind_is_detected(kind):
     problems = check_story(BAD[kind], len(ITEMS), source=PERSON.profile.as_statements(),

@@ -39,7 +39,7 @@ _REFUSAL = re.compile(
     r"\b(i'?m sorry|i am sorry|i apologi[sz]e|my apologies|i (?:can ?not|can't|cannot|am unable to|'m unable to|"
     r"won't be able to) (?:provide|write|create|generate|help|complete|craft|fulfil)|as an ai\b|"
     r"as a language model|(?:information|data) (?:provided |given )?is (?:too limited|insufficient|not enough)|"
-    r"not enough information)",
+    r"not enough information|i(?:'d| would) rather not|i(?:'d| would)? prefer not to)",
     re.IGNORECASE,
 )
 # phrases of the story prompts that never belong in a story
