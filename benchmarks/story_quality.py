@@ -14,7 +14,7 @@ Synthetic people only (never real data). Each person gets a seeded, category-bal
 ``--items`` items and ``--targets`` held-out target items. For each story variant
 
 * ``paper``: the paper's prompt over the question/options/answer list,
-* ``small``: the small-model prompt (statements, theme by theme, example paragraph),
+* ``small``: the small-model prompt (statements, theme by theme, rules only),
 * ``statements``: the statements story (no model call),
 
 it prints the share of valid stories (after retries; a failed story fails that person's

@@ -8,7 +8,7 @@ in every trace:
   written theme by theme (the paper's nine categories, prompts/story_theme.txt).
 * ``kind="model", prompt="small"``: for small models (chosen by ``prompt="auto"`` for the
   embedded engine): the bank's second-person statements, theme by theme in parts of at most
-  ``part_items`` facts, with an example paragraph (prompts/story_small.txt).
+  ``part_items`` facts, with rules and no content example a story could copy (prompts/story_small.txt).
 * ``kind="statements"``: no model call, the statements grouped by theme into paragraphs
   (lossless by construction; an ablation and a fallback).
 
