@@ -32,6 +32,7 @@ import argparse
 from collections import Counter
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -85,7 +86,7 @@ def people(n: int, n_items: int, n_targets: int, seed: int):
     return survey, out
 
 
-def corrupted(profile: Profile, kind: str, k: int, bank: list, rng: random.Random, joined: bool) -> tuple[str, set]:
+def corrupted(profile: Profile, kind: str, k: int, bank: list, rng: random.Random, joined) -> tuple[str, set]:
     """The lossless statements story of ``profile`` with ``k`` facts corrupted: ``swap`` turns k
     answers into another option of the same item, ``insert`` adds statements of k bank items the
     profile does not hold at random places. Returns (story, the corrupted item ids)."""
@@ -106,7 +107,25 @@ def corrupted(profile: Profile, kind: str, k: int, bank: list, rng: random.Rando
             i = rng.randrange(len(sentences))
             sentences[i].insert(rng.randrange(len(sentences[i]) + 1), q.statement(rng.choice(q.codes)))
             changed.add(q.id)
+    if joined == "paraphrased":
+        sentences = [[paraphrase(x) for x in para] for para in sentences]
     return "\n\n".join(join_pairs(p) if joined else " ".join(p) for p in sentences), changed
+
+
+PARAPHRASES = [  # rewordings a model makes that keep the answer
+    (re.compile(r"^On (an? (?:[\w ]+ )?)scale from (.*?\)), (you .*)\.$"), r"\3 (on \1scale from \2)."),
+    (re.compile(r" in your life\.$"), " to you."),
+    (re.compile(r"^You think (?:that )?"), "In your view, "),
+    (re.compile(r"^You (strongly )?(agree|disagree) that "), r"You \2 \1that "),
+    (re.compile(r"^You have (a great deal of|quite a lot of|not very much|no) confidence( at all)? in (.*)\.$"),
+     r"When it comes to \3, you have \1 confidence\2."),
+]
+
+
+def paraphrase(sentence: str) -> str:
+    for pattern, repl in PARAPHRASES:
+        sentence = pattern.sub(repl, sentence)
+    return sentence[:1].upper() + sentence[1:]
 
 
 def join_pairs(sentences: list[str]) -> str:
@@ -132,7 +151,7 @@ def corruption_table(args) -> None:
     rng = random.Random(args.seed)
     started = time.time()
     rows = []
-    for joined in (False, True):
+    for joined in (False, True, "paraphrased"):
         for kind, ks in (("none", [0]), ("swap", [1, 2, 4]), ("insert", [1, 2, 4])):
             for k in ks:
                 flagged = facts_found = facts_all = 0
@@ -146,7 +165,7 @@ def corruption_table(args) -> None:
                     named = {f.item for f in find_facts(text, person.profile, bank_index())}
                     facts_all += len(changed)
                     facts_found += len(changed & named)
-                rows.append((("joined" if joined else "as stated"), kind, k, flagged, len(folks), facts_found, facts_all,
+                rows.append(({False: "as stated", True: "joined in pairs"}.get(joined, "reworded, joined"), kind, k, flagged, len(folks), facts_found, facts_all,
                              ", ".join(f"{x} {n}" for x, n in kinds.most_common())))
     print(f"\n## Corrupted stories ({len(folks)} synthetic people, {len(folks[0][1].profile)}-item profiles; "
           f"checks only, no model; {time.time() - started:.1f} s)\n")

@@ -107,6 +107,7 @@ def test_invalid_story_is_retried_with_another_sample(kind):
     assert [c.params["sample_index"] for c in calls] == [0, 1]
     assert calls[0].params["temperature"] == 0.0 and calls[1].params["temperature"] > 0
     assert story.parts[0]["problems"] and kind in story.parts[0]["problems"][0]
+    assert story.parts[0]["rejected"] == [BAD[kind].strip()[:300]]  # the trace shows what was rejected
 
 
 def test_a_story_that_stays_invalid_fails_every_prediction_with_the_reason():
@@ -193,7 +194,7 @@ def test_small_prompt_writes_statements_theme_by_theme_and_is_chosen_for_the_emb
     model = model_with(lambda m: " ".join(m[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")))
     story = StoryWriter(model, prompt="small", part_items=3, audit_sample=0).backstory(PERSON)
     prompts = [c.last_user for c in model.calls if is_story(c.messages)]
-    assert len(prompts) == len(story.parts) > 3 and all("\nFacts:\n" in p for p in prompts)
+    assert len(prompts) == len(story.parts) > 3 and all("Example paragraph:" in p for p in prompts)
     for q, code in ITEMS:
         assert sum(q.statement(code) in p.rsplit("\nFacts:\n", 1)[1] for p in prompts) == 1
     assert max(p["items"] for p in story.parts) <= 3
@@ -298,7 +299,7 @@ def test_the_small_prompt_states_no_fact_a_profile_could_hold():
 
     rules = load_prompt("story_small").split("\nFacts:\n")[0]
     assert find_facts(rules, Profile(()), bank_index()) == []
-    copied = GOOD + ' Topic X is very important in your life.'
+    copied = GOOD + " Your favourite colour is green, and you drink tea most days."
     assert "echo" in {p.kind for p in check_story(copied, len(ITEMS), source=PERSON.profile.as_statements())}
 
 

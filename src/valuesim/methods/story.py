@@ -48,6 +48,7 @@ RETRY_TEMPERATURE = 0.7  # later attempts sample, so they can differ from the gr
 # the length limit; mild, because a second-person story must repeat "you" and "your"
 LOOP_REPEAT_PENALTY = 1.15
 FACTS_HEADER = "\nFacts:\n"  # where the small prompt's statements start (prompts/story_small.txt)
+REJECTED_CHARS = 300  # of each rejected reply, kept in the trace
 BUDGET_PER_PART = 3.0  # default request budget: this many requests per story part and audited item
 
 
@@ -264,7 +265,8 @@ class StoryWriter:
                 story.fidelity = self._audit(story.text, profile, budget)
                 story.requests = budget.used
             except StoryFailure as failure:
-                tried.append({"round": round_ + 1, "reason": failure.reason})
+                tried.append({"round": round_ + 1, "reason": failure.reason,
+                              "rejected": failure.summary.get("rejected", [])})
                 break  # every part was already retried (or the budget is spent): another round repeats that
             if self._passes(story.fidelity):
                 return story
@@ -375,6 +377,7 @@ class StoryWriter:
         any of its items, and none it does not hold). A reply that fails the checks is never
         cached, so a re-run asks again instead of replaying a refusal."""
         problems: list[str] = []
+        rejected: list[str] = []
         rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split(FACTS_HEADER)[0]
         penalty = 1.0
         checked: dict[int, list[Problem]] = {}
@@ -402,10 +405,12 @@ class StoryWriter:
                     "usage": completion.usage.as_dict(), "seconds": round(completion.seconds, 3),
                     "cached": completion.cached, "finish_reason": completion.finish_reason,
                     "max_tokens": cap, "temperature": temperature, "sample_index": sample, "repeat_penalty": penalty,
-                    "attempts": attempt + 1, "problems": problems + ([describe(found)] if found else [])}
+                    "attempts": attempt + 1, "problems": problems + ([describe(found)] if found else []),
+                    "rejected": list(rejected)}
             if not found:
                 return [part]
             problems.append(describe(found))
+            rejected.append(text[:REJECTED_CHARS])  # what was rejected (never cached), for the trace
             if any(p.kind in ("loop", "cut_off") for p in found):
                 penalty = LOOP_REPEAT_PENALTY
         if len(chunk) > 1:
@@ -425,7 +430,7 @@ class StoryWriter:
             return out
         raise StoryFailure(f"{theme}: {problems[-1]} (after {self.attempts} attempts"
                            + (", also in smaller parts)" if depth else ")"),
-                           {"status": "failed", "theme": theme, "problems": problems})
+                           {"status": "failed", "theme": theme, "problems": problems, "rejected": rejected})
 
 
 def small_prompt_facts(prompt: str) -> str:

@@ -42,11 +42,12 @@ _REFUSAL = re.compile(
     r"not enough information|i(?:'d| would) rather not|i(?:'d| would)? prefer not to)",
     re.IGNORECASE,
 )
-# phrases of the story prompts that never belong in a story
+# phrases of the story prompts that never belong in a story (the small prompt's example facts
+# are about a colour and tea, which no survey item asks: copied into a story, they are caught here)
 _ECHO = re.compile(
     r"(writer of (?:background|back) ?stor|background story writer|rules you must follow|every single data point|"
     r"information about (?:this|one) person|data points?\b|leave nothing out|nothing has been left out|"
-    r"^\s*(?:Q\d+[A-Z]?:|Answer:)|\bthe facts below\b|example paragraph|\btopic [xy]\b|placeholders?\b)",
+    r"^\s*(?:Q\d+[A-Z]?:|Answer:)|\bthe facts below\b|example paragraph|\bfavou?rite colou?r\b|\bdrink(?:ing)? tea\b|imaginary person)",
     re.IGNORECASE | re.MULTILINE,
 )
 _FIRST = re.compile(r"\b(i|me|my|mine|myself|i'm|i've|i'd|i'll)\b", re.IGNORECASE)
