@@ -177,6 +177,41 @@ def corruption_table(args) -> None:
         print(f"| {form} | {what} | {k} | {flagged}/{n} ({flagged / n:.0%}) | {named} | {kinds or '–'} |")
 
 
+def first_attempts(args, model) -> None:
+    """Each small-prompt part written once (the writer's first, greedy attempt) and checked: which
+    checks a real model's parts meet, and the sentences the fact checks name (to read by hand)."""
+    from valuesim.methods.story import FACTS_HEADER
+    from valuesim.methods.story_checks import check_story
+    from valuesim.methods.story_facts import find_facts, index_for
+
+    _, folks = people(args.people, args.items, args.targets, args.seed)
+    writer = StoryWriter(model, prompt="small", audit_sample=0, seed=args.seed, reserve_tokens=900 + args.module_tokens)
+    kinds: Counter = Counter()
+    n = passed = 0
+    named = []
+    started = time.time()
+    for _, person, _ in folks:
+        chunks = writer._chunks(person.profile)
+        for (theme, chunk, prompt), cap in zip(chunks, writer._plan(person.profile, chunks)):
+            out = model.complete([{"role": "user", "content": prompt}], max_tokens=cap, temperature=0.0,
+                                 seed=args.seed, sample_index=0)
+            rules = prompt.split(FACTS_HEADER)[0]
+            problems = check_story(out.text.strip(), len(chunk), finish_reason=out.finish_reason, prompt=rules,
+                                   source=chunk.as_statements(), keep_facts=True, profile=person.profile)
+            n += 1
+            passed += not problems
+            kinds.update({p.kind for p in problems})
+            named += [(f.kind, str(f)) for f in find_facts(out.text, person.profile, index_for(person.profile))]
+            print(f"[{time.time() - started:6.0f}s] part {n} ({len(chunk)} facts): "
+                  + (", ".join(sorted({p.kind for p in problems})) or "passes"), flush=True)
+    print(f"\n## First attempts of real-model story parts ({model.spec}, {len(folks)} people, {args.items}-item "
+          f"profiles, {time.time() - started:.0f} s)\n")
+    print(f"parts passing every check at the first attempt: {passed}/{n} ({passed / max(1, n):.0%})")
+    print("parts failing each check: " + (", ".join(f"{k} {v}" for k, v in kinds.most_common()) or "none"))
+    for kind, text in named:
+        print(f"- {kind}: {text}")
+
+
 def mean(xs):
     xs = [x for x in xs if x is not None]
     return statistics.fmean(xs) if xs else float("nan")
@@ -206,6 +241,8 @@ def main() -> int:
                     help="first: how many deliberately corrupted statements stories the checks catch (no model)")
     ap.add_argument("--corrupt-people", type=int, default=100, help="people for --corrupt (default 100)")
     ap.add_argument("--corrupt-items", type=int, default=40, help="profile items for --corrupt (default 40)")
+    ap.add_argument("--first-attempts", action="store_true",
+                    help="only write each small-prompt part once and count the checks it fails (no retries, no audit)")
     args = ap.parse_args()
     if args.corrupt:
         corruption_table(args)
@@ -218,6 +255,9 @@ def main() -> int:
 
     survey, folks = people(args.people, args.items, args.targets, args.seed)
     model = get_model(args.model)
+    if args.first_attempts:
+        first_attempts(args, model)
+        return 0
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     say(f"model {model.spec}; {len(folks)} synthetic people x {args.targets} targets, profiles of "
         f"{len(folks[0][1].profile)} items; variants {', '.join(variants)}")
