@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError
+from ..llm import Model, ModelAPI, as_model
 from ..methods.base import ModelUser, Simulator
 from ..runs import rundir
 from ..runs.rundir import RunDir
@@ -177,6 +178,8 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
 
             model = get_model(model, base_url=cfg.base_url, concurrency=max(1, concurrency),
                               **({"prices": cfg.prices} if cfg.prices else {}))
+        elif isinstance(model, ModelAPI):
+            model = as_model(model)  # a backend gets its Model (cache-less, with accounts) once, here
     if model is not None and not (run.path / rundir.RUN_FILE).exists():  # a new run: a model that cannot answer
         from ..llm.preflight import preflight                                  # leaves nothing behind
 
@@ -198,7 +201,7 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
         "curve": bool(cfg.curve),
         "curve_sizes": plan.curve_sizes if cfg.curve else None,
         "curve_methods": list(cfg.curve_methods) if cfg.curve and cfg.curve_methods is not None else None,
-        "model": getattr(model, "spec", None) if model is not None else None,
+        "model": model.spec if isinstance(model, Model) else None,  # (a test's stand-in has no spec)
         "data": rundir.survey_fingerprint(survey, path),
         "split": hashlib.sha256(json.dumps(split.to_json(), sort_keys=True).encode()).hexdigest() if split else None,
     }

@@ -77,12 +77,15 @@ def survey_path(survey) -> Path | None:
 
 def model_label(model) -> str | None:
     """A readable name of the model: its spec plus the model/file it resolved to."""
+    from ..llm import Model, ModelAPI
+
     if model is None:
         return None
-    spec = getattr(model, "spec", None) or type(model).__name__
-    ident = getattr(model, "identity", None)
+    if not isinstance(model, (Model, ModelAPI)):  # a test's stand-in
+        return type(model).__name__
+    spec = model.spec or type(model).__name__
     try:
-        detail = ident() if callable(ident) else {}
+        detail = model.identity()
     except Exception:  # identity is informational only
         detail = {}
     name = detail.get("model") or detail.get("name") or detail.get("file")
