@@ -237,6 +237,12 @@ def test_a_second_survey_runs_through_llm_methods_and_population(tmp_path, capsy
         text = trace.read_text()
         assert "European Social Survey, round 9 (2018)" in text and "World Values" not in text
     assert "Real answer" in capsys.readouterr().out
+    assert _cli("story", data, "--codebook", ESS, "--respondent", 100003, "--story", "statements",
+                "--model", "scripted") == 0
+    assert "How often do you attend religious services?" in capsys.readouterr().out
+    assert _cli("population", data, "--codebook", ESS, "--countries", "DEU,USA", "--method", "value-persona",
+                "--model", "scripted", "--out", tmp_path / "refused") == 2
+    assert "not supported yet" in capsys.readouterr().err and not (tmp_path / "refused").exists()
     run = tmp_path / "run"
     assert _cli("eval", data, "--codebook", ESS, "--methods", "full-info,regression", "--model", "scripted",
                 "--users", 4, "--folds", 2, "--out", run) == 0

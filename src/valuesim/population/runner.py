@@ -361,6 +361,13 @@ def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
         return eligible
     missing = sorted(DESCRIPTOR_ITEMS - set(survey.question_ids), key=lambda q: int(q[1:]))
     value_based = [m for m in methods if m == VALUE] + ([TWIN] if twin else [])
+    if value_based and survey.codebook.source and not any(q in survey.codebook for q in DESCRIPTOR_ITEMS):
+        others = [m for m in LLM_METHODS if m != VALUE]
+        raise ConfigError(
+            f"{' and '.join(value_based)}: personas are placed on the Inglehart-Welzel value dimensions, which "
+            f"are computed from WVS-7 items; codebook {survey.codebook.short or survey.codebook.name} has none of them "
+            f"(value dimensions of other surveys are not supported yet); run --method {','.join(others)} "
+            "(--protocol split-half)")
     if value_based:
         others = [m for m in LLM_METHODS if m != VALUE]
         raise ConfigError(
