@@ -34,15 +34,19 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def demo_items(survey, per_category: int, seed: int) -> list[str]:
-    """A seeded, category-balanced set of items: the demo's whole question universe."""
+def demo_items(survey, n_items: int, seed: int) -> list[str]:
+    """A seeded, category-balanced set of ``n_items`` items (the categories take turns): the
+    demo's whole question universe."""
     rng = random.Random(seed)
     by_cat: dict[str, list[str]] = {}
     for q in eligible_items(survey.codebook, available=survey.data.columns):
         by_cat.setdefault(survey.codebook[q].category, []).append(q)
+    shuffled = {cat: rng.sample(qs, len(qs)) for cat, qs in sorted(by_cat.items())}
     chosen: list[str] = []
-    for cat in sorted(by_cat):
-        chosen += rng.sample(by_cat[cat], min(per_category, len(by_cat[cat])))
+    while len(chosen) < n_items and any(shuffled.values()):
+        for cat in shuffled:
+            if shuffled[cat] and len(chosen) < n_items:
+                chosen.append(shuffled[cat].pop())
     order = {q: i for i, q in enumerate(survey.codebook.ids)}
     return sorted(chosen, key=order.__getitem__)
 
@@ -51,14 +55,16 @@ def run_demo(
     out: str | Path = "runs/demo",
     model: str = "local",
     users: int = 2,
-    targets: int = 5,
+    targets: int = 3,
     folds: int = 5,
     respondents: int = 3000,
     countries: int = 4,
     methods: tuple[str, ...] = DEMO_METHODS,
     seed: int = 0,
     progress: bool = True,
-    module_tokens: int = 96,
+    module_tokens: int = 48,
+    story_audit: int = 3,
+    story_budget: float = 2.0,
 ) -> DemoResult:
     """Synthesize, inspect, show a profile, run a one-fold study of ``users`` × ``targets``.
 
@@ -66,7 +72,9 @@ def run_demo(
     predicted from the person's answers to the other items (a 4:1 split, as the paper).
     ``module_tokens`` caps each ValueSim module's analysis (the answer comes first, so a cap
     shortens the reasoning the coordinator reads, never the answer): on 2 CPU cores the 1.5B
-    model writes about 20 tokens/s, and the paper-length 256 would triple the demo's time."""
+    model writes about 20 tokens/s, and the paper-length 256 would triple the demo's time.
+    ``story_audit`` items audit each backstory (one per theme) and ``story_budget`` bounds the
+    rewrites of a story part the small model keeps getting wrong (then: the statements story)."""
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -80,8 +88,7 @@ def run_demo(
     _say("2. What the file holds (valuesim data inspect):")
     _say("   " + format_summary(summarize(survey)).replace("\n", "\n   ") + "\n")
 
-    per_category = max(1, -(-targets * folds // len(survey.codebook.category_order)))  # ceil: enough items per category
-    items = demo_items(survey, per_category, seed)
+    items = demo_items(survey, targets * folds, seed)
     split = make_split(survey, users=users, folds=folds, seed=seed, items=items)
     # One fold is run: its items are the targets, every other demo item is profile only.
     targets_ = split.folds[0][:targets]
@@ -100,7 +107,8 @@ def run_demo(
     run_dir = out / "study"
     # A model story that fails its checks or the fidelity gate is replaced by the profile's
     # statements (labelled in the traces, the report and below): no number stands on a non-story.
-    options = {m: {"max_tokens": module_tokens, "story_fallback": "statements"}
+    options = {m: {"max_tokens": module_tokens, "story_fallback": "statements", "story_audit": story_audit,
+                   "story_budget": story_budget}
                for m in methods if m.startswith("valuesim")}
     llm, built = _watched_methods(methods, model, options, started)
     run_study(survey, methods=built, model=llm, out=run_dir, split=split, seed=seed,
