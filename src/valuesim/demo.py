@@ -55,7 +55,7 @@ def run_demo(
     out: str | Path = "runs/demo",
     model: str = "local",
     users: int = 2,
-    targets: int = 3,
+    targets: int = 2,
     folds: int = 5,
     respondents: int = 3000,
     countries: int = 4,
@@ -65,6 +65,7 @@ def run_demo(
     module_tokens: int = 48,
     story_audit: int = 3,
     story_budget: float = 2.0,
+    min_fidelity: float = 0.0,
 ) -> DemoResult:
     """Synthesize, inspect, show a profile, run a one-fold study of ``users`` × ``targets``.
 
@@ -73,8 +74,10 @@ def run_demo(
     ``module_tokens`` caps each ValueSim module's analysis (the answer comes first, so a cap
     shortens the reasoning the coordinator reads, never the answer): on 2 CPU cores the 1.5B
     model writes about 20 tokens/s, and the paper-length 256 would triple the demo's time.
-    ``story_audit`` items audit each backstory (one per theme) and ``story_budget`` bounds the
-    rewrites of a story part the small model keeps getting wrong (then: the statements story)."""
+    ``story_audit`` items (at least one per category the profile covers) audit each backstory, and ``story_budget`` bounds the
+    rewrites of a story part the small model keeps getting wrong (then: the statements story);
+    ``min_fidelity`` 0: the audit is measured and printed beside each story, but a low score does
+    not make the small model write the whole story again (measured: a rewrite cost 2 of 9 minutes)."""
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +111,7 @@ def run_demo(
     # A model story that fails its checks or the fidelity gate is replaced by the profile's
     # statements (labelled in the traces, the report and below): no number stands on a non-story.
     options = {m: {"max_tokens": module_tokens, "story_fallback": "statements", "story_audit": story_audit,
-                   "story_budget": story_budget}
+                   "story_budget": story_budget, "min_fidelity": min_fidelity}
                for m in methods if m.startswith("valuesim")}
     llm, built = _watched_methods(methods, model, options, started)
     run_study(survey, methods=built, model=llm, out=run_dir, split=split, seed=seed,
