@@ -52,10 +52,10 @@ def store_eval_estimate(args: argparse.Namespace, config, run_dir, survey) -> No
     from ..evaluation.usage import load_estimate
     from ..runs.rundir import RunDir
 
+    from ..methods.base import ModelUser
     from ..methods.registry import method_info
 
-    if not any(method_info(m).needs_llm if isinstance(m, str) else getattr(m, "needs_llm", False)
-               for m in config.methods):
+    if not any(method_info(m).needs_llm if isinstance(m, str) else isinstance(m, ModelUser) for m in config.methods):
         return  # nothing to compare: a statistical run sends no model requests
     run = RunDir(run_dir)
     old = load_estimate(run)

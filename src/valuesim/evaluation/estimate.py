@@ -325,7 +325,10 @@ def estimate_study(
     if any(m.needs_llm for m in methods):
         backend, spec = _backend(model, base_url)
     else:  # a statistical study never builds (or loads) a model, not even for its tokenizer
-        backend, spec = None, model if isinstance(model, str) else getattr(model, "spec", "none")
+        from ..llm import Model, ModelAPI
+
+        backend, spec = None, model if isinstance(model, str) else model.spec if isinstance(model, (Model, ModelAPI)) \
+            else "none"
     tokenizer = tokenizer_for(backend, spec)
     cache, min_cached, cache_note = _cache_rule(spec, backend)
     reads = backend.info().prefill if backend is not None else False  # one-token reads after a pre-filled answer

@@ -31,7 +31,7 @@ def preflight(model) -> None:
     backend = model.api if isinstance(model, Model) else model
     if not isinstance(backend, ModelAPI):  # a model object of another kind (tests, notebooks): its own business
         return
-    spec = getattr(model, "spec", None) or type(model).__name__
+    spec = backend.spec or type(backend).__name__
     try:
         backend.load()  # the embedded engine loads here (a bad file fails here, once)
         _answer(backend)
