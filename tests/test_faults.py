@@ -421,3 +421,92 @@ def test_file_and_argument_text_in_an_error_line_is_neutralised(synth, capsys):
                  "--method", "country-marginal"]) == 2
     err = capsys.readouterr().err
     assert raw_controls(err) == [] and ("\\x1b[2Jnobody" in err or "nobody" in err)
+
+
+# --- 6. a report of an unfinished or running study says so at the top ------------------------
+
+
+def status_line(report_md) -> str:
+    return next(line for line in report_md.read_text().splitlines() if line.startswith("| Status |"))
+
+
+def test_report_of_an_unfinished_or_running_study_says_so_at_the_top(synth, tmp_path, capsys):
+    import subprocess
+
+    out = tmp_path / "run"
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "3", "--out", str(out), "--report"])
+    first = out / "report" / "report.md"
+    assert status_line(first).startswith("| Status | complete: country-marginal ")
+    assert first.read_text().index("| Status |") < first.read_text().index("| Survey |")  # at the top
+    n = rows(out)
+    with closing(sqlite3.connect(out / "predictions.sqlite")) as db, db:  # stopped before the end
+        db.execute("DELETE FROM predictions WHERE rowid IN (SELECT rowid FROM predictions LIMIT ?)", (n - 7,))
+        db.execute("UPDATE sessions SET status = 'interrupted'")
+    ok(capsys, ["report", str(out)])
+    line = status_line(first)
+    assert f"UNFINISHED (last session interrupted): country-marginal 7/{n} done" in line
+    holder = subprocess.Popen(  # another process working in the run
+        [sys.executable, "-c", "import sys, time; from valuesim.runs.rundir import RunLock; "
+                               f"RunLock({str(out)!r}, 'valuesim eval other').acquire(); print('held', flush=True); "
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        ok(capsys, ["report", str(out)])
+        assert "RUNNING: a valuesim process is working in this run (pid" in status_line(first)
+    finally:
+        holder.kill()
+        holder.wait()
+    ok(capsys, ["eval", str(synth), *STAT, "--users", "3", "--out", str(out), "--report"])  # finished again
+    assert status_line(first).startswith("| Status | complete")
+
+
+def test_population_report_of_an_unfinished_run_says_so(synth, tmp_path, capsys):
+    out = tmp_path / "pop"
+    pop = ["population", str(synth), "--countries", "DEU,NGA", "--questions", "Q1,Q2", "--method", "no-persona",
+           "--model", "scripted", "--personas", "2", "--no-progress", "--out", str(out)]
+    ok(capsys, pop)
+    assert status_line(out / "report.md").startswith("| Status | complete: no-persona 4/4 done")
+    with closing(sqlite3.connect(out / "predictions.sqlite")) as db, db:
+        db.execute("DELETE FROM predictions WHERE method = 'no-persona' AND rowid IN "
+                   "(SELECT rowid FROM predictions WHERE method = 'no-persona' LIMIT 3)")
+    from valuesim.population import write_population_report
+
+    write_population_report(out)
+    assert "UNFINISHED (predictions missing): no-persona 1/4 done" in status_line(out / "report.md")
+
+
+# --- 10. HTTP attempts beside LLM calls; no division by ~0 in `models check` ------------------
+
+
+def test_reports_show_http_requests_beside_llm_calls(serve, synth, tmp_path, capsys):
+    calls = {"n": 0}
+
+    def flaky(body):  # every other request fails once: more HTTP requests than LLM calls
+        calls["n"] += 1
+        return (500, {"error": {"message": "try again", "type": "x"}}) if calls["n"] % 2 else method_reply(body)
+
+    server = serve(("call", flaky))
+    out = tmp_path / "run"
+    printed = ok(capsys, ["eval", str(synth), *LLM, "--model", "openai:fake-model", "--base-url", server.url,
+                          "--out", str(out), "--report"])
+    report = (out / "report" / "report.md").read_text()
+    assert "| LLM calls | HTTP requests |" in report
+    row = next(line for line in report.splitlines() if line.startswith("| all |")).split("|")
+    header = next(line for line in report.splitlines() if "| HTTP requests |" in line).split("|")
+    llm_calls, http = int(row[header.index(" LLM calls ")]), int(row[header.index(" HTTP requests ")])
+    assert llm_calls == 8 and http == len([r for r in server.requests if "messages" in r]) > llm_calls
+    assert f"8 calls ({http} HTTP requests, retries included)" in printed
+
+
+def test_models_check_does_not_divide_by_almost_zero(serve, capsys):
+    from valuesim.llm.check import _rate
+
+    assert _rate(3, 1e-6, 0.002) is None and _rate(3, 0.0004, 0.0004) is None
+    assert _rate(48, 0.5, 0.6) == 96.0
+    server = serve(("call", method_reply))  # answers at once: nothing to time
+    code = main(["models", "check", "--model", "openai:fake-model", "--base-url", server.url])
+    printed = capsys.readouterr().out
+    assert code == 0
+    line = next(x for x in printed.splitlines() if x.startswith("generated_tokens_per_second"))
+    value = line.split()[-1]
+    assert "n/a" in line or float(value) < 1e5, line

@@ -79,7 +79,7 @@ def check(args: argparse.Namespace) -> int:
         return 0
     width = max(len(k) for k in result)
     for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
+        print(f"{key:<{width}}  {'n/a (too fast to time)' if value is None and key.endswith('_per_second') else value}")
     return 0
 
 

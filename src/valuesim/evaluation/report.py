@@ -162,7 +162,10 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
     per_fold = sorted({len(f) for f in folds})
     survey = run.codebook.short or run.codebook.title
     synthetic = f" (SYNTHETIC population, not real {survey} answers)" if data.get("synthetic") else ""
+    from ..runs.status import run_status
+
     return [
+        ("Status", run_status(run.run_dir, list(run.methods))),  # first: an unfinished run must not pass as done
         ("Survey", run.codebook.title),
         ("Data", f"{data.get('path') or data.get('source') or '(in memory)'}{synthetic}; "
                  f"{data.get('respondents', '?')} respondents, {data.get('items', '?')} items"),

@@ -108,7 +108,8 @@ class RunResult:
         if self.usage is not None:
             u = self.usage
             lines.append(
-                f"LLM usage: {u['calls']} calls, {u['cache_hits']} cache hits, {u['failures']} failed calls; "
+                f"LLM usage: {u['calls']} calls ({u.get('requests', 0)} HTTP requests, retries included), "
+                f"{u['cache_hits']} cache hits, {u['failures']} failed calls; "
                 f"tokens {u['prompt_tokens']} prompt ({u['cached_tokens']} prefix-cached), "
                 f"{u['completion_tokens']} completion; {u['wall_seconds']:.1f} s wall, "
                 f"{u['model_seconds']:.1f} s in model calls"

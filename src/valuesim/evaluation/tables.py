@@ -210,31 +210,34 @@ def curve_table(run: RunData, curve: pd.DataFrame) -> Table:
 def usage_table(run: RunData, llm: bool = True) -> Table:
     """One row per session; ``llm`` False (no LLM method in the run): sessions only, no LLM columns."""
     rows = []
-    tot = {"calls": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "wall_seconds": 0.0}
+    tot = {"calls": 0, "requests": 0, "cache_hits": 0, "prompt_tokens": 0, "completion_tokens": 0, "wall_seconds": 0.0}
     for _, s in run.sessions.iterrows():
         u = json.loads(s["usage"]) if isinstance(s["usage"], str) and s["usage"] else None
         wall = (s["finished"] - s["started"]) if pd.notna(s["finished"]) else math.nan
         if u:
-            for k in ("calls", "cache_hits", "prompt_tokens", "completion_tokens"):
+            for k in ("calls", "requests", "cache_hits", "prompt_tokens", "completion_tokens"):
                 tot[k] += int(u.get(k) or 0)
         if not math.isnan(wall):
             tot["wall_seconds"] += wall
         rows.append([str(s["session"]), pd.Timestamp(s["started"], unit="s").strftime("%Y-%m-%d %H:%M:%S"),
                      str(s["status"]), str(s["predictions"]), str(s["failures"]),
-                     str(u.get("calls", 0)) if u else "–", str(u.get("cache_hits", 0)) if u else "–",
+                     str(u.get("calls", 0)) if u else "–", str(u.get("requests", 0)) if u else "–",
+                     str(u.get("cache_hits", 0)) if u else "–",
                      str(u.get("prompt_tokens", 0)) if u else "–", str(u.get("completion_tokens", 0)) if u else "–",
                      fmt(wall, 1)])
     rows.append(["all", "", "", str(int(run.sessions["predictions"].fillna(0).sum())),
-                 str(int(run.sessions["failures"].fillna(0).sum())), str(tot["calls"]), str(tot["cache_hits"]),
+                 str(int(run.sessions["failures"].fillna(0).sum())), str(tot["calls"]), str(tot["requests"]),
+                 str(tot["cache_hits"]),
                  str(tot["prompt_tokens"]), str(tot["completion_tokens"]), fmt(tot["wall_seconds"], 1)])
-    header = ["Session", "Started (UTC)", "Status", "New predictions", "Failures", "LLM calls", "Cache hits",
-              "Prompt tokens", "Completion tokens", "Wall s"]
+    header = ["Session", "Started (UTC)", "Status", "New predictions", "Failures", "LLM calls", "HTTP requests",
+              "Cache hits", "Prompt tokens", "Completion tokens", "Wall s"]
     if not llm:
-        keep = [0, 1, 2, 3, 4, 9]
+        keep = [0, 1, 2, 3, 4, 10]
         return Table("Sessions of this run", [header[i] for i in keep], [[r[i] for i in keep] for r in rows],
                      "One row per `valuesim eval` invocation (resumes add rows); no LLM method: no model was used.")
     return Table("LLM usage and run sessions", header, rows,
-                 f"model: {run.model_label or 'no LLM'}. One row per `valuesim eval` invocation (resumes add rows).")
+                 f"model: {run.model_label or 'no LLM'}. One row per `valuesim eval` invocation (resumes add rows). "
+                 "LLM calls: answers asked of the model; HTTP requests: attempts sent, retries included.")
 
 
 def hardest_items_table(run: RunData, main: pd.DataFrame, method: str, n: int = 10) -> Table:

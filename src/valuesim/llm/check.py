@@ -39,7 +39,7 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
     answer = model.complete(ask, max_tokens=48)  # the prompt is now in the prefix cache
     gen_seconds = time.perf_counter() - t0
     unseen = answer.usage.prompt_tokens - answer.usage.cached_tokens
-    gen_only = max(1e-6, gen_seconds - unseen * (prompt_seconds / fresh))
+    gen_only = gen_seconds - unseen * (prompt_seconds / fresh)
 
     question = [{"role": "user", "content": "Which is larger? Option 1: the number 3. Option 2: the number 700. "
                                             "Reply with 'Answer: ' and the option number."}]
@@ -49,9 +49,9 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
         "model": model.spec,
         "load_seconds": round(load_seconds, 2),
         "prompt_tokens": fresh,
-        "prompt_tokens_per_second": round(fresh / prompt_seconds, 1),
+        "prompt_tokens_per_second": _rate(fresh, prompt_seconds, prompt_seconds),
         "generated_tokens": answer.usage.completion_tokens,
-        "generated_tokens_per_second": round(answer.usage.completion_tokens / gen_only, 1),
+        "generated_tokens_per_second": _rate(answer.usage.completion_tokens, gen_only, gen_seconds),
         "answer": answer.text.strip(),
         "option_distribution": {k: round(v, 4) for k, v in dist.probs.items()},
         "option_method": dist.method,
@@ -62,3 +62,12 @@ def check_model(spec: str = "local", *, base_url: str | None = None, timeout: fl
         "own_tokenizer": model.info.exact_tokens,
         "requests": model.accounting.requests,
     }
+
+
+def _rate(tokens: int, seconds: float, measured: float) -> float | None:
+    """Tokens per second, or None when the time is too short to say: under a millisecond, or
+    (generation) when subtracting the prompt's share left under a quarter of what was measured;
+    a near-instant server gave 'generated_tokens_per_second 10000000.0'."""
+    if tokens < 1 or seconds < 1e-3 or seconds < 0.25 * measured:
+        return None
+    return round(tokens / seconds, 1)

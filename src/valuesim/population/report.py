@@ -209,7 +209,10 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     last = sessions[-1] if sessions else {}
     wall_total = sum(s.get("wall_seconds", 0) for s in sessions)
     acct = last.get("accounting", {})
+    from ..runs.status import run_status
+
     meta = [
+        ("Status", run_status(run_dir, list(info.get("methods", [])))),  # first: unfinished must not pass as done
         ("Survey", cb.title),
         ("Data", f"{info.get('source', '?')}"),
         ("Model", model),
@@ -223,7 +226,8 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
          if info.get("calibrate") else "off"),
         ("Wall time", f"{wall_total:.1f} s over {len(sessions)} session(s); last session {last.get('wall_seconds', 0):.1f} s "
                       f"with {last.get('new_predictions', 0)} new persona distributions"),
-        ("LLM use (last session)", f"{acct.get('calls', 0)} model calls, {acct.get('cache_hits', 0)} cache hits, "
+        ("LLM use (last session)", f"{acct.get('calls', 0)} model calls ({acct.get('requests', 0)} HTTP requests, "
+                                   f"retries included), {acct.get('cache_hits', 0)} cache hits, "
                                    f"{acct.get('failures', 0)} failures, {acct.get('prompt_tokens', 0)} prompt tokens "
                                    f"({acct.get('cached_tokens', 0)} from prefix cache)"),
         ("Command", last.get("command", "") or "(Python API)"),

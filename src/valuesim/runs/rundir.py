@@ -349,6 +349,26 @@ class RunLock:
         self.release()
 
 
+def lock_holder(out: "str | Path") -> str | None:
+    """Who holds the run lock of ``out`` (another process, still working), or None."""
+    path = Path(out) / LOCK_FILE
+    if not path.exists():
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return _read_holder(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)  # (closing drops a shared lock taken just now)
+    return None
+
+
 def _read_holder(fd: int) -> str:
     try:
         h = json.loads(os.pread(fd, 4096, 0).decode() or "{}")

@@ -110,6 +110,7 @@ class Runner:
 
     def run_method(self, protocol: StudyProtocol, method: StudyMethod) -> None:
         total, pending = self.plan(protocol, method)
+        self.store.record_planned(method.name, total)  # a report of an unfinished run says how far it got
         if not pending:
             return
         if method.needs_llm:  # once per model: one clear error instead of a run of failures

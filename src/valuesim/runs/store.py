@@ -199,6 +199,13 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def record_planned(self, method: str, predictions: int) -> None:
+        """How many predictions ``method`` has in this run (done or not), so that a report of
+        an unfinished run can say how far it got (``read_progress``)."""
+        with self.db:
+            self.db.execute("CREATE TABLE IF NOT EXISTS planned (method TEXT PRIMARY KEY, predictions INTEGER NOT NULL)")
+            self.db.execute("INSERT OR REPLACE INTO planned VALUES (?, ?)", (method, int(predictions)))
+
     # --- sessions ---------------------------------------------------------------------------
     def start_session(self, usage=None) -> int:
         """A new session; sessions still 'running' belong to a process that was killed (the run
@@ -399,6 +406,21 @@ def read_session_usage(path: str | Path) -> list[dict]:
     except sqlite3.Error:
         return []
     return [json.loads(raw) for (raw,) in rows if raw]
+
+
+def read_progress(path: str | Path) -> dict[str, tuple[int, int, int | None]]:
+    """method -> (predictions stored without failure, failed, planned or None when the run has
+    not reached the method yet); {} when the store cannot be read."""
+    try:
+        stored = _read_only(path, "SELECT method, SUM(failed = 0), SUM(failed != 0) FROM predictions GROUP BY method")
+        has_plan = _read_only(path, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'planned'")
+        planned = dict(_read_only(path, "SELECT method, predictions FROM planned")) if has_plan else {}
+    except sqlite3.Error:
+        return {}
+    out = {m: (int(ok or 0), int(bad or 0), planned.get(m)) for m, ok, bad in stored}
+    for m, n in planned.items():
+        out.setdefault(m, (0, 0, n))
+    return out
 
 
 def read_sessions(path: str | Path) -> pd.DataFrame:
