@@ -53,3 +53,14 @@ def test_demo_targets_never_reach_the_prompts(tmp_path):
         assert book[qid].statement(truth) not in context, (method, qid)  # nor its answer as a statement
         assert trace.context["kind"] == ("backstory" if method == "valuesim" else "profile")
         assert len(context) > 200  # the other items were there
+
+
+def test_the_demo_command_runs_the_study_run_demo_is_sized_for():
+    """`make demo` ran 5 targets per user while the help and run_demo said 2 (twice the minutes)."""
+    import inspect
+
+    from valuesim.cli import build_parser
+
+    args = build_parser().parse_args(["demo"])
+    defaults = inspect.signature(run_demo).parameters
+    assert (args.users, args.targets) == (defaults["users"].default, defaults["targets"].default)
