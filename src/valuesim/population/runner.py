@@ -359,23 +359,20 @@ def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
     eligible = scores.notna().any(axis=1)
     if eligible.any():
         return eligible
-    missing = sorted(DESCRIPTOR_ITEMS - set(survey.question_ids), key=lambda q: int(q[1:]))
     value_based = [m for m in methods if m == VALUE] + ([TWIN] if twin else [])
-    if value_based and survey.codebook.source and not any(q in survey.codebook for q in DESCRIPTOR_ITEMS):
-        others = [m for m in LLM_METHODS if m != VALUE]
-        raise ConfigError(
-            f"{' and '.join(value_based)}: personas are placed on the Inglehart-Welzel value dimensions, which "
-            f"are computed from WVS-7 items; codebook {survey.codebook.short or survey.codebook.name} has none of them "
-            f"(value dimensions of other surveys are not supported yet); run --method {','.join(others)} "
-            "(--protocol split-half)")
-    if value_based:
-        others = [m for m in LLM_METHODS if m != VALUE]
-        raise ConfigError(
-            f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
-            f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
-            f"{' and '.join(value_based)} cannot run; without them, run --method {','.join(others)} "
-            "(--protocol split-half)")
-    return None  # demographic / no-persona personas need no value position
+    if not value_based:
+        return None  # demographic / no-persona personas need no value position
+    if survey.codebook.source and not any(q in survey.codebook for q in DESCRIPTOR_ITEMS):  # another survey
+        why = (f"{' and '.join(value_based)}: personas are placed on the Inglehart-Welzel value dimensions, "
+               f"which are computed from WVS-7 items; codebook {survey.codebook.short or survey.codebook.name} "
+               "has none of them (value dimensions of other surveys are not supported yet); ")
+    else:
+        missing = sorted(DESCRIPTOR_ITEMS - set(survey.question_ids), key=lambda q: int(q[1:]))
+        why = (f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
+               f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
+               f"{' and '.join(value_based)} cannot run; without them, ")
+    others = [m for m in LLM_METHODS if m != VALUE]
+    raise ConfigError(f"{why}run --method {','.join(others)} (--protocol split-half)")
 
 
 def country_label(code: str) -> str:

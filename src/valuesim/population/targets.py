@@ -65,7 +65,7 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
     for word in words:
         low = word.lower()
         if low == "default" and not any(q in codebook for q in default):
-            out += _spread(codebook, present, DEFAULT_SIZE.get(what, 4))  # another survey than WVS-7
+            out += _spread(codebook, present, len(default))  # another survey than WVS-7
         elif low == "default":
             out += [q for q in default if q in present]
         elif low == "all" or low in by_cat:
@@ -86,9 +86,6 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
     if not unique:
         raise ConfigError(f"no usable {what} questions in {', '.join(words)!r}")
     return unique
-
-
-DEFAULT_SIZE = {"evaluation target": len(DEFAULT_TARGETS)}
 
 
 def _spread(codebook: Codebook, present: set[str], n: int) -> list[str]:

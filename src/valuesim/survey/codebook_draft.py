@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError, DataError
+from .codebook_file import is_whole_number
 from .model import MISSING_CODES, Kind, MissingCode, missing_kind
 
 _ID = re.compile(r"(^|_)(id|idno|respid|caseid|respondent|interview)(_|$)|respondent.*(id|number)", re.I)
@@ -55,11 +56,11 @@ def draft_codebook(path: str | Path) -> dict:
             columns[role] = name
             continue
         series = frame[name]
-        values = {int(float(c)): str(v) for c, v in (value_labels.get(name) or {}).items() if _whole(c)}
-        declared = {int(float(v)) for v in user_missing.get(name, []) if _whole(v)}
+        values = {int(float(c)): str(v) for c, v in (value_labels.get(name) or {}).items() if is_whole_number(c)}
+        declared = {int(float(v)) for v in user_missing.get(name, []) if is_whole_number(v)}
         for r in missing_ranges.get(name, []):
             lo, hi = r.get("lo"), r.get("hi")
-            if _whole(lo) and _whole(hi) and hi - lo <= 20:
+            if is_whole_number(lo) and is_whole_number(hi) and hi - lo <= 20:
                 declared |= set(range(int(lo), int(hi) + 1))
         missing = {c: values.get(c, "missing") for c in sorted(declared)}
         for code, text in values.items():
@@ -89,9 +90,8 @@ def draft_codebook(path: str | Path) -> dict:
                               f"scale, give kind ordinal and its endpoint labels")
         if missing:
             item["missing"] = missing
-        item["category"] = "Demographics" if _DEMOGRAPHIC.search(label) else ""
-        if not item["category"]:
-            del item["category"]
+        if _DEMOGRAPHIC.search(label):
+            item["category"] = "Demographics"
         items.append(item)
     if not items:
         raise DataError(f"{path} has no columns that look like survey items (no value labels and no numbers)")
@@ -109,13 +109,6 @@ def _role(name: str, label: str) -> str:
     if _WEIGHT.search(name) or re.search(r"\bweight\b", label, re.I):
         return "weight"
     return ""
-
-
-def _whole(value) -> bool:
-    try:
-        return float(value) == int(float(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def _numeric_column(series) -> bool:

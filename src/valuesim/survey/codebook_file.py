@@ -142,7 +142,7 @@ def _question(item: dict, scales: dict, fail) -> Question:
     valid_range = None
     if "range" in item:
         r = item["range"]
-        if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(_is_int(v) for v in r) and int(r[0]) < int(r[1])):
+        if not (isinstance(r, (list, tuple)) and len(r) == 2 and all(is_whole_number(v) for v in r) and int(r[0]) < int(r[1])):
             raise fail("range", f"must be [low, high] whole numbers with low < high, got {r!r}")
         valid_range = (int(r[0]), int(r[1]))
     options_raw = item.get("options")
@@ -210,14 +210,16 @@ def _statement(kind: Kind, text: str, code: int, label: str, endpoints: str) -> 
     return f"Asked '{text}', you answered '{label}'."
 
 
-def _is_int(value) -> bool:
+def is_whole_number(value) -> bool:
+    """Whether a code from a codebook or a file's metadata is a whole number (7, 7.0, "7"; not
+    True, "7.5", "inf" or None)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
         return True
     try:
         return float(str(value)) == int(float(str(value)))
-    except ValueError:
+    except (ValueError, OverflowError):
         return False
 
 
@@ -227,7 +229,7 @@ def _codes(mapping, fail) -> dict[int, str]:
         raise fail(f"must be a mapping code: label, got {type(mapping).__name__}")
     out = {}
     for code, label in mapping.items():
-        if not _is_int(code):
+        if not is_whole_number(code):
             raise fail(f"code {code!r} is not a whole number")
         if label is None or not str(label).strip():
             raise fail(f"code {code} has no label")
