@@ -253,3 +253,39 @@ def test_a_second_survey_runs_through_llm_methods_and_population(tmp_path, capsy
     assert "European Social Survey, round 9 (2018)" in report and "demographic" in report
     metrics = pd.read_csv(pop / "metrics.csv")
     assert {"demographic", "no-persona"} <= set(metrics["method"])
+
+
+def test_a_run_keeps_its_identity_wherever_its_codebook_file_lives(tmp_path):
+    """A run is identified by its codebook's content: a moved or renamed codebook resumes (the
+    report still finds it), a codebook with other content is refused in one line."""
+    import shutil
+
+    from valuesim.evaluation import load_run, run_study
+    from valuesim.population.runner import run_population
+    from valuesim.survey.synthetic.generic import generate_for_codebook
+
+    data = tmp_path / "ess.csv"
+    generate_for_codebook(load_codebook(ESS), respondents=300, countries=2, seed=4).to_csv(data, index=False)
+
+    def study(book):
+        return run_study(load_survey(data, codebook=book), methods=["global-marginal"], users=4, folds=2,
+                         out=tmp_path / "study", progress=False).new
+
+    def population(book):
+        return run_population(load_survey(data, codebook=book), "DEU,USA", personas=3, methods="demographic",
+                              model="scripted", out=tmp_path / "pop", progress=False).new_predictions
+
+    first, moved = tmp_path / "a" / "ess9.yaml", tmp_path / "b" / "renamed.yaml"
+    first.parent.mkdir()
+    moved.parent.mkdir()
+    shutil.copy(ESS, first)
+    assert study(first) > 0 and population(first) > 0
+    first.rename(moved)
+    assert study(moved) == 0 and population(moved) == 0  # accepted, nothing asked again
+    assert load_run(tmp_path / "study").codebook.ids == load_codebook(ESS).ids  # found where it is now
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(moved.read_text().replace("How interested would you say", "How interested are"))
+    for run in (study, population):
+        with pytest.raises(ConfigError, match="different settings.*codebook") as err:
+            run(changed)
+        assert "\n" not in str(err.value)

@@ -6,7 +6,8 @@ SQLite store and the reports. The rules, for every kind of run:
 * settings are written at the start, before any prediction, so a run killed in its first
   minute still refuses a resume with other settings;
 * a resume must repeat the settings that fix the results; adding methods (or, for population
-  runs, countries and questions) is fine because predictions are keyed by them;
+  runs, countries and questions) is fine because predictions are keyed by them. The data and
+  codebook files are compared by content, not by where they live (``WHERE``): a moved one resumes;
 * one process at a time: ``RunLock`` holds an OS lock on ``.lock``; a second process is told
   who holds it (pid, host, command, since) and stops. The OS drops the lock when its holder
   dies, however it dies, so a killed run never leaves a stale lock behind;
@@ -99,10 +100,25 @@ def provenance(command: str | None, api: str, **extra) -> dict:
 
 
 # --- may it be resumed? ---------------------------------------------------------------------
+WHERE = ("path", "source")  # where the data or codebook file was read: provenance, never compared
+
+
 def _comparable(settings: dict) -> dict:
-    """Settings without where the file lives: a moved or renamed file is still the same data."""
+    """Settings without where the files live: a moved or renamed data or codebook file is still
+    the same data (compared by its size and hash) and the same codebook (by its content hash)."""
     out = dict(settings)
-    out["data"] = {k: v for k, v in (settings.get("data") or {}).items() if k not in ("path", "source")}
+    out["data"] = {k: v for k, v in (settings.get("data") or {}).items() if k not in WHERE}
+    if isinstance(out["data"].get("codebook"), dict):
+        out["data"]["codebook"] = {k: v for k, v in out["data"]["codebook"].items() if k not in WHERE}
+    return out
+
+
+def relocated(old: dict, new: dict) -> dict:
+    """The recorded data settings ``old`` with the file locations of ``new`` (same content): a
+    resumed run records where its files are now, so that its reports find the codebook."""
+    out = {**old, **{k: new[k] for k in WHERE if k in new}}
+    if isinstance(old.get("codebook"), dict) and isinstance(new.get("codebook"), dict):
+        out["codebook"] = {**old["codebook"], **{k: new["codebook"][k] for k in WHERE if k in new["codebook"]}}
     return out
 
 
@@ -136,6 +152,8 @@ def merge_study(old: dict, settings: dict, info: dict) -> tuple[list[str], dict 
     merged_settings = {**o, "methods": methods, "method_options": {**o_opts, **n_opts},
                        "curve_methods": None if oc is None or nc is None else sorted(set(oc) | set(nc)),
                        "model": o.get("model") or n.get("model")}
+    if isinstance(o.get("data"), dict) and isinstance(n.get("data"), dict):
+        merged_settings["data"] = relocated(o["data"], n["data"])
     merged = {**old, "settings": merged_settings,
               "methods": {**old.get("methods", {}), **info.get("methods", {})},
               "model_label": old.get("model_label") or info.get("model_label")}

@@ -259,7 +259,8 @@ def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
 def codebook_settings(codebook: Codebook) -> dict:
     """What a run records about its codebook so that it can be found again and a resume with
     another one is refused: nothing for the built-in WVS-7 codebook (older runs stay valid), else
-    the file and a hash of its content."""
+    a hash of its content and its title (the run's identity) and where the file is (``path``:
+    for reading the run back, never compared, so a moved or renamed codebook resumes)."""
     if not codebook.source:
         return {}
     import hashlib
