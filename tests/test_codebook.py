@@ -240,9 +240,15 @@ def test_a_second_survey_runs_through_llm_methods_and_population(tmp_path, capsy
     assert _cli("story", data, "--codebook", ESS, "--respondent", 100003, "--story", "statements",
                 "--model", "scripted") == 0
     assert "How often do you attend religious services?" in capsys.readouterr().out
-    assert _cli("population", data, "--codebook", ESS, "--countries", "DEU,USA", "--method", "value-persona",
-                "--model", "scripted", "--out", tmp_path / "refused") == 2
-    assert "not supported yet" in capsys.readouterr().err and not (tmp_path / "refused").exists()
+    no_dimensions = tmp_path / "ess_no_dimensions.yaml"
+    raw = yaml.safe_load(ESS.read_text())
+    del raw["dimensions"]
+    no_dimensions.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert _cli("population", data, "--codebook", no_dimensions, "--countries", "DEU,USA", "--method",
+                "value-persona", "--model", "scripted", "--out", tmp_path / "refused") == 2
+    err = capsys.readouterr().err
+    assert "names none; add them to it as `dimensions:" in err and "--method demographic,no-persona" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "refused").exists()
     run = tmp_path / "run"
     assert _cli("eval", data, "--codebook", ESS, "--methods", "full-info,regression", "--model", "scripted",
                 "--users", 4, "--folds", 2, "--out", run) == 0
@@ -289,3 +295,29 @@ def test_a_run_keeps_its_identity_wherever_its_codebook_file_lives(tmp_path):
         with pytest.raises(ConfigError, match="different settings.*codebook") as err:
             run(changed)
         assert "\n" not in str(err.value)
+
+
+def test_value_personas_on_a_codebooks_own_dimensions_end_to_end(tmp_path, capsys):
+    """synth -> population (value personas placed on the codebook's dimensions, and their
+    statistical twin) -> report, on the ESS-like fixture: the texts name its dimensions."""
+    from valuesim.runs.rundir import RunDir
+
+    data = tmp_path / "ess.csv"
+    assert _cli("data", "synth", "--codebook", ESS, "--respondents", 600, "--countries", 2, "--out", data) == 0
+    pop = tmp_path / "pop"
+    assert _cli("population", data, "--codebook", ESS, "--countries", "DEU,USA", "--personas", 6, "--method",
+                "value-persona,value-twin", "--model", "scripted", "--out", pop) == 0
+    capsys.readouterr()
+    personas = RunDir(pop).personas()
+    assert len(personas) == 12
+    assert personas.value_text.str.contains("On social trust, you stand").all()
+    assert personas.value_text.str.contains(r"On religiosity, you stand .*(?:\(religious\)|\(not religious\)|middle)").all()
+    levels = [json.loads(x) for x in personas.levels]
+    assert all(set(lv) == {"social_trust", "religiosity"} for lv in levels)
+    assert {lv["religiosity"] for lv in levels} - {None} <= {1, 2, 3, 4, 5}
+    metrics = pd.read_csv(pop / "metrics.csv")
+    assert {"value-persona", "value-twin"} <= set(metrics["method"])
+    assert not {"ppltrst", "rlgdgr", "rlgatnd"} & set(metrics["question"])  # descriptor items: never targets
+    report = (pop / "report.md").read_text()
+    assert "social_trust: " in report and "religiosity: rlgdgr, rlgatnd (reversed)" in report
+    assert "Inglehart" not in report and "traditional" not in report

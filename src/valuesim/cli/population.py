@@ -18,7 +18,7 @@ def register(sub) -> None:
             "Simulate each country's answer distribution (not one person): draw N value profiles per "
             "country (W_WEIGHT-weighted, seeded) from one half of its respondents, describe each by its "
             "position on the Inglehart-Welzel dimensions (traditional/secular-rational, survival/"
-            "self-expression) and the left-right scale, ask the model for each persona's option "
+            "self-expression) and the left-right scale (another survey: its codebook's own `dimensions:`), ask the model for each persona's option "
             "distribution and average them. Compare with the real distribution of the other half: "
             "1 - normalised Wasserstein-1 (ordinal items), Jensen-Shannon distance, total variation, "
             "entropy deviation, and the gap between the best and worst country. Baselines: demographic "

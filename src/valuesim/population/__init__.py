@@ -2,7 +2,8 @@
 
 A country's answer distribution is simulated by drawing W_WEIGHT-weighted value profiles from
 half of its respondents, describing each as a short value persona (its position on the
-Inglehart-Welzel dimensions and the left-right scale), asking the model for each persona's
+Inglehart-Welzel dimensions and the left-right scale, or on the codebook's own ``dimensions``),
+asking the model for each persona's
 option distribution, averaging them, and optionally calibrating the aggregate's dispersion
 towards human diversity while keeping its mean. The other half of the respondents gives the
 real distribution. See ``runner`` for the run layout, ``dimensions`` for the item recoding,

@@ -1,6 +1,12 @@
-"""Where each respondent stands on core cultural value dimensions, computed from WVS-7 answers.
+"""Where each respondent stands on core cultural value dimensions.
 
-Two Inglehart-Welzel dimensions from the standard ten items, plus the left-right self-placement:
+The dimensions are a codebook's own ``dimensions:`` when it names some (any survey, see
+``survey/codebook_file.py``), else WVS-7's built-in ones. A codebook dimension has one component
+per item: the item's valid codes (the survey's missing codes excluded), as coded, or flipped
+within the item's valid range (low + high - code) for a ``reverse`` item; a person needs
+``Dimension.needed`` of them (``min_items``, default half the items rounded up). Its descriptor
+items are its items. The built-in WVS-7 dimensions, used when the codebook names none, are two
+Inglehart-Welzel dimensions from the standard ten items, plus the left-right self-placement:
 
 Traditional (low) vs secular-rational (high) values
     * Q164 importance of God (1 not at all .. 10 very important)          -> 11 - code
@@ -30,7 +36,8 @@ average of the available component z-scores (a component nobody in the reference
 counts as 0, the mean). A dimension needs at least ``MIN_COMPONENTS`` of its
 components (3 of 5 for the Inglehart-Welzel dimensions, 1 of 1 for left-right); otherwise it is
 missing for that person and the descriptor says nothing about it. WVS missing codes (negative)
-and code 5 of Q254 count as missing.
+and code 5 of Q254 count as missing. Codebook dimensions are scaled the same way, by the
+same scaler.
 
 All the items above (and Q152, Q153 from the same post-materialism battery) are *descriptor
 items*: they describe personas and are never evaluation targets (``DESCRIPTOR_ITEMS``).
@@ -38,12 +45,13 @@ items*: they describe personas and are never evaluation targets (``DESCRIPTOR_IT
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
+from ..survey.model import Codebook, Question
 from ..survey.survey import WEIGHT, Survey
 
 
@@ -114,6 +122,36 @@ DESCRIPTOR_ITEMS = frozenset(
 )
 
 
+Components = Mapping[str, tuple[Component, ...]]
+
+
+def dimension_components(codebook: Codebook) -> tuple[Components, dict[str, int]]:
+    """The components of the dimensions a survey's personas are placed on, and how many of each
+    dimension's components a person needs: the codebook's ``dimensions`` when it names some,
+    else WVS-7's built-in ones."""
+    if not codebook.dimensions:
+        return COMPONENTS, MIN_COMPONENTS
+    components = {name: tuple(_oriented(codebook[q], q in dim.reverse) for q in dim.items)
+                  for name, dim in codebook.dimensions.items()}
+    return components, {name: dim.needed for name, dim in codebook.dimensions.items()}
+
+
+def _oriented(question: Question, reverse: bool) -> Component:
+    """One codebook item as a component: its valid codes, flipped within its range if reversed."""
+    lo, hi = question.valid_range or (min(question.codes), max(question.codes))
+    if reverse:
+        return Component(f"{question.id} reversed", (question.id,), _item(question.id, lambda x: lo + hi - x, (lo, hi)),
+                         f"{lo + hi} - {question.id}")
+    return Component(question.id, (question.id,), _item(question.id, lambda x: x, (lo, hi)), question.id)
+
+
+def descriptor_items(codebook: Codebook) -> frozenset[str]:
+    """The items that describe a survey's value personas (never evaluation targets)."""
+    if not codebook.dimensions:
+        return DESCRIPTOR_ITEMS
+    return frozenset(q for dim in codebook.dimensions.values() for q in dim.items)
+
+
 def _weighted_mean_sd(x: pd.Series, w: pd.Series) -> tuple[float, float]:
     ok = x.notna() & w.notna() & (w > 0)
     if ok.sum() < 2:
@@ -126,19 +164,25 @@ def _weighted_mean_sd(x: pd.Series, w: pd.Series) -> tuple[float, float]:
 
 @dataclass
 class DimensionScaler:
-    """The component means/SDs and dimension quantile cut points of a reference population."""
+    """The component means/SDs and dimension quantile cut points of a reference population, for
+    the dimensions of its components (by default WVS-7's built-in ones)."""
 
     stats: dict[str, tuple[float, float]]  # component name -> (mean, sd)
     cuts: dict[str, list[float]]  # dimension -> ascending cut points (len = levels - 1)
     dimensions: tuple[str, ...] = DIMENSIONS
+    components: Components = field(default_factory=lambda: COMPONENTS)
+    minimum: Mapping[str, int] = field(default_factory=lambda: MIN_COMPONENTS)
 
     @classmethod
-    def fit(cls, survey: Survey, levels: int = 5, dimensions: tuple[str, ...] = DIMENSIONS) -> "DimensionScaler":
-        """Fit on every respondent of ``survey`` (pooled across countries, W_WEIGHT-weighted)."""
-        raw = component_scores(survey, dimensions)
+    def fit(cls, survey: Survey, levels: int = 5, dimensions: tuple[str, ...] | None = None) -> "DimensionScaler":
+        """Fit on every respondent of ``survey`` (pooled across countries, W_WEIGHT-weighted), for
+        its codebook's dimensions (``dimension_components``), or the named ones of them."""
+        components, minimum = dimension_components(survey.codebook)
+        dimensions = tuple(components) if dimensions is None else tuple(dimensions)
+        raw = component_scores(survey, dimensions, components)
         w = survey.data[WEIGHT].astype("float64")
         stats = {name: _weighted_mean_sd(raw[name], w) for name in raw.columns}
-        scaler = cls(stats, {}, dimensions)
+        scaler = cls(stats, {}, dimensions, components, minimum)
         scores = scaler.transform_components(raw)
         for dim in dimensions:
             scaler.cuts[dim] = weighted_quantiles(scores[dim], w, [k / levels for k in range(1, levels)])
@@ -147,7 +191,7 @@ class DimensionScaler:
     def transform_components(self, raw: pd.DataFrame) -> pd.DataFrame:
         out = {}
         for dim in self.dimensions:
-            comps = COMPONENTS[dim]
+            comps = self.components[dim]
             z = []
             for c in comps:
                 m, sd = self.stats.get(c.name, (float("nan"), float("nan")))
@@ -158,13 +202,13 @@ class DimensionScaler:
                 else:
                     z.append((raw[c.name] - m) / sd)
             zf = pd.concat(z, axis=1)
-            need = min(MIN_COMPONENTS.get(dim, 1), len(comps))
+            need = min(self.minimum.get(dim, 1), len(comps))
             out[dim] = zf.mean(axis=1).where(zf.notna().sum(axis=1) >= need)
         return pd.DataFrame(out, index=raw.index)
 
     def scores(self, survey: Survey) -> pd.DataFrame:
         """One row per respondent, one column per dimension (NaN = not enough answers)."""
-        return self.transform_components(component_scores(survey, self.dimensions))
+        return self.transform_components(component_scores(survey, self.dimensions, self.components))
 
     def level(self, dim: str, score: float) -> int | None:
         """1 (lowest quantile band) .. levels (highest); None for a missing score."""
@@ -182,15 +226,20 @@ class DimensionScaler:
                 "dimensions": list(self.dimensions)}
 
 
-def component_scores(survey: Survey, dimensions: tuple[str, ...] = DIMENSIONS) -> pd.DataFrame:
-    """Oriented raw component values (before z-scoring); items absent from the file give NaN."""
-    needed = sorted({i for d in dimensions for c in COMPONENTS[d] for i in c.items})
+def component_scores(survey: Survey, dimensions: tuple[str, ...] | None = None,
+                     components: Components | None = None) -> pd.DataFrame:
+    """Oriented raw component values (before z-scoring); items absent from the file give NaN.
+    ``components``: by default those of the survey's codebook (``dimension_components``)."""
+    if components is None:
+        components = dimension_components(survey.codebook)[0]
+    dimensions = tuple(components) if dimensions is None else dimensions
+    needed = sorted({i for d in dimensions for c in components[d] for i in c.items})
     present = [q for q in needed if q in survey.data.columns]
     df = survey.valid(present) if present else pd.DataFrame(index=survey.data.index)
     for q in needed:
         if q not in df.columns:
             df[q] = np.nan
-    return pd.DataFrame({c.name: c.score(df).astype("float64") for d in dimensions for c in COMPONENTS[d]},
+    return pd.DataFrame({c.name: c.score(df).astype("float64") for d in dimensions for c in components[d]},
                         index=survey.data.index)
 
 

@@ -3,7 +3,10 @@
 Methods that ask the model:
 
 * ``value-persona``: the person's position on the value dimensions, as short second-person
-  descriptors (prompts/value_descriptors.txt), e.g. "You hold strongly traditional views: ...".
+  descriptors (prompts/value_descriptors.txt), e.g. "You hold strongly traditional views: ...";
+  a codebook's own dimensions have one sentence per level for any dimension
+  (prompts/dimension_descriptors.txt), e.g. "On religiosity, you stand well above most of the
+  people surveyed (religious)."
 * ``demographic``: the usual persona prompting: age, sex, education, income step and (when the
   file has H_URBRURAL) urban/rural, from the same drawn person's answers.
 * ``no-persona``: only the country is named (one call per country and question).
@@ -18,10 +21,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from typing import Mapping
 
 import pandas as pd
 
-from ..survey.model import Question
+from ..survey.model import Dimension, Question
 from ..survey.survey import Survey
 from .countries import country_name
 from .dimensions import DimensionScaler
@@ -58,14 +62,26 @@ class Persona:
         raise ValueError(f"method {method!r} has no per-person text")
 
 
-def value_descriptors(levels: dict[str, int | None]) -> str:
-    """The descriptor sentences for a person's dimension levels (missing dimensions left out)."""
+def value_descriptors(levels: dict[str, int | None], dimensions: Mapping[str, Dimension] | None = None) -> str:
+    """The descriptor sentences for a person's dimension levels (missing dimensions left out):
+    a codebook's own ``dimensions`` from the generic sentences, WVS-7's built-in ones from theirs."""
     texts = sections("value_descriptors")
-    return "\n".join(texts[f"{dim} {lvl}"] for dim, lvl in levels.items() if lvl is not None)
+    return "\n".join(dimension_descriptor(dim, lvl, dimensions[dim]) if dimensions and dim in dimensions
+                     else texts[f"{dim} {lvl}"] for dim, lvl in levels.items() if lvl is not None)
 
 
-def value_persona_text(country: str, levels: dict[str, int | None]) -> str:
-    return template("value_persona").format(country=country_name(country), descriptors=value_descriptors(levels))
+def dimension_descriptor(name: str, level: int, dimension: Dimension) -> str:
+    """The sentence for level 1..5 of a codebook dimension, with its low/high words if it has them."""
+    texts = sections("dimension_descriptors")
+    words = dimension.low if level < 3 else dimension.high if level > 3 else ""
+    return texts[str(level)].format(name=name.replace("_", " ").strip(),
+                                    words=" " + texts["words"].format(words=words) if words else "")
+
+
+def value_persona_text(country: str, levels: dict[str, int | None],
+                       dimensions: Mapping[str, Dimension] | None = None) -> str:
+    return template("value_persona").format(country=country_name(country),
+                                            descriptors=value_descriptors(levels, dimensions))
 
 
 def _label(question: Question, code) -> str | None:
@@ -122,7 +138,7 @@ def build_personas(survey: Survey, country: str, respondent_ids: list[str], scal
         s = {d: float(scores.at[rid, d]) for d in scaler.dimensions}
         levels = {d: scaler.level(d, s[d]) for d in scaler.dimensions}
         row = survey.data.loc[rid]
-        out.append(Persona(k, rid, country, s, levels, value_persona_text(country, levels),
+        out.append(Persona(k, rid, country, s, levels, value_persona_text(country, levels, survey.codebook.dimensions),
                            demographic_persona_text(country, demographic_facts(row, survey))))
     return out
 

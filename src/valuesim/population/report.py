@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Mapping
 
 import pandas as pd
 
@@ -19,6 +20,7 @@ from ..runs.render import Table, html_page, markdown_page, png, write_atomic
 from ..runs.names import STORE_FILE
 from ..runs.rundir import RunDir
 from ..survey.codebook_file import codebook_of_run
+from ..survey.model import Dimension
 from .countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, UNIFORM
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
@@ -257,7 +259,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
             figures.append(("figure", name, f"{q} {texts.get(q, '')}: real (grey bars) vs simulated; dashed = calibrated"))
     if figures:
         sections.append(("Real vs simulated distributions", figures))
-    sections.append(("Personas", [persona_table(run_dir, countries)]))
+    sections.append(("Personas", [persona_table(run_dir, countries, cb.dimensions)]))
     title = f"valuesim population — {run_dir.name}"
     paths = {"markdown": run_dir / "report.md", "html": run_dir / "report.html"}
     write_atomic(paths["markdown"], _markdown(title, meta, sections))
@@ -265,7 +267,9 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
     return paths
 
 
-def persona_table(run_dir: Path, countries: list[str]) -> Table:
+def persona_table(run_dir: Path, countries: list[str], dimensions: Mapping[str, Dimension] | None = None) -> Table:
+    """Per country: the personas drawn and their mean level per dimension (``dimensions``: the
+    codebook's own, else WVS-7's built-in ones)."""
     p = RunDir(run_dir).personas()
     rows = []
     for c in countries:
@@ -280,9 +284,14 @@ def persona_table(run_dir: Path, countries: list[str]) -> Table:
             mean_levels.append(f"{d}: {sum(vals) / len(vals):.2f}" if vals else f"{d}: –")
         rows.append([_country(c), str(len(g)), str(g.respondent_id.nunique()), str(g.value_text.nunique()),
                      "; ".join(mean_levels)])
+    scale = ("1 = lowest fifth, 5 = highest fifth of the people surveyed" if dimensions
+             else "1 = traditional / survival / left")
+    items = "; ".join(f"{name}: " + ", ".join(f"{q} (reversed)" if q in d.reverse else q for q in d.items)
+                      for name, d in (dimensions or {}).items())
     return Table("Value personas drawn", ["country", "personas", "distinct people", "distinct descriptors",
-                                          "mean quintile level per dimension (1 = traditional / survival / left)"],
-                 rows, f"Full persona texts: the personas table of the run's store ({STORE_FILE}).")
+                                          f"mean quintile level per dimension ({scale})"],
+                 rows, (f"The codebook's dimensions and their items: {items}. " if items else "")
+                 + f"Full persona texts: the personas table of the run's store ({STORE_FILE}).")
 
 
 FILES = ("Tables: metrics.csv, distributions.csv, country_summary.csv, summary.csv; "

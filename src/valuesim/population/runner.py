@@ -31,7 +31,7 @@ from ..runs.rundir import RunDir
 from ..runs.runner import Runner, Session
 from ..survey.survey import COUNTRY, Survey
 from .countries import country_name
-from .dimensions import DESCRIPTOR_ITEMS, DimensionScaler
+from .dimensions import DESCRIPTOR_ITEMS, DimensionScaler, descriptor_items
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
 from .protocol import HELD_OUT, PROTOCOL_METHODS, SPLIT_HALF, TWIN, check_protocol, method_view, resolve_protocol
 from .sampling import CountrySplit, draw_personas, split_country
@@ -355,19 +355,23 @@ def _answered_targets(survey: Survey, countries: list[str], targets: list[str], 
 def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
     """Who may be drawn as a persona: respondents with a value-dimension position; on a file
     without the value-dimension items, everyone (value personas then cannot run: one line
-    naming the missing items and what can still run)."""
+    naming the missing items, or how to name a codebook's dimensions, and what can still run)."""
     eligible = scores.notna().any(axis=1)
     if eligible.any():
         return eligible
     value_based = [m for m in methods if m == VALUE] + ([TWIN] if twin else [])
     if not value_based:
         return None  # demographic / no-persona personas need no value position
-    if survey.codebook.source and not any(q in survey.codebook for q in DESCRIPTOR_ITEMS):  # another survey
-        why = (f"{' and '.join(value_based)}: personas are placed on the Inglehart-Welzel value dimensions, "
-               f"which are computed from WVS-7 items; codebook {survey.codebook.short or survey.codebook.name} "
-               "has none of them (value dimensions of other surveys are not supported yet); ")
+    cb = survey.codebook
+    if cb.source and not cb.dimensions and not any(q in cb for q in DESCRIPTOR_ITEMS):  # another survey
+        why = (f"{' and '.join(value_based)}: personas are placed on value dimensions, and codebook "
+               f"{cb.short or cb.name} names none; add them to it as `dimensions: {{NAME: [ITEM, ...]}}` (items "
+               "whose higher code is a higher position; `reverse:`, `low:`/`high:` words and `min_items:` "
+               "optional, see the README); or ")
     else:
-        missing = sorted(DESCRIPTOR_ITEMS - set(survey.question_ids), key=lambda q: int(q[1:]))
+        items = descriptor_items(cb)
+        missing = [q for q in cb.ids if q in items and q not in survey.question_ids] if cb.dimensions else \
+            sorted(items - set(survey.question_ids), key=lambda q: int(q[1:]))
         why = (f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
                f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
                f"{' and '.join(value_based)} cannot run; without them, ")

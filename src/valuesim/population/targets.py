@@ -1,7 +1,8 @@
 """Which questions a population run evaluates, and which ones it calibrates on.
 
 An evaluation target can be any bank item with answer options except:
-* descriptor items (they describe value personas: ``dimensions.DESCRIPTOR_ITEMS``),
+* descriptor items (they describe value personas: ``dimensions.descriptor_items``, the items of
+  the codebook's own ``dimensions`` or WVS-7's ``DESCRIPTOR_ITEMS``),
 * the demographic persona's items (Q260 sex, Q262 age, Q275 education, Q288 income),
 * numeric items and items with a country-specific code list (party, country of birth,
   language, ethnic group: more than ``MAX_OPTIONS`` options).
@@ -23,7 +24,7 @@ from typing import Iterable
 
 from ..errors import ConfigError
 from ..survey.model import Codebook, Kind, Question
-from .dimensions import DESCRIPTOR_ITEMS
+from .dimensions import DESCRIPTOR_ITEMS, descriptor_items
 from .personas import DEMOGRAPHIC_ITEMS
 
 DEFAULT_TARGETS = ("Q1", "Q27", "Q49", "Q69", "Q106", "Q111", "Q121", "Q158", "Q173", "Q235")
@@ -31,9 +32,10 @@ DEFAULT_CALIBRATION = ("Q2", "Q71", "Q131", "Q199")
 MAX_OPTIONS = 20
 
 
-def why_not_target(question: Question) -> str | None:
-    """The reason an item cannot be a population target, or None when it can."""
-    if question.id in DESCRIPTOR_ITEMS:
+def why_not_target(question: Question, codebook: Codebook | None = None) -> str | None:
+    """The reason an item cannot be a population target, or None when it can (``codebook``: the
+    survey's, whose own dimensions' items describe its personas; None: WVS-7's)."""
+    if question.id in (descriptor_items(codebook) if codebook is not None else DESCRIPTOR_ITEMS):
         return "it describes the value personas (a value-dimension item)"
     if question.id in DEMOGRAPHIC_ITEMS:
         return "it describes the demographic personas"
@@ -71,11 +73,11 @@ def resolve_questions(spec: "str | Iterable[str] | None", codebook: Codebook, av
         elif low == "all" or low in by_cat:
             cat = None if low == "all" else by_cat[low]
             out += [q.id for q in codebook if (cat is None or q.category == cat) and q.id in present
-                    and why_not_target(q) is None and q.id not in codebook.demographic_ids]
+                    and why_not_target(q, codebook) is None and q.id not in codebook.demographic_ids]
         else:
             qid = word.upper() if word[:1] in "qQ" else word
             question = codebook[qid]  # UnknownQuestion names the bad id
-            reason = why_not_target(question)
+            reason = why_not_target(question, codebook)
             if reason:
                 raise ConfigError(f"{qid} cannot be a population {what}: {reason}")
             if qid not in present:
@@ -93,7 +95,7 @@ def _spread(codebook: Codebook, present: set[str], n: int) -> list[str]:
     default targets of a survey the WVS-7 defaults do not name)."""
     by_cat: dict[str, list[str]] = {}
     for q in codebook:
-        if q.id in present and why_not_target(q) is None and q.id not in codebook.demographic_ids:
+        if q.id in present and why_not_target(q, codebook) is None and q.id not in codebook.demographic_ids:
             by_cat.setdefault(q.category, []).append(q.id)
     out: list[str] = []
     while len(out) < n and any(by_cat.values()):
@@ -117,5 +119,5 @@ def resolve_calibration(spec: "str | Iterable[str] | None", targets: list[str], 
     qs = [q for q in DEFAULT_CALIBRATION if q in available and q not in targets]
     if not qs:
         qs = [q.id for q in codebook if q.id in available and q.id not in targets
-              and why_not_target(q) is None and q.id not in codebook.demographic_ids][:4]
+              and why_not_target(q, codebook) is None and q.id not in codebook.demographic_ids][:4]
     return qs

@@ -15,11 +15,29 @@ per item), reusable answer scales and the items::
          labels: {0: Extremely dissatisfied, 10: Extremely satisfied},
          missing: {77: refusal, 88: don't know, 99: no answer}}
 
-Optional at the top: ``demographics`` (item ids), ``dimensions`` (value dimension -> item ids),
-``categories`` (a list of keys in report order, or a mapping key -> full name). Optional per
-item: ``statements`` (code -> second-person sentence), ``short``, ``high`` (what a high code of
-an ordinal scale means), ``numeric_statement`` ("You were born in {value}."), ``review`` (a note
-left by ``codebook draft``; ignored). Every error is one line naming the item and the key.
+Optional at the top: ``demographics`` (item ids), ``dimensions`` (the value dimensions that
+value personas are placed on, below), ``categories`` (a list of keys in report order, or a
+mapping key -> full name). Optional per item: ``statements`` (code -> second-person sentence),
+``short``, ``high`` (what a high code of an ordinal scale means), ``numeric_statement`` ("You
+were born in {value}."), ``review`` (a note left by ``codebook draft``; ignored). Every error is
+one line naming the item (or dimension) and the key.
+
+``dimensions`` maps a dimension name to its items, either as a plain list (every item as coded:
+a higher code is a higher position) or as a mapping::
+
+    dimensions:
+      social_trust: [ppltrst, pplfair]
+      religiosity:
+        items: [rlgdgr, rlgatnd]
+        reverse: [rlgatnd]          # items whose higher code means a LOWER position
+        low: "not religious"        # what a low / high position means (the persona sentence)
+        high: "religious"
+        min_items: 1                # answered items needed (default: half of them, rounded up)
+
+Items must be ordinal, binary or numeric (a nominal item's codes name categories, not positions).
+A person's position is the average of the item z-scores (``population/dimensions.py``); the
+name is shown with underscores as spaces. Without ``dimensions``, value personas of WVS-7 use the
+built-in Inglehart-Welzel dimensions and other surveys cannot run them.
 """
 
 from __future__ import annotations
@@ -29,13 +47,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .model import MISSING_CODES, Codebook, Columns, Kind, Option, Question
+from .model import MISSING_CODES, Codebook, Columns, Dimension, Kind, Option, Question
 
 TOP_KEYS = {"survey", "short", "columns", "missing", "scales", "items", "demographics", "dimensions",
             "categories", "name"}
 ITEM_KEYS = {"id", "text", "kind", "category", "options", "range", "labels", "missing", "statements",
              "short", "high", "numeric_statement", "section", "review", "code_list", "count",
              "statement_template"}
+DIMENSION_KEYS = ("items", "reverse", "low", "high", "min_items")
 BUILT_IN = ("wvs7",)
 
 
@@ -113,9 +132,12 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
         questions = [replace(q, category_name=category_names.get(q.category, "")) for q in questions]
     known = {q.id for q in questions}
     demographics = _ids(raw.get("demographics") or [], known, lambda m: fail("key 'demographics'", m))
-    dimensions = {}
-    for name, ids in (raw.get("dimensions") or {}).items():
-        dimensions[str(name)] = _ids(ids, known, lambda m, k=name: fail(f"dimension {k!r}", m))
+    dimensions = raw.get("dimensions") or {}
+    if not isinstance(dimensions, dict):
+        raise fail("key 'dimensions'", "must map a dimension name to its items")
+    by_id = {q.id: q for q in questions}
+    dimensions = {str(name): _dimension(spec, by_id, lambda m, k=name: fail(f"dimension {k!r}", m))
+                  for name, spec in dimensions.items()}
     return Codebook(
         tuple(questions), name=str(raw.get("name") or raw.get("short") or raw.get("survey") or "codebook"),
         survey=str(raw.get("survey") or ""), short=str(raw.get("short") or ""),
@@ -246,6 +268,41 @@ def _ids(ids, known: set[str], fail) -> tuple[str, ...]:
     return tuple(str(i) for i in ids)
 
 
+def _dimension(spec, questions: dict[str, Question], fail) -> Dimension:
+    """One entry of ``dimensions``: a list of item ids, or a mapping with ``items`` (see above)."""
+    if isinstance(spec, (list, tuple)):
+        spec = {"items": spec}
+    if not isinstance(spec, dict):
+        raise fail(f"must be a list of item ids or a mapping with {', '.join(DIMENSION_KEYS)}")
+    unknown = sorted(set(map(str, spec)) - set(DIMENSION_KEYS))
+    if unknown:
+        raise fail(f"key {unknown[0]!r} is not a dimension key (known: {', '.join(DIMENSION_KEYS)})")
+    items = _ids(spec.get("items") or [], set(questions), fail)
+    if not items:
+        raise fail("needs at least one item ('items')")
+    for qid in items:
+        if items.count(qid) > 1:
+            raise fail(f"item {qid!r} appears twice")
+        if questions[qid].kind == Kind.NOMINAL:
+            raise fail(f"item {qid!r} is nominal: its codes name categories, not positions on a scale "
+                       "(use ordinal, binary or numeric items)")
+    reverse = spec.get("reverse") or []
+    if not isinstance(reverse, (list, tuple)):
+        raise fail("'reverse' must be a list of item ids")
+    stray = [str(q) for q in reverse if str(q) not in items]
+    if stray:
+        raise fail(f"reverse item {stray[0]!r} is not one of its items ({', '.join(items)})")
+    words = {}
+    for key in ("low", "high"):
+        if not isinstance(spec.get(key) or "", str):
+            raise fail(f"'{key}' must be text (what a {key} position means)")
+        words[key] = " ".join(str(spec.get(key) or "").split())
+    min_items = spec.get("min_items", 0)
+    if "min_items" in spec and not (is_whole_number(min_items) and 1 <= int(float(str(min_items))) <= len(items)):
+        raise fail(f"'min_items' must be a whole number from 1 to {len(items)} (its item count), got {min_items!r}")
+    return Dimension(items, tuple(str(q) for q in reverse), words["low"], words["high"], int(float(str(min_items))))
+
+
 def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
     if raw is None:
         return (), {}
@@ -298,8 +355,17 @@ def codebook_to_dict(codebook: Codebook) -> dict:
     if codebook.demographics:
         out["demographics"] = list(codebook.demographics)
     if codebook.dimensions:
-        out["dimensions"] = {k: list(v) for k, v in codebook.dimensions.items()}
+        out["dimensions"] = {k: list(d.items) if d.plain else _dimension_dict(d)
+                             for k, d in codebook.dimensions.items()}
     out["items"] = [_item_dict(q) for q in codebook]
+    return out
+
+
+def _dimension_dict(d: Dimension) -> dict:
+    out: dict[str, Any] = {"items": list(d.items)}
+    if d.reverse:
+        out["reverse"] = list(d.reverse)
+    out.update({k: v for k, v in (("low", d.low), ("high", d.high), ("min_items", d.min_items)) if v})
     return out
 
 

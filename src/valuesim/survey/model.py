@@ -211,7 +211,7 @@ class Codebook:
     categories: tuple[str, ...] = ()  # category keys in report order (default: first appearance)
     category_names: dict[str, str] = field(default_factory=dict)  # key -> full name
     demographics: tuple[str, ...] = ()  # default: the items whose category is a demographics one
-    dimensions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # value dimension -> items
+    dimensions: dict[str, Dimension] = field(default_factory=dict)  # value dimension -> its items
     source: str = ""  # the codebook file it was read from ("" for the built-in WVS-7 codebook)
     _by_id: dict[str, Question] = field(init=False, repr=False)
 
@@ -278,6 +278,30 @@ class Codebook:
         for q in self.questions:
             out.setdefault(q.category, []).append(q)
         return out
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A value dimension a codebook places people on (its ``dimensions:``): the items, each as
+    coded (a higher code = a higher position) unless listed in ``reverse``; what a low and a high
+    position mean, in words for the persona sentence ("" = none); and how many of its items a
+    person must have answered to be placed (0: about half, at least one)."""
+
+    items: tuple[str, ...]
+    reverse: tuple[str, ...] = ()
+    low: str = ""
+    high: str = ""
+    min_items: int = 0
+
+    @property
+    def needed(self) -> int:
+        """Answered items a person needs: ``min_items``, else half the items rounded up."""
+        return self.min_items or max(1, (len(self.items) + 1) // 2)
+
+    @property
+    def plain(self) -> bool:
+        """Nothing but its items (a codebook file writes it as a plain list)."""
+        return not (self.reverse or self.low or self.high or self.min_items)
 
 
 @dataclass
