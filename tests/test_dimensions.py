@@ -150,3 +150,20 @@ def test_wvs7_keeps_its_built_in_dimensions():
     assert value_persona_text("NGA", {"traditional_secular": None, "survival_selfexpression": None, "left_right": 1},
                               cb.dimensions) == ("You are a person living in Nigeria. Here is what matters to you.\n"
                                                  "Politically, you place yourself clearly on the left.")
+
+
+def test_a_file_without_a_dimensions_items_names_them_and_writes_nothing(tmp_path):
+    from valuesim.population import run_population
+
+    cb = parse_codebook(tiny_codebook())
+    rows = {f"p{i}": dict(t=1 + i % 2, n=1 + i % 2) for i in range(12)}
+    data = survey_of(cb, rows, [1.0] * 12).data.drop(columns=["a", "b", "k"])
+    survey = Survey(cb, data, source="tiny.csv")
+    with pytest.raises(ConfigError) as err:
+        run_population(survey, countries="DEU", personas=2, methods="value-persona", model="scripted",
+                       out=tmp_path / "run", progress=False)
+    assert "tiny.csv has no answers to the value-dimension items personas are placed with (a, b, k)" in str(err.value)
+    assert "\n" not in str(err.value) and not (tmp_path / "run").exists()
+    cut = parse_codebook(tiny_codebook()).subset(["a", "t"])  # a codebook cut to some questions
+    small = survey_of(cut, {"x": dict(a=1, t=1), "y": dict(a=3, t=2)}, [1.0, 1.0])
+    assert DimensionScaler.fit(small).scores(small)["d"].tolist() == [-1.0, 1.0]  # placed on the item it kept

@@ -370,8 +370,7 @@ def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
                "optional, see the README); or ")
     else:
         items = descriptor_items(cb)
-        missing = [q for q in cb.ids if q in items and q not in survey.question_ids] if cb.dimensions else \
-            sorted(items - set(survey.question_ids), key=lambda q: int(q[1:]))
+        missing = sorted(items - set(survey.question_ids), key=lambda q: int(q[1:]) if not cb.dimensions else q)
         why = (f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
                f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
                f"{' and '.join(value_based)} cannot run; without them, ")
