@@ -117,7 +117,7 @@ def test_codebook_show_prints_wvs7_in_the_file_format(capsys):
     assert _cli("codebook", "show", "wvs7") == 0
     shown = yaml.safe_load(capsys.readouterr().out)
     assert shown["short"] == "WVS-7" and len(shown["items"]) == 290
-    assert shown["columns"] == {"id": "D_INTERVIEW", "country": "B_COUNTRY_ALPHA", "weight": "W_WEIGHT"}
+    assert shown["columns"] == {"id": "D_INTERVIEW", "country": "B_COUNTRY_ALPHA", "weight": "W_WEIGHT", "year": "A_YEAR"}
 
 
 def _labelled_sav(tmp_path: Path) -> Path:
@@ -129,7 +129,8 @@ def _labelled_sav(tmp_path: Path) -> Path:
     codebook = load_codebook(ESS)
     frame = generate_for_codebook(codebook, respondents=200, countries=2, seed=3).drop(columns=["SYNTHETIC"])
     labels = {q.id: q.text for q in codebook} | {"idno": "Respondent's identification number",
-                                                 "cntry": "Country", "pspwght": "Post-stratification weight"}
+                                                 "cntry": "Country", "pspwght": "Post-stratification weight",
+                                                 "inwyys": "Start of interview, year"}
     value_labels = {q.id: {**({o.code: o.label for o in q.options} if q.kind.value != "numeric" else {}),
                            **{c: t.capitalize() for c, t in codebook.missing_codes(q).items()}} for q in codebook}
     path = tmp_path / "other.sav"
@@ -143,7 +144,7 @@ def test_codebook_draft_of_a_labelled_sav_loads_that_sav(tmp_path, capsys):
     out = tmp_path / "draft.yaml"
     assert _cli("codebook", "draft", sav, "--out", out) == 0
     draft = yaml.safe_load(out.read_text())
-    assert draft["columns"] == {"id": "idno", "country": "cntry", "weight": "pspwght"}
+    assert draft["columns"] == {"id": "idno", "country": "cntry", "weight": "pspwght", "year": "inwyys"}
     assert all(item.get("review") for item in draft["items"])  # inferred kinds are marked
     assert {i["id"] for i in draft["items"]} == {q.id for q in load_codebook(ESS)}
     survey = load_survey(sav, codebook=out)

@@ -171,10 +171,16 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
     assert code == 2 and "describes the value personas" in capsys.readouterr().err
 
 
-def test_metrics_are_those_recorded_before_population_methods_became_simulators(survey, tmp_path):
+def test_metrics_are_those_recorded_before_population_methods_became_simulators(survey, tmp_path, monkeypatch):
     """tests/fixtures/population_before.json holds this study's metrics from the old pipeline
-    (population/runner.py calling the model directly); the simulator pipeline must match it."""
+    (population/runner.py calling the model directly); the simulator pipeline must match it.
+    The sampled answers are seeded by the prompt, so the prompts are the ones of that time: the
+    options as "7. 7" and "1. 1 - Completely dissatisfied" (today "7" and "1. Completely ...")."""
     from pathlib import Path
+
+    from valuesim.survey.model import Question
+
+    monkeypatch.setattr(Question, "answer_text", lambda q, code: f"{code}. {q.label(code)}" if q.options else str(code))
 
     before = json.loads((Path(__file__).parent / "fixtures" / "population_before.json").read_text())
     result = run(survey, tmp_path / "r")

@@ -114,7 +114,7 @@ def test_every_profile_item_reaches_the_story_prompt(person, q46):
     prompt = story_calls[0].last_user
     for q, code in person.profile.items:
         assert q.render() in prompt
-        assert f"{q.render()}\nAnswer: {code}. {q.label(code)}" in prompt
+        assert f"{q.render()}\nAnswer: {q.answer_text(code)}" in prompt
     for rule in ("Every single data point", "specific values, numbers and exact answers", "second person",
                  "paragraphs, each about one aspect", "completeness matters more than brevity",
                  "Output only the finished backstory"):
@@ -140,7 +140,7 @@ def test_long_profile_is_written_theme_by_theme_and_joined(codebook):
     prompts = [c.last_user for c in model.calls]
     assert all("The information about one person is long" in p for p in prompts)
     for q, code in items:  # every item in exactly one part
-        assert sum(f"{q.render()}\nAnswer: {code}." in p for p in prompts) == 1
+        assert sum(f"{q.render()}\nAnswer: {q.answer_text(code)}" in p for p in prompts) == 1
     assert story.text.count("PART. ") == len(story.parts)
     themes = [p["theme"] for p in story.parts]
     assert themes[0].startswith("Core Value Orientations")

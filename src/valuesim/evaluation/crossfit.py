@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..survey.model import Respondent, answers_from_codes
-from ..survey.survey import COUNTRY, WEIGHT, Survey
+from ..survey.survey import COUNTRY, WEIGHT, YEAR, Survey, year_of
 from .protocol import Split
 
 
@@ -52,8 +52,10 @@ def load_respondents(survey: Survey, ids, chunk: int = 5000) -> dict[str, Respon
         block = survey.data.loc[part, qids].astype("float64").to_numpy()
         countries = survey.data.loc[part, COUNTRY].astype(str).to_numpy()
         weights = survey.data.loc[part, WEIGHT].astype(float).to_numpy()
-        for rid, row, country, weight in zip(part, block, countries, weights):
+        years = (survey.data.loc[part, YEAR].to_numpy() if YEAR in survey.data.columns
+                 else np.full(len(part), np.nan))
+        for rid, row, country, weight, year in zip(part, block, countries, weights, years):
             present = np.nonzero(~np.isnan(row))[0]
             answers, missing = answers_from_codes({qids[j]: int(row[j]) for j in present})
-            out[rid] = Respondent(rid, country, float(weight), answers, missing)
+            out[rid] = Respondent(rid, country, float(weight), answers, missing, year_of(year))
     return out

@@ -22,6 +22,7 @@ class PersonContext:
     weight: float = 1.0
     context: str | None = None  # a persona's text (population methods): who the person is, in words
     survey: str = ""  # the survey the person answered, as prompts name it (the codebook's title)
+    year: int | None = None  # the year they answered, when the file says (named beside the country)
 
 
 @dataclass

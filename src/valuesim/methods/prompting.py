@@ -87,13 +87,13 @@ def user(text: str) -> list[dict]:
 
 def options_text(question: Question) -> str:
     if question.options:
-        return "\n".join(f"{o.code}. {o.label}" for o in question.options)
+        return "\n".join(question.answer_text(o.code) for o in question.options)
     lo, hi = question.valid_range or (0, 0)
     return f"a number from {lo} to {hi}"
 
 
 def answer_text(question: Question, code: int) -> str:
-    return f"{code}. {question.label(code)}" if question.options else str(code)
+    return question.answer_text(code)
 
 
 def read_answer(text: str, question: Question) -> int | None:

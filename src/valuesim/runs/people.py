@@ -17,7 +17,8 @@ def respondent_context(survey, respondent: "Respondent | str", *, include: Itera
     answers to ``include`` (default: every item they answered, minus ``exclude``)."""
     resp = survey.respondent(respondent) if isinstance(respondent, str) else respondent
     profile = Profile.from_respondent(resp, survey.codebook, include=include, exclude=exclude or ())
-    return resp, PersonContext(resp.id, resp.country, profile, resp.weight, survey=survey.codebook.title)
+    return resp, PersonContext(resp.id, resp.country, profile, resp.weight, survey=survey.codebook.title,
+                               year=resp.year)
 
 
 def persona_context(country: str, text: str | None = None, respondent_id: str = "", survey: str = "") -> PersonContext:

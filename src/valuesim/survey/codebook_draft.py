@@ -2,7 +2,8 @@
 
 Variable labels become question texts, value labels options, user-missing values (SPSS) and
 labels that name a missing answer ("Refusal", "Don't know", "No answer") the item's missing
-codes; a column whose name or label says it is the respondent id, the country or a weight fills
+codes; a column whose name or label says it is the respondent id, the country, a weight or the
+year of the interview fills
 ``columns``. What is inferred (kinds above all) carries a ``review`` note for the researcher to
 check; the draft loads the file it came from as it is.
 """
@@ -21,6 +22,9 @@ _COUNTRY = re.compile(r"^(cntry|country|cntry_?code|b_country_alpha|nation)$|cou
 _DEMOGRAPHIC = re.compile(r"^(sex|gender|age\b|year of birth|in what year were you born|highest level of "
                           r"education)|\b(of (the )?respondent|respondent's (sex|age|gender))\b", re.I)
 _WEIGHT = re.compile(r"(^|_)(w|wt|wght|weight)(_|$)|weight|wght", re.I)
+# the year the person answered (ESS inwyys, WVS A_YEAR), never a year of birth
+_YEAR = re.compile(r"^(a_year|year|s_?year|inwyys?|int_?year|survey_?year|interview_?year)$", re.I)
+_YEAR_LABEL = re.compile(r"^year of (the )?(survey|interview|fieldwork)\b|\b(survey|interview|fieldwork),? year\b", re.I)
 
 
 def _metadata(path: Path):
@@ -108,6 +112,8 @@ def _role(name: str, label: str) -> str:
         return "country"
     if _WEIGHT.search(name) or re.search(r"\bweight\b", label, re.I):
         return "weight"
+    if _YEAR.search(name) or _YEAR_LABEL.search(label):
+        return "year"
     return ""
 
 

@@ -1,11 +1,11 @@
 """Codebook files: a survey described in YAML (or JSON with the same structure).
 
-A codebook names the survey, its id/country/weight columns, its missing codes (survey-wide and
+A codebook names the survey, its id/country/weight/year columns, its missing codes (survey-wide and
 per item), reusable answer scales and the items::
 
     survey: European Social Survey, round 9 (2018)
     short: ESS9
-    columns: {id: idno, country: cntry, weight: pspwght}
+    columns: {id: idno, country: cntry, weight: pspwght, year: inwyys}
     missing: {7: refusal, 8: don't know, 9: no answer}
     scales:
       agree5: {1: Agree strongly, 2: Agree, 3: Neither agree nor disagree, 4: Disagree, 5: Disagree strongly}
@@ -112,8 +112,8 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
     if not isinstance(scales, dict):
         raise fail("key 'scales'", "must map a scale name to {code: label}")
     columns = raw.get("columns") or {}
-    if not isinstance(columns, dict) or set(map(str, columns)) - {"id", "country", "weight"}:
-        raise fail("key 'columns'", "must be a mapping with id, country and weight column names")
+    if not isinstance(columns, dict) or set(map(str, columns)) - {"id", "country", "weight", "year"}:
+        raise fail("key 'columns'", "must be a mapping with id, country, weight and year column names")
     questions = []
     seen: set[str] = set()
     for n, item in enumerate(items, start=1):
@@ -345,7 +345,7 @@ def codebook_to_dict(codebook: Codebook) -> dict:
     """The codebook in the file format (what `valuesim codebook show` prints)."""
     out: dict[str, Any] = {"survey": codebook.survey or codebook.name, "short": codebook.short}
     cols = {k: v for k, v in (("id", codebook.columns.id), ("country", codebook.columns.country),
-                              ("weight", codebook.columns.weight)) if v}
+                              ("weight", codebook.columns.weight), ("year", codebook.columns.year)) if v}
     if cols:
         out["columns"] = cols
     if codebook.missing:

@@ -5,6 +5,7 @@ These types know nothing about files, LLMs or methods; every other module speaks
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Iterable, Iterator, Mapping
@@ -157,11 +158,22 @@ class Question:
         parties (hundreds of entries that would swamp a prompt); the answer's label says it."""
         return 0 < len(self.options) <= MAX_LISTED_OPTIONS
 
+    def answer_text(self, code: int) -> str:
+        """An option as a prompt shows it: "1. Very important"; a scale point whose label only
+        repeats its number is the number alone ("7", not "7. 7"), and "1. 1 - Left" is "1. Left"."""
+        if not self.options:
+            return str(code)
+        label = self.label(code).strip()
+        if label == str(code):
+            return label
+        m = re.match(rf"{code}\s*[-\u2013:.)]\s*(\S.*)$", label)
+        return f"{code}. {m.group(1) if m else label}"
+
     def render(self) -> str:
         """The question with its options, as a prompt shows it ("1. Very important")."""
         lines = [f"{self.id}: {self.text}"]
         if self.lists_options:
-            lines += [f"{o.code}. {o.label}" for o in self.options]
+            lines += [self.answer_text(o.code) for o in self.options]
         elif self.valid_range and not self.options:
             lines.append(f"(a number from {self.valid_range[0]} to {self.valid_range[1]})")
         return "\n".join(lines)
@@ -186,12 +198,13 @@ class UnknownQuestion(KeyError):
 
 @dataclass(frozen=True)
 class Columns:
-    """The file columns that are not items: respondent id, country, survey weight
-    (an empty name: the file has no such column)."""
+    """The file columns that are not items: respondent id, country, survey weight and the year
+    the person answered (an empty name: the file has no such column)."""
 
     id: str = ""
     country: str = ""
     weight: str = ""
+    year: str = ""
 
 
 @dataclass
@@ -313,6 +326,7 @@ class Respondent:
     weight: float = 1.0
     answers: dict[str, int] = field(default_factory=dict)
     missing: dict[str, MissingCode] = field(default_factory=dict)
+    year: int | None = None  # the year the person answered, when the file says
 
     def answered(self, codebook: Codebook | None = None) -> list[str]:
         if codebook is None:
@@ -361,8 +375,7 @@ class Profile:
         """The paper's profile layout: each question, its options, then the person's answer."""
         blocks = []
         for q, code in self.items:
-            answer = f"{code}. {q.label(code)}" if q.options else str(code)
-            blocks.append(f"{q.render()}\nAnswer: {answer}")
+            blocks.append(f"{q.render()}\nAnswer: {q.answer_text(code)}")
         return "\n\n".join(blocks)
 
     def as_statements(self) -> str:

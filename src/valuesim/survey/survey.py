@@ -14,7 +14,13 @@ import pandas as pd
 from .model import MISSING_CODES, Codebook, Respondent, answers_from_codes
 
 ID, COUNTRY, WEIGHT = "respondent_id", "country", "weight"
+YEAR = "year"  # the year each person answered (float, NaN unknown); only when the file says
 ORIGINAL_ID = "D_INTERVIEW"  # the file's own id, kept next to the (possibly derived) key
+
+
+def year_of(value) -> int | None:
+    """A data cell of the ``year`` column as a year (None: unknown)."""
+    return None if value is None or pd.isna(value) else int(value)
 
 
 class UnknownRespondent(KeyError):
@@ -24,8 +30,9 @@ class UnknownRespondent(KeyError):
 
 @dataclass
 class Survey:
-    """``data`` has index ``respondent_id`` (str), columns ``country``, ``weight`` and one
-    nullable-integer column per question in ``codebook`` holding the raw code."""
+    """``data`` has index ``respondent_id`` (str), columns ``country``, ``weight`` (``year``
+    when the file names it) and one nullable-integer column per question in ``codebook``
+    holding the raw code."""
 
     codebook: Codebook
     data: pd.DataFrame
@@ -66,7 +73,7 @@ class Survey:
         row = self.data.loc[rid]
         codes = {q: row[q] for q in self.question_ids if not pd.isna(row[q])}
         answers, missing = answers_from_codes(codes)
-        return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing)
+        return Respondent(rid, str(row[COUNTRY]), float(row[WEIGHT]), answers, missing, year_of(row.get(YEAR)))
 
     def _key(self, rid: str) -> str:
         """The row key of ``rid``: itself, or the derived key of a file id (D_INTERVIEW) that

@@ -185,10 +185,11 @@ def without_item(person: PersonContext, qid: str) -> PersonContext:
     """The person with ``qid`` removed from the profile (a target is never a feature)."""
     if not any(q.id == qid for q, _ in person.profile.items):
         return person
+    from dataclasses import replace
+
     from ...survey.model import Profile
 
-    items = tuple((q, c) for q, c in person.profile.items if q.id != qid)
-    return PersonContext(person.respondent_id, person.country, Profile(items), person.weight)
+    return replace(person, profile=Profile(tuple((q, c) for q, c in person.profile.items if q.id != qid)))
 
 
 def single_threaded():

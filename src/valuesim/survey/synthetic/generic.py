@@ -6,7 +6,7 @@ those dimensions, drawn from its id, so answers hang together within a person (a
 predicts held-out answers better than the country's marginal distribution) whatever the survey.
 Ordinal and binary items cut a noisy linear score at thresholds; nominal items take the option
 with the highest noisy utility; numeric items map the score into their range. The file has the
-codebook's id, country and weight columns, the survey's own missing codes (survey-wide or the
+codebook's id, country, weight and year columns (the year: the WVS country's fieldwork year), the survey's own missing codes (survey-wide or the
 item's own) in a few cells, and ``SYNTHETIC`` = 1 on every row.
 
     >>> from valuesim.survey.codebook_file import load_codebook
@@ -52,6 +52,8 @@ def generate_for_codebook(codebook: Codebook, respondents: int = 1000, countries
     }
     if cols.weight:
         columns[cols.weight] = np.round(np.exp(rng.normal(0, 0.25, respondents)), 4)
+    if cols.year:
+        columns[cols.year] = np.array([chosen[i].year for i in country], dtype=np.int64)
     for q in codebook:
         values = _answers(q, latent, item_rng("generic", q.id, seed))
         columns[q.id] = _with_missing(values, codebook.missing_codes(q), rng)

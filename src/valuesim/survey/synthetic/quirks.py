@@ -179,7 +179,7 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook, repeated_headers: b
     British spellings, "´" for "'" and lower case, one cut at the start and one at the end;
     cells are the official value labels, some shortened or prefixed (``VALUE_VARIANTS``,
     ``PREFIXED``); unlabelled codes (new countries, languages, counts) stay numbers, country
-    of birth by name. No country or id column names. Beside the items: the recoded membership
+    of birth by name. No country, id or year column names. Beside the items: the recoded membership
     items (Q94R ...), the equilibrated weight, WVS's derived indices when the frame has them
     (Y002 as labels), and three headers no item owns (``AMBIGUOUS_HEADER`` ...).
     ``repeated_headers``: the 3-point recodes Q33_3, Q34_3, Q35_3 follow Q33, Q34, Q35 under the
@@ -221,6 +221,7 @@ def labelled_export(frame: pd.DataFrame, codebook: Codebook, repeated_headers: b
                                                        np.where(member >= 1, "Mentioned (member)",
                                                                 "Not mentioned (do not belong)"))
     out[other["S018"]] = frame["W_WEIGHT"]
+    out["Year of survey"] = frame["A_YEAR"]
     y_labels = {"Y001": {0: "Materialist", 5: "Postmaterialist"},
                 "Y002": {1: "Materialist", 2: "Mixed", 3: "Postmaterialist"}}
     indices = {n: frame[n].to_numpy() for n in DERIVED_COLUMNS if n in frame}

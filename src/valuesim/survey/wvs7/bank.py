@@ -101,7 +101,7 @@ def load_codebook() -> Codebook:
     raw = json.loads(resources.files(__package__).joinpath("questions.json").read_text(encoding="utf-8"))
     return Codebook(tuple(_question(i) for i in raw["questions"]), name="WVS-7 question bank",
                     survey="World Values Survey wave 7 (2017-2022)", short="WVS-7",
-                    columns=Columns(id="D_INTERVIEW", country="B_COUNTRY_ALPHA", weight="W_WEIGHT"),
+                    columns=Columns(id="D_INTERVIEW", country="B_COUNTRY_ALPHA", weight="W_WEIGHT", year="A_YEAR"),
                     missing={int(c): c.label for c in MissingCode},
                     categories=CATEGORIES, category_names=dict(CATEGORY_NAMES),
                     demographics=DEMOGRAPHICS)

@@ -19,6 +19,7 @@ from .readers import WVSFileWarning
 ID_COLUMN = "D_INTERVIEW"
 COUNTRY_COLUMN = "B_COUNTRY_ALPHA"
 WEIGHT_COLUMN = "W_WEIGHT"
+YEAR_COLUMN = "A_YEAR"
 
 
 def shown(value) -> str:
@@ -121,6 +122,15 @@ def weights(series: pd.Series, name: str, ids: np.ndarray, column: str = WEIGHT_
         raise DataError(f"{where(name, column, row, ids)}: weight {shown(series.iloc[row])} is not a "
                         f"non-negative number ({int(bad.sum())} such rows)")
     return numbers
+
+
+def years(series: pd.Series) -> np.ndarray:
+    """The year each person answered (float, NaN where the cell is no plausible year: a survey's
+    missing code, text, a date the file mangled). Only named in prompts, so never an error."""
+    if not pd.api.types.is_numeric_dtype(series.dtype):  # text, or a labelled file's categories
+        series = text(series)
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
+    return np.where((numbers >= 1900) & (numbers <= 2100) & (numbers == np.round(numbers)), numbers, np.nan)
 
 
 def integer_codes(series: pd.Series, name: str, column: str, ids: np.ndarray,

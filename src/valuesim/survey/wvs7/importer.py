@@ -19,10 +19,10 @@ import pandas as pd
 
 from ...errors import DataError
 from ..model import Codebook
-from ..survey import COUNTRY, ID, WEIGHT, Survey
+from ..survey import COUNTRY, ID, WEIGHT, YEAR, Survey
 from . import checks
 from .bank import load_codebook
-from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN
+from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN, YEAR_COLUMN
 from .codes import interpret, not_asked_by_country, own_missing_codes
 from .countries import alpha3_name, is_country_shaped
 from .derived import INDICES, index_values
@@ -56,6 +56,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     country_col = codebook.columns.country.upper() or COUNTRY_COLUMN
     weight_col = codebook.columns.weight.upper() or WEIGHT_COLUMN
     wvs = country_col == COUNTRY_COLUMN
+    year_col = codebook.columns.year.upper() or (YEAR_COLUMN if wvs else "")
     check_readable(path)
     fmt = detect_format(path)
     reader = READERS[fmt]
@@ -109,8 +110,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     for col, q in undecided:
         columns[f"?{col}"] = col
     absent = [q.id for q in wanted if q.id not in columns]
-    for extra in (id_col, country_col, weight_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
-        if extra in by_upper:
+    for extra in (id_col, country_col, weight_col, year_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
+        if extra and extra in by_upper:
             columns[extra] = by_upper[extra]
     # WVS derived indices (Y001-Y003, SACSECVAL, RESEMAVAL, I_...): kept next to the items
     derived = dict(mapping.derived) if mapping is not None else {
@@ -202,9 +203,11 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
             if drop_duplicate_rows:
                 keep &= ~copies
     indices = {n: index_values(frame[n], n) for n in derived}
+    years = checks.years(frame[year_col]) if year_col in frame else None
     positions = np.flatnonzero(keep)
     if not keep.all():
         indices = {n: v[keep] for n, v in indices.items()}
+        years = years[keep] if years is not None else None
         ids, country_codes = ids[keep], country_codes[keep]
         weights = weights[keep] if weights is not None else None
         codes = {q: (v[keep], m[keep]) for q, (v, m) in codes.items()}
@@ -231,6 +234,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         data_columns[q] = pd.arrays.IntegerArray(values.astype(np.int32, copy=False), null)
     if id_col in frame:
         data_columns[codebook.columns.id or id_col] = ids  # the file's own id, also where the key was derived
+    if years is not None and not np.isnan(years).all():
+        data_columns[YEAR] = years
     if URBAN_COLUMN in frame:
         data_columns[URBAN_COLUMN] = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce").to_numpy(dtype="float64")
     for n, values in indices.items():

@@ -45,7 +45,7 @@ _MISSING_LABELS = {
     -3: ("Not applicable",), -4: ("Not asked", "Not asked in this country", "Item not included"),
     -5: ("Missing", "Missing; Not available", "Missing; Unknown", "Not available", "Other missing"),
 }
-META = ("D_INTERVIEW", "B_COUNTRY_ALPHA", "B_COUNTRY", "W_WEIGHT", "H_URBRURAL")
+META = ("D_INTERVIEW", "B_COUNTRY_ALPHA", "B_COUNTRY", "W_WEIGHT", "H_URBRURAL", "A_YEAR")
 _NEAREST_CUTOFF = 0.75  # how alike (difflib ratio of loose forms) a header must be to an item's label
 
 
