@@ -156,6 +156,38 @@ def test_codebook_draft_of_a_labelled_sav_loads_that_sav(tmp_path, capsys):
     assert len(again) == 200 and again.codebook["stflife"].text == load_codebook(ESS)["stflife"].text
 
 
+@pytest.mark.parametrize("suffix", [".sav", ".dta"])
+def test_a_labelled_file_without_a_codebook_is_read_once(tmp_path, monkeypatch, suffix):
+    """The draft and the import share one read of the data; the survey is the one its written-out
+    draft loads (read by the importer itself)."""
+    import pyreadstat
+
+    sav = _labelled_sav(tmp_path)
+    path = sav
+    if suffix == ".dta":
+        frame, meta = pyreadstat.read_sav(str(sav), user_missing=True)
+        path = tmp_path / "other.dta"
+        pyreadstat.write_dta(frame, str(path), column_labels=[meta.column_names_to_labels[c][:80] for c in frame],
+                             variable_value_labels=meta.variable_value_labels)
+    draft = tmp_path / "draft.yaml"
+    assert _cli("codebook", "draft", path, "--out", draft) == 0
+    reads = []
+    for module, name in ((pyreadstat, "read_sav"), (pyreadstat, "read_dta"), (pd, "read_stata")):
+        def counted(*args, _read=getattr(module, name), _name=name, **kwargs):
+            if not kwargs.get("metadataonly") and not kwargs.get("iterator"):
+                reads.append(_name)
+            return _read(*args, **kwargs)
+        monkeypatch.setattr(module, name, counted)
+    with pytest.warns(UserWarning, match="drafted from its own labels"):
+        once = load_survey(path)
+    assert len(reads) == 1, reads
+    reads.clear()
+    reviewed = load_survey(path, codebook=draft)
+    assert len(reads) == 1  # (the importer's own read: the shared one gives the same survey)
+    pd.testing.assert_frame_equal(once.data, reviewed.data)
+    assert once.quality == reviewed.quality and len(once) == 200
+
+
 def test_a_second_survey_runs_through_inspect_profile_and_a_statistical_eval(tmp_path, capsys):
     data = tmp_path / "ess.csv"
     assert _cli("data", "synth", "--codebook", ESS, "--respondents", 1500, "--out", data) == 0

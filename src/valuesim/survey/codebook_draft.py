@@ -27,9 +27,14 @@ _YEAR = re.compile(r"^(a_year|year|s_?year|inwyys?|int_?year|survey_?year|interv
 _YEAR_LABEL = re.compile(r"^year of (the )?(survey|interview|fieldwork)\b|\b(survey|interview|fieldwork),? year\b", re.I)
 
 
-def _metadata(path: Path):
+def read_labelled(path: str | Path):
+    """``(frame, metadata)`` of a labelled .sav (raw codes, user-missing values kept as values,
+    as the importer reads them) or .dta, read whole, once: the draft and the import share it."""
     import pyreadstat
 
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
     suffix = path.suffix.lower()
     try:
         if suffix == ".sav":
@@ -41,12 +46,11 @@ def _metadata(path: Path):
     raise ConfigError(f"codebook draft reads labelled .sav or .dta files, not {path.name}")
 
 
-def draft_codebook(path: str | Path) -> dict:
-    """The draft as a dict in the codebook-file format (``dump_codebook`` writes it)."""
+def draft_codebook(path: str | Path, read=None) -> dict:
+    """The draft as a dict in the codebook-file format (``dump_codebook`` writes it). ``read``:
+    the file's :func:`read_labelled` when the caller has it already (the file is not read again)."""
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such file")
-    frame, meta = _metadata(path)
+    frame, meta = read if read is not None else read_labelled(path)
     labels = meta.column_names_to_labels or {}
     value_labels = meta.variable_value_labels or {}
     user_missing = getattr(meta, "missing_user_values", None) or {}

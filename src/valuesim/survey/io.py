@@ -33,18 +33,22 @@ def load_survey(path: str | Path, *, codebook: "Codebook | str | Path | None" = 
     from .codebook_file import load_codebook
     from .wvs7.importer import load_wvs7
 
+    reader = None
     if codebook is None and _labelled_other_survey(Path(path)):
         import warnings
 
-        from .codebook_draft import draft_codebook
+        from .codebook_draft import draft_codebook, read_labelled
         from .codebook_file import parse_codebook
+        from .wvs7.readers import READERS, detect_format, frame_reader
 
-        codebook = parse_codebook(draft_codebook(path), f"draft of {path}")
+        read = read_labelled(path)  # once: the draft and the import both use it
+        codebook = parse_codebook(draft_codebook(path, read), f"draft of {path}")
+        reader = frame_reader(read[0], read[1].column_names_to_labels or {}, READERS[detect_format(Path(path))])
         warnings.warn(f"{path} is not a WVS-7 file: read with a codebook drafted from its own labels "
                       f"({len(codebook)} items; `valuesim codebook draft {path} --out FILE` writes it for "
                       f"review, --codebook FILE uses the reviewed one)", stacklevel=2)
     return load_wvs7(path, codebook=load_codebook(codebook), questions=questions, strict=strict, country=country,
-                     drop_duplicate_rows=drop_duplicate_rows)
+                     drop_duplicate_rows=drop_duplicate_rows, reader=reader)
 
 
 def _labelled_other_survey(path: Path) -> bool:

@@ -34,6 +34,20 @@ class Reader:
     variable_labels: Callable[[Path], dict[str, str]] = lambda path: {}
 
 
+def frame_reader(frame: pd.DataFrame, variable_labels: dict[str, str], fallback: Reader) -> Reader:
+    """A reader over a file whose raw codes were already read whole into ``frame`` (as
+    ``fallback.read`` would give them), so the file is not read again; cells read as labels
+    (``labels=True``) still come from the file through ``fallback``."""
+    def read(path: Path, names: dict[str, str], integers: list[str], labels: bool = False,
+             decimals: tuple[str, ...] = ()) -> dict[str, pd.Series]:
+        if labels:
+            return fallback.read(path, names, integers, labels=True, decimals=decimals)
+        return {canonical: frame[actual] for canonical, actual in names.items()}
+
+    return Reader(lambda path: list(frame.columns), read,
+                  lambda path: {k: v for k, v in variable_labels.items() if v})
+
+
 def check_readable(path: Path) -> None:
     if not path.exists():
         raise DataError(f"{path}: no such file. Download the WVS-7 file from worldvaluessurvey.org "

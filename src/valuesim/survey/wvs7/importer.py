@@ -27,7 +27,7 @@ from .codes import interpret, not_asked_by_country, own_missing_codes
 from .countries import alpha3_name, is_country_shaped
 from .derived import INDICES, index_values
 from .quality import ImportReport
-from .readers import FORMATS, READERS, WVSFileWarning, check_readable, detect_format
+from .readers import FORMATS, READERS, Reader, WVSFileWarning, check_readable, detect_format
 
 # The synthetic generator writes this column with 1 on every row, so a demo population can
 # never be mistaken for the real survey.
@@ -37,7 +37,7 @@ URBAN_COLUMN = "H_URBRURAL"  # urban/rural, kept for the demographic personas of
 
 def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str] | None = None,
               strict: bool = False, country: str | None = None,
-              drop_duplicate_rows: bool = False) -> Survey:
+              drop_duplicate_rows: bool = False, reader: Reader | None = None) -> Survey:
     """Load an official WVS-7 file (any release, any format; or a synthetic one, or a labelled
     export with variable labels as headers and value labels in the cells).
 
@@ -45,6 +45,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     codes the bank does not know instead of loading them as missing. ``country`` (ISO alpha-3)
     names the country of a file without a country column, or keeps only that country's rows.
     ``drop_duplicate_rows`` drops rows that repeat an earlier row exactly (kept by default).
+    ``reader``: how the file is read (default: its format's; ``load_survey`` passes one over
+    data it has already read).
     Everything the importer changed is summarised in ``Survey.quality`` and in warnings.
     """
     path = Path(path)
@@ -59,7 +61,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     year_col = codebook.columns.year.upper() or (YEAR_COLUMN if wvs else "")
     check_readable(path)
     fmt = detect_format(path)
-    reader = READERS[fmt]
+    reader = reader or READERS[fmt]
     report = ImportReport()
 
     with warnings.catch_warnings(record=True) as header_warnings:

@@ -21,9 +21,11 @@ from .fileformat import (
     detect_format,
     first_line,
     first_unreadable_row,
+    frame_reader,
 )
 
-__all__ = ["FORMATS", "READERS", "Reader", "WVSFileWarning", "check_readable", "detect_format", "first_line"]
+__all__ = ["FORMATS", "READERS", "Reader", "WVSFileWarning", "check_readable", "detect_format", "first_line",
+           "frame_reader"]
 
 
 def _sav_meta(path: Path):
