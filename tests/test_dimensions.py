@@ -59,6 +59,12 @@ def test_plain_list_and_mapping_forms_parse_and_round_trip():
     assert yaml.safe_load(dump_codebook(cb))["dimensions"]["social_trust"] == ["ppltrst"]  # plain stays plain
 
 
+def test_a_codebook_built_in_python_takes_the_plain_form():
+    cb = load_codebook(ESS)
+    again = type(cb)(cb.questions, dimensions={"trust": ["ppltrst"], "faith": cb.dimensions["religiosity"]})
+    assert again.dimensions == {"trust": Dimension(("ppltrst",)), "faith": cb.dimensions["religiosity"]}
+
+
 def test_min_items_default_is_half_rounded_up():
     assert [Dimension(tuple("abcde"[:n])).needed for n in (1, 2, 3, 4, 5)] == [1, 1, 2, 2, 3]
     assert Dimension(("a", "b", "c"), min_items=3).needed == 3

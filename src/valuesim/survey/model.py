@@ -233,6 +233,9 @@ class Codebook:
         self._by_id = {q.id: q for q in self.questions}
         if len(self._by_id) != len(self.questions):
             raise ValueError("codebook has duplicate question ids")
+        # a dimension given as its item ids (the plain form) is a Dimension of those items as coded
+        self.dimensions = {str(k): d if isinstance(d, Dimension) else Dimension(tuple(map(str, d)))
+                           for k, d in self.dimensions.items()}
 
     @property
     def title(self) -> str:
