@@ -56,7 +56,7 @@ class _Engine:
         params.cpuparams.poll = 0
         params.cpuparams_batch.poll = 0
         start = time.perf_counter()
-        print(f"valuesim: loading {path.name} (llama.cpp, {threads} thread{'s' if threads > 1 else ''}, context {n_ctx}) ...",
+        print(f"valuesim: loading {path.name} (llama.cpp, {threads} thread{'s' if threads > 1 else ''}) ...",
               file=sys.stderr, flush=True)
         try:
             self.server = xllamacpp.Server(params)
@@ -67,6 +67,10 @@ class _Engine:
         self.path = path
         self.n_ctx = n_ctx
         self._info: ServerTokenizer | None = None
+        # the window the engine enforces (the model's own limit when it is below the one asked for)
+        window = self.server_info.context_window() or n_ctx
+        print(f"valuesim: loaded in {self.load_seconds:.1f} s; context window {min(window, n_ctx):,} tokens",
+              file=sys.stderr, flush=True)
 
     @property
     def server_info(self) -> ServerTokenizer:
