@@ -131,9 +131,11 @@ def dimension_components(codebook: Codebook) -> tuple[Components, dict[str, int]
     else WVS-7's built-in ones."""
     if not codebook.dimensions:
         return COMPONENTS, MIN_COMPONENTS
-    components = {name: tuple(_oriented(codebook[q], q in dim.reverse) for q in dim.items if q in codebook)
-                  for name, dim in codebook.dimensions.items()}  # (a codebook cut to some questions keeps
-    components = {name: comps for name, comps in components.items() if comps}  # the dimensions it can place)
+    components = {}
+    for name, dim in codebook.dimensions.items():
+        comps = tuple(_oriented(codebook[q], q in dim.reverse) for q in dim.items if q in codebook)
+        if comps:  # a codebook cut to some questions keeps the dimensions it can still place
+            components[name] = comps
     return components, {name: codebook.dimensions[name].needed for name in components}
 
 
