@@ -1,16 +1,26 @@
-"""Small hand-made surveys and fake simulators for the evaluation tests (no LLM, no data files)."""
+"""Small hand-made surveys, people and fake simulators for the tests (no LLM, no data files)."""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import pandas as pd
 
 from valuesim.methods.base import PersonContext, Prediction
-from valuesim.survey.model import Question
+from valuesim.survey.model import Profile, Question
 from valuesim.survey.survey import Survey
 from valuesim.survey.wvs7.bank import load_codebook
 
 CODEBOOK = load_codebook()
+
+
+def bank_person(seed: int, items: int, max_codes: int = 12, rid: str = "r1", country: str = "DEU") -> PersonContext:
+    """A person whose profile answers the first ``items`` bank items with at most ``max_codes``
+    options (never Q46, which the tests ask about), with codes drawn by ``seed``."""
+    rng = random.Random(seed)
+    picks = [q for q in CODEBOOK if q.options and len(q.codes) <= max_codes and q.id != "Q46"][:items]
+    return PersonContext(rid, country, Profile(tuple((q, rng.choice(q.codes)) for q in picks)))
 
 
 def small_survey(n: int = 60, items: list[str] | None = None, seed: int = 0, missing: float = 0.1,

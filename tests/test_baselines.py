@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import random
 
 import numpy as np
 import pytest
 
+from eval_helpers import bank_person
 from valuesim.llm import ScriptedModel
 from valuesim.llm.embeddings import CachedEmbedder, cosine_top_k, get_embedder
 from valuesim.methods.base import PersonContext
 from valuesim.methods.rag import item_text
 from valuesim.methods.registry import get_method
 from valuesim.survey.model import Profile
-from valuesim.survey.wvs7.bank import load_codebook
 
 
 @pytest.fixture(scope="module")
-def codebook():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def person(codebook):
-    rng = random.Random(3)
-    picks = [q for q in codebook if q.options and len(q.codes) <= 12 and q.id != "Q46"][:30]
-    return PersonContext("r9", "JPN", Profile(tuple((q, rng.choice(q.codes)) for q in picks)))
+def person():
+    return bank_person(seed=3, items=30, rid="r9", country="JPN")
 
 
 class KeywordEmbedder:
@@ -155,10 +147,8 @@ def test_minilm_matches_sentence_transformers():
 
 
 @pytest.fixture(scope="module")
-def survey_file(tmp_path_factory):
-    from valuesim.survey.synthetic import write_synthetic
-
-    return write_synthetic(tmp_path_factory.mktemp("ask") / "syn.csv", respondents=12, seed=4)
+def survey_file(synthetic_file):
+    return synthetic_file(12, seed=4)
 
 
 def _first_id(path) -> str:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_llm_openai import backend, chat_body, serving
-from test_server_faults import chat_requests, method_reply
+from fake_server import backend, chat_body, chat_requests, method_reply
 from valuesim.evaluation import run_study
 from valuesim.evaluation.dryrun import story_placeholder
 from valuesim.evaluation.estimate import estimate_study
@@ -28,18 +27,9 @@ def reply(body: dict) -> tuple:
     return method_reply(body)
 
 
-@pytest.fixture
-def serve(monkeypatch):
-    yield from serving(monkeypatch)
-
-
 @pytest.fixture(scope="module")
-def survey_file(tmp_path_factory):
-    from valuesim.survey import synthetic
-
-    path = tmp_path_factory.mktemp("estimate") / "synth.csv"
-    synthetic.write_synthetic(path, respondents=240, countries=["DEU", "NGA"], seed=5)
-    return path
+def survey_file(synthetic_file):
+    return synthetic_file(240, ["DEU", "NGA"], seed=5)
 
 
 def test_eval_estimate_counts_the_requests_the_run_sends(serve, survey_file, tmp_path):

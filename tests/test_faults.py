@@ -11,17 +11,14 @@ from contextlib import closing
 
 import pytest
 
-from test_llm_openai import serving
-from test_server_faults import method_reply
+from fake_server import method_reply
 from valuesim.cli import main
 from valuesim.llm.secrets import scrub, scrub_argv
-from valuesim.survey.synthetic import write_synthetic
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return write_synthetic(tmp_path_factory.mktemp("data") / "synth.csv", respondents=120,
-                           countries=["DEU", "NGA"], seed=3)
+def synth(synthetic_file):
+    return synthetic_file(120, ["DEU", "NGA"], seed=3)
 
 
 @pytest.fixture(autouse=True)
@@ -34,11 +31,6 @@ def collected():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gc.collect()
-
-
-@pytest.fixture
-def serve(monkeypatch):
-    yield from serving(monkeypatch)
 
 
 STAT = ["--methods", "country-marginal", "--folds", "3", "--no-progress"]
@@ -396,8 +388,7 @@ def test_model_text_is_neutralised_on_the_terminal(serve, synth, tmp_path, monke
     import pandas as pd
 
     monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
-    from test_llm_openai import chat_body
-    from test_server_faults import STORY
+    from fake_server import STORY, chat_body
 
     def reply(body):  # a model whose story and analyses carry escape sequences
         if "writer of background stories" in body["messages"][-1]["content"]:

@@ -8,8 +8,7 @@ import hashlib
 
 import pytest
 
-from test_llm_openai import backend, chat_body, serving
-from test_server_faults import ANSWER_LP, chat_requests
+from fake_server import ANSWER_LP, backend, chat_body, chat_requests
 from valuesim.llm import get_model
 from valuesim.methods.base import PersonContext
 from valuesim.methods.registry import get_method
@@ -21,18 +20,9 @@ ARGS = dict(countries="DEU,NGA", personas=3, questions="Q1,Q2", methods="value-p
             calibrate=False, seed=1, progress=False, workers=1)
 
 
-@pytest.fixture
-def serve(monkeypatch):
-    yield from serving(monkeypatch)
-
-
 @pytest.fixture(scope="module")
-def survey_file(tmp_path_factory):
-    from valuesim.survey import synthetic
-
-    path = tmp_path_factory.mktemp("reask") / "synth.csv"
-    synthetic.write_synthetic(path, respondents=300, countries=["DEU", "NGA"], seed=3)
-    return path
+def survey_file(synthetic_file):
+    return synthetic_file(300, ["DEU", "NGA"], seed=3)
 
 
 def faulty(share: int, always: bool = False):

@@ -21,13 +21,11 @@ from valuesim.errors import ConfigError
 from valuesim.evaluation import run_study, write_report
 from valuesim.runs import render
 from valuesim.runs.rundir import RunLock, RunLocked
-from valuesim.survey.synthetic import write_synthetic
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return write_synthetic(tmp_path_factory.mktemp("data") / "synth.csv", respondents=240,
-                           countries=["DEU", "NGA", "JPN"], seed=1)
+def synth(synthetic_file):
+    return synthetic_file(240, ["DEU", "NGA", "JPN"], seed=1)
 
 
 EVAL = ["--methods", "country-marginal", "--users", "4", "--folds", "3", "--no-progress"]

@@ -5,65 +5,22 @@ replies without logprobs, trickling servers, attempt accounting, credentials).""
 from __future__ import annotations
 
 import json
-import random
 import time
 
 import pytest
 
-from test_llm_openai import SECRET, USER, backend, chat_body, serving, token
+from eval_helpers import bank_person
+from fake_server import ANSWER_LP, SECRET, USER, backend, chat_requests, method_reply, token
 from valuesim.errors import ModelError
 from valuesim.llm import get_model
 from valuesim.llm.openai_backend import OpenAIModel
 from valuesim.llm.secrets import scrub, scrub_argv
-from valuesim.methods.base import PersonContext
 from valuesim.methods.prompting import Generation, UnparsableAnswer, ask
 from valuesim.methods.registry import get_method
-from valuesim.survey.model import Profile
-from valuesim.survey.wvs7.bank import load_codebook
-
-STORY = " ".join([
-    "You grew up in a quiet town where everyone knew your family, and your family has always come first in your life.",
-    "Friends matter to you as well, and you spend your free evenings with them whenever work allows it.",
-    "You are careful with money because your household has known hard months, and you plan ahead for them.",
-    "Religion plays a modest part in your days; you keep a few traditions but you rarely attend services.",
-    "You follow politics in the newspaper, you vote when elections come, and you distrust loud promises.",
-    "At work you value steady effort over quick success, and you expect the same fairness from others.",
-    "You believe children should learn tolerance and respect at home, long before they ever reach school.",
-    "When you think about the future you feel cautious but hopeful, and you want a calmer country for the young.",
-])  # a valid second-person story: long enough for the profile, no loop, no refusal
-ANSWER_LP = [token("Answer", {"Answer": 1.0}), token(":", {":": 1.0}), token(" ", {" ": 1.0}),
-             token("2", {"2": 0.7, "1": 0.2, "3": 0.1}), token("\n", {"\n": 1.0})]
-
-
-def method_reply(body: dict, *, logprobs: bool = True, text: str = "Answer: 2\nAnalysis: it fits this person.") -> tuple:
-    """A plausible server: backstories for story prompts, "Answer: 2" (with logprobs when asked)
-    for everything else."""
-    content = body["messages"][-1]["content"]
-    if "writer of background stories" in content:
-        return 200, chat_body(STORY)
-    lp = ANSWER_LP if (logprobs and body.get("logprobs")) else None
-    return 200, chat_body(text, lp)
-
-
-@pytest.fixture
-def serve(monkeypatch):
-    yield from serving(monkeypatch)
-
-
-def chat_requests(server) -> list[dict]:
-    return [r for r in server.requests if "messages" in r]
-
 
 @pytest.fixture(scope="module")
-def codebook():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def person(codebook):
-    rng = random.Random(1)
-    picks = [q for q in codebook if q.options and len(q.codes) <= 12][:30]
-    return PersonContext("r1", "DEU", Profile(tuple((q, rng.choice(q.codes)) for q in picks if q.id != "Q46")))
+def person():
+    return bank_person(seed=1, items=30)
 
 
 def managed(server, tmp_path=None, **kw):

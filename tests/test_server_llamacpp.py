@@ -5,7 +5,6 @@ counting proxy so the requests per answer are counted where a provider would bil
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -18,13 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from eval_helpers import bank_person
 import valuesim
 from valuesim.llm import get_model
-from valuesim.methods.base import PersonContext
 from valuesim.methods.prompting import Generation, ask
 from valuesim.methods.registry import get_method
-from valuesim.survey.model import Profile
-from valuesim.survey.wvs7.bank import load_codebook
 
 pytestmark = pytest.mark.engine
 
@@ -128,15 +125,8 @@ def proxy(server):
 
 
 @pytest.fixture(scope="module")
-def codebook():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def person(codebook):
-    rng = random.Random(3)
-    picks = [q for q in codebook if q.options and len(q.codes) <= 5][:6]
-    return PersonContext("r1", "DEU", Profile(tuple((q, rng.choice(q.codes)) for q in picks if q.id != "Q46")))
+def person():
+    return bank_person(seed=3, items=6, max_codes=5)
 
 
 def test_ask_one_request_and_the_same_answer_as_the_embedded_engine(proxy, codebook):

@@ -11,14 +11,8 @@ import pytest
 from valuesim.errors import ConfigError
 from valuesim.survey.model import MISSING_CODES
 from valuesim.survey.synthetic import COUNTRIES, META_COLUMNS, SYNTHETIC_COLUMN, generate, write_synthetic
-from valuesim.survey.wvs7.bank import load_codebook
 
 N = 1500
-
-
-@pytest.fixture(scope="module")
-def codebook():
-    return load_codebook()
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from eval_helpers import bank_person
 from valuesim.llm import ScriptedModel, get_model
 from valuesim.llm.base import estimate_tokens
 from valuesim.methods.base import PersonContext
@@ -78,17 +79,10 @@ def scripted(answers: dict | None = None, **kwargs) -> ScriptedModel:
 
 
 @pytest.fixture(scope="module")
-def codebook():
-    return load_codebook()
-
-
-@pytest.fixture(scope="module")
-def person(codebook):
-    rng = random.Random(1)
-    picks = [q for q in codebook if q.options and len(q.codes) <= 12][:40]
-    items = tuple((q, rng.choice(q.codes)) for q in picks if q.id != "Q46")
-    AUDIT_TRUTH.update({q.id: code for q, code in items})
-    return PersonContext("r1", "DEU", Profile(items))
+def person():
+    person = bank_person(seed=1, items=40)
+    AUDIT_TRUTH.update({q.id: code for q, code in person.profile.items})
+    return person
 
 
 @pytest.fixture(scope="module")
