@@ -218,11 +218,13 @@ def test_no_module_outside_survey_imports_the_wvs7_package():
     assert offenders == []
 
 
-def test_a_labelled_export_of_another_survey_loads_code_for_code(tmp_path):
-    """Question texts as headers, value labels (and the codebook's missing labels) in the cells."""
+@pytest.mark.parametrize("in_memory", [False, True])
+def test_a_labelled_export_of_another_survey_loads_code_for_code(tmp_path, in_memory):
+    """Question texts as headers, value labels (and the codebook's missing labels) in the cells;
+    with the codebook's file or the same codebook built in memory."""
     from valuesim.survey.synthetic.generic import generate_for_codebook
 
-    codebook = load_codebook(ESS)
+    codebook = parse_codebook(yaml.safe_load(ESS.read_text())) if in_memory else load_codebook(ESS)
     coded = generate_for_codebook(codebook, respondents=300, countries=3, seed=5)
     coded_path = tmp_path / "coded.csv"
     coded.to_csv(coded_path, index=False)
@@ -232,7 +234,7 @@ def test_a_labelled_export_of_another_survey_loads_code_for_code(tmp_path):
         labelled[q.text] = coded[q.id].map(lambda v, labels=labels: labels.get(v, v))
     labelled_path = tmp_path / "labelled.csv"
     labelled.to_csv(labelled_path, index=False)
-    survey, reference = load_survey(labelled_path, codebook=ESS), load_survey(coded_path, codebook=ESS)
+    survey, reference = load_survey(labelled_path, codebook=codebook), load_survey(coded_path, codebook=ESS)
     assert survey.question_ids == codebook.ids
     pd.testing.assert_frame_equal(survey.data[codebook.ids].astype("float64"),
                                   reference.data[codebook.ids].astype("float64"))

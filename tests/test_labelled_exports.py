@@ -7,8 +7,10 @@ ambiguous is reported, never guessed. No real WVS data: the population is genera
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from valuesim.errors import DataError
@@ -240,3 +242,26 @@ def test_a_recode_header_is_the_item_only_when_its_cells_are_the_items_answers(t
     variant = export.drop(columns=[q94r]).rename(columns={q94: "Membership: church or religious organization"})
     survey, _ = quiet_load(write(variant, tmp_path / "variant.csv"))
     assert (survey.data["Q94"].to_numpy() == frame["Q94"].to_numpy()).all()
+
+
+def test_one_notion_of_a_wvs7_file_for_the_importer_and_the_labelled_reader(tmp_path, files):
+    """WVS-7's layout is one property of a codebook (bank.is_wvs7), asked by the importer and by
+    the labelled-export reader alike: the WVS-7 codebook written to a file reads the labelled
+    export as the built-in one does; another survey's codebook is never WVS, wherever it comes from."""
+    import yaml
+
+    from valuesim.survey.codebook_file import dump_codebook, load_codebook as load_codebook_file, parse_codebook
+    from valuesim.survey.wvs7.bank import is_wvs7
+
+    book = tmp_path / "wvs7.yaml"
+    book.write_text(dump_codebook(CODEBOOK, "yaml"), encoding="utf-8")
+    from_file = load_codebook_file(book)
+    ess = Path(__file__).parent / "fixtures" / "ess9_codebook.yaml"
+    in_memory = parse_codebook(yaml.safe_load(ess.read_text(encoding="utf-8")))
+    assert is_wvs7(CODEBOOK) and is_wvs7(CODEBOOK.subset(["Q1", "Q2"])) and is_wvs7(from_file)
+    assert not is_wvs7(load_codebook_file(ess)) and not is_wvs7(in_memory)
+    _, labelled_path, _ = files
+    builtin, _ = quiet_load(labelled_path)
+    read, _ = quiet_load(labelled_path, codebook=from_file)
+    assert read.quality.labelled["mapped_columns"] == len(CODEBOOK.ids)
+    pd.testing.assert_frame_equal(read.data, builtin.data)

@@ -107,6 +107,15 @@ def load_codebook() -> Codebook:
                     demographics=DEMOGRAPHICS)
 
 
+def is_wvs7(codebook: Codebook) -> bool:
+    """Whether ``codebook`` describes files in WVS-7's layout: its country column is WVS-7's
+    (B_COUNTRY_ALPHA), as in the built-in codebook, a part of it, or a codebook file written from
+    it. Only then do WVS-7's own conventions apply to a file: the official label tables of
+    labelled exports, the numeric B_COUNTRY as country, A_YEAR as year, the derived indices.
+    The one test the importer and the labelled-export reader both ask."""
+    return codebook.columns.country.strip().upper() == load_codebook().columns.country.upper()
+
+
 def for_country(question: Question, country_code: int | str) -> Question:
     """The question with only the options that exist in one country (ISO 3166-1 numeric code).
 

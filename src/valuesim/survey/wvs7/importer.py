@@ -21,7 +21,7 @@ from ...errors import DataError
 from ..model import Codebook
 from ..survey import COUNTRY, ID, WEIGHT, YEAR, Survey
 from . import checks
-from .bank import load_codebook
+from .bank import is_wvs7, load_codebook
 from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN, YEAR_COLUMN
 from .codes import interpret, not_asked_by_country, own_missing_codes
 from .countries import alpha3_name, is_country_shaped
@@ -57,7 +57,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     id_col = codebook.columns.id.upper() or ID_COLUMN
     country_col = codebook.columns.country.upper() or COUNTRY_COLUMN
     weight_col = codebook.columns.weight.upper() or WEIGHT_COLUMN
-    wvs = country_col == COUNTRY_COLUMN
+    wvs = is_wvs7(codebook)
     year_col = codebook.columns.year.upper() or (YEAR_COLUMN if wvs else "")
     check_readable(path)
     fmt = detect_format(path)

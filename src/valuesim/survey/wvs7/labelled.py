@@ -32,6 +32,7 @@ import pandas as pd
 
 from ...errors import DataError
 from ..model import Codebook, MissingCode, Question
+from .bank import is_wvs7
 from .checks import COUNTRY_COLUMN, ID_COLUMN
 from .countries import alpha3_for, normalise
 from .derived import INDICES, index_labels
@@ -161,14 +162,9 @@ class HeaderMapping:
         return out
 
 
-def _is_wvs(codebook: Codebook) -> bool:
-    """Whether the official WVS-7 label tables apply (the built-in codebook), not another survey's."""
-    return not codebook.source
-
-
 def _header_index(wanted: Codebook) -> LabelIndex:
     labels: dict[str, list[str]] = {}
-    if not _is_wvs(wanted):  # another survey: its own question texts and short labels
+    if not is_wvs7(wanted):  # another survey: its own question texts and short labels
         for q in wanted:
             labels.setdefault(q.id, []).extend(t for t in (q.text, q.short) if t)
         return LabelIndex(labels, truncated="both", min_truncated=20, brackets=False)
@@ -187,7 +183,7 @@ def _header_index(wanted: Codebook) -> LabelIndex:
 def map_headers(columns: list[str], variable_labels: dict[str, str], wanted: Codebook) -> HeaderMapping | None:
     """Which file column holds which item (None when no header is an item's label)."""
     index = _header_index(wanted)
-    items = {q for q in _file_labels()["variables"] if q.startswith("Q")} if _is_wvs(wanted) else set(wanted.ids)
+    items = {q for q in _file_labels()["variables"] if q.startswith("Q")} if is_wvs7(wanted) else set(wanted.ids)
     mapping = HeaderMapping({}, {})
     seen: Counter = Counter()
     for raw in columns:
@@ -287,7 +283,7 @@ def _cells_to_codes(series: pd.Series, question: Question, codebook: Codebook | 
         series = series.astype(object)
     inverse, uniques = pd.factorize(series, use_na_sentinel=True)
     index = (_value_index(question) if codebook is None
-             else _value_index(question, tuple(codebook.missing_codes(question).items()), _is_wvs(codebook)))
+             else _value_index(question, tuple(codebook.missing_codes(question).items()), is_wvs7(codebook)))
     codes = np.zeros(len(uniques), dtype=np.int64)
     known = np.ones(len(uniques), dtype=bool)
     blank = np.zeros(len(uniques), dtype=bool)
