@@ -178,6 +178,27 @@ def test_population_value_twin_is_selectable_and_listed(tmp_path):
     assert "value-twin" in methods and "country-marginal" in methods
 
 
+def test_the_report_command_serves_population_runs_too(tmp_path, capsys):
+    """`valuesim report RUN` on a population run rewrites its report (it was a TypeError
+    traceback from the study report's scorer); an unfinished one says how to finish it."""
+    import shutil
+
+    from valuesim.population import run_population
+
+    run_population(_population_survey(), countries="DEU", personas=3, questions="Q49,Q173", methods="demographic",
+                   model="scripted", out=tmp_path / "pop", progress=False, command="valuesim population x.csv")
+    assert not (tmp_path / "pop" / "report.md").exists()  # the API leaves the report to the command
+    assert cli_main(["report", str(tmp_path / "pop")]) == 0
+    assert "markdown:" in capsys.readouterr().out and (tmp_path / "pop" / "report.md").exists()
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    for name in ("run.json", "predictions.sqlite"):
+        shutil.copy(tmp_path / "pop" / name, unfinished / name)
+    assert cli_main(["report", str(unfinished)]) == 2
+    err = capsys.readouterr().err
+    assert "has not finished" in err and "valuesim population x.csv" in err and "Traceback" not in err
+
+
 def test_population_skips_an_unasked_default_target_without_warnings(tmp_path, capsys):
     import warnings
 

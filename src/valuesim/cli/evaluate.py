@@ -97,7 +97,8 @@ def register(sub) -> None:
             "curve (if run with --curve) and LLM usage. Works on an unfinished run too."
         ),
     )
-    r.add_argument("run_dir", metavar="RUN_DIR", help="a directory made by `valuesim eval --out`")
+    r.add_argument("run_dir", metavar="RUN_DIR",
+                   help="a directory made by `valuesim eval --out` (or by `valuesim population --out`: its report is rewritten)")
     r.add_argument("--reference", default=None, metavar="METHOD",
                    help="method the significance tests compare against (default: best overall accuracy)")
     r.add_argument("--demographics", action="store_true",
@@ -198,5 +199,6 @@ def run_report(args: argparse.Namespace) -> int:
 
     paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics)
     for name in ("html", "markdown", "csv", "parquet"):
-        print(f"{name}: {paths[name]}")
+        if name in paths:
+            print(f"{name}: {paths[name]}")
     return 0

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
+from ..runs.rundir import RunDir
 from . import metrics as M
 from .rundata import RunData, load_run
 from .stories import story_table
@@ -37,6 +38,10 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     Demo column shows them either way)."""
     from .plots import bars_with_ci, profile_curve, radar
 
+    if RunDir(run_dir).is_population():  # the same command serves both kinds of run
+        from ..population.report import write_population_report
+
+        return write_population_report(run_dir)
     run = load_run(run_dir)
     out = run.run.report_dir
     out.mkdir(parents=True, exist_ok=True)

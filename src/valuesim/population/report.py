@@ -62,9 +62,13 @@ def _country(code: str) -> str:
 
 
 def _load(run_dir: Path) -> dict:
-    if not RunDir(run_dir).exists() or not (run_dir / "metrics.csv").exists():
-        raise DataError(f"{run_dir} is not a finished population run (no run settings / metrics.csv); "
+    if not RunDir(run_dir).exists():
+        raise DataError(f"{run_dir} is not a population run (no run settings); "
                         "run `valuesim population FILE ... --out DIR` first")
+    if not (run_dir / "metrics.csv").exists():
+        command = (RunDir(run_dir).info() or {}).get("command") or "valuesim population FILE ... --out DIR"
+        raise DataError(f"{run_dir} is a population run that has not finished (no metrics.csv yet); run its "
+                        f"command again to finish it (what is stored is kept): {command}")
     read = lambda name: pd.read_csv(run_dir / name, dtype={"country": str}) if (run_dir / name).stat().st_size > 1 else pd.DataFrame()  # noqa: E731
     return {
         "info": RunDir(run_dir).info() or {},

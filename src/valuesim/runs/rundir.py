@@ -428,6 +428,11 @@ class RunDir:
     def info(self) -> dict | None:
         return read_run_file(self.path)
 
+    def is_population(self) -> bool:
+        """A population run (personas answering for countries), not a study of people: its
+        report is population/report.py's."""
+        return "personas" in (self.info() or {})
+
     def write_info(self, record: dict) -> None:
         write_run_file(self.path, record)
 
