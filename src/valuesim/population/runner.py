@@ -75,10 +75,14 @@ def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[
     present = set(map(str, survey.countries))
     if not names:
         raise ConfigError(f"name at least one country (--countries); the file has: {', '.join(sorted(present))}")
+    from ..survey.wvs7.countries import alpha3_for
+
+    # the file's codes are alpha-3 once loaded; DE, 276 or Germany name the same country
+    names = [c if c in present else (alpha3_for(c) or c) for c in names]
     missing = [c for c in names if c not in present]
     if missing:
-        raise ConfigError(f"country {', '.join(missing)} is not in {survey.source or 'the survey'}; "
-                          f"it has: {', '.join(sorted(present))}")
+        said = f"country {missing[0]} is" if len(missing) == 1 else f"countries {', '.join(missing)} are"
+        raise ConfigError(f"{said} not in {survey.source or 'the survey'}; it has: {', '.join(sorted(present))}")
     return list(dict.fromkeys(names))
 
 
@@ -181,6 +185,10 @@ def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
     targets = resolve_questions(cfg.questions, cb, survey.question_ids)
     calib = (resolve_calibration(cfg.calibration_questions, targets, cb, survey.question_ids)
              if cfg.calibrate else [])
+    if cfg.calibrate and not calib:  # calibrating on nothing would report T=1 as "calibrated"
+        raise ConfigError(f"--calibrate needs questions that are not evaluated, and every usable item of "
+                          f"{survey.source or 'the survey'} is a target ({', '.join(targets)}); name fewer "
+                          "--questions, or drop --calibrate")
     targets = _answered_targets(survey, country_list, targets, cfg.questions)
     seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
     scaler = DimensionScaler.fit(seen)

@@ -24,7 +24,7 @@ from . import checks
 from .bank import is_wvs7, load_codebook
 from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN, YEAR_COLUMN
 from .codes import interpret, not_asked_by_country, own_missing_codes
-from .countries import alpha3_name, is_country_shaped
+from .countries import alpha3_for, alpha3_name, is_country_shaped
 from .derived import INDICES, index_values
 from .quality import ImportReport
 from .readers import FORMATS, READERS, Reader, WVSFileWarning, check_readable, detect_format
@@ -272,6 +272,7 @@ def _country_option(country: str | None, name: str) -> str:
     code = str(country or "").strip().upper()
     if not is_country_shaped(code):
         raise DataError(f"--country {str(country)[:40]!r} is not a country code (ISO 3166-1 alpha-3 such as AUS)")
+    code = code if alpha3_name(code) else (alpha3_for(code) or code)  # AU or 36: the file's codes are alpha-3
     if alpha3_name(code) is None:
         warnings.warn(f"{name}: --country {code} is not an ISO 3166-1 alpha-3 or WVS code; used as given",
                       WVSFileWarning, stacklevel=3)
