@@ -75,7 +75,7 @@ def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[
     present = set(map(str, survey.countries))
     if not names:
         raise ConfigError(f"name at least one country (--countries); the file has: {', '.join(sorted(present))}")
-    from ..survey.wvs7.countries import alpha3_for
+    from ..survey.countries import alpha3_for
 
     # the file's codes are alpha-3 once loaded; DE, 276 or Germany name the same country
     names = [c if c in present else (alpha3_for(c) or c) for c in names]
