@@ -38,7 +38,7 @@ STAT_METHODS = ["chance", "global-marginal", "country-marginal", "knn", "regress
 def load_synthetic(respondents: int, countries: int, seed: int, keep: str | None = None) -> Survey:
     """Write the synthetic file (official layout) and load it through the real importer."""
     from valuesim.survey import synthetic
-    from valuesim.survey.wvs7.importer import load_wvs7
+    from valuesim.survey.importer import load_wvs7
 
     if keep and Path(keep).exists():
         return load_wvs7(keep)
@@ -153,7 +153,7 @@ def main(argv=None) -> None:
             options[method][opt] = getattr(args, key)
     t = time.perf_counter()
     if args.data:
-        from valuesim.survey.wvs7.importer import load_wvs7
+        from valuesim.survey.importer import load_wvs7
 
         survey, what = load_wvs7(args.data), args.data
     else:

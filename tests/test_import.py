@@ -14,7 +14,7 @@ import pytest
 import valuesim
 from valuesim.errors import DataError
 from valuesim.survey.wvs7.bank import load_codebook
-from valuesim.survey.wvs7.importer import WVSFileWarning, compact_ids, load_wvs7
+from valuesim.survey.importer import WVSFileWarning, compact_ids, load_wvs7
 
 CODEBOOK = load_codebook()
 

@@ -12,7 +12,7 @@ from valuesim.errors import DataError
 from valuesim.survey.synthetic import generate
 from valuesim.survey.synthetic.quirks import labelled_export
 from valuesim.survey.wvs7.bank import load_codebook
-from valuesim.survey.wvs7.importer import WVSFileWarning, load_wvs7
+from valuesim.survey.importer import WVSFileWarning, load_wvs7
 
 CLI = [sys.executable, "-c", "import sys; from valuesim.cli import main; sys.exit(main())"]
 

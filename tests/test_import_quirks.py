@@ -25,7 +25,7 @@ from valuesim.survey.synthetic.quirks import (
     shared_interview,
 )
 from valuesim.survey.wvs7.bank import load_codebook
-from valuesim.survey.wvs7.importer import load_wvs7
+from valuesim.survey.importer import load_wvs7
 
 CODEBOOK = load_codebook()
 # Tests that check warnings record them themselves; the rest need not print them.

@@ -25,7 +25,7 @@ from valuesim.survey.synthetic.quirks import (
 )
 from valuesim.survey.wvs7.bank import load_codebook
 from valuesim.survey.wvs7.derived import INDICES
-from valuesim.survey.wvs7.importer import load_wvs7
+from valuesim.survey.importer import load_wvs7
 from valuesim.survey.wvs7.labelled import _file_labels, _value_index, map_headers
 from valuesim.survey.wvs7.quality import format_quality
 

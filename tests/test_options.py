@@ -78,7 +78,7 @@ def test_range_checked_value_never_reaches_the_simulator():
 def test_python_api_checks_options_before_the_run_dir(tmp_path):
     from valuesim.evaluation import run_study
     from valuesim.survey import synthetic
-    from valuesim.survey.wvs7.importer import load_wvs7
+    from valuesim.survey.importer import load_wvs7
 
     path = tmp_path / "s.csv"
     synthetic.write_synthetic(path, respondents=60, countries=2, seed=1)

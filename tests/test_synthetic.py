@@ -155,7 +155,7 @@ def test_countries_differ(frame):
 
 
 def test_round_trip_through_the_importer(tmp_path, codebook):
-    importer = pytest.importorskip("valuesim.survey.wvs7.importer")
+    importer = pytest.importorskip("valuesim.survey.importer")
     path = write_synthetic(tmp_path / "syn.csv", respondents=400, countries=5, seed=2)
     survey = importer.load_wvs7(path)
     frame = generate(respondents=400, countries=5, seed=2)

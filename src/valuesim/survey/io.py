@@ -31,7 +31,7 @@ def load_survey(path: str | Path, *, codebook: "Codebook | str | Path | None" = 
     >>> survey.quality  # what the importer changed: unknown codes, derived keys ...  # doctest: +SKIP
     """
     from .codebook_file import load_codebook
-    from .wvs7.importer import load_wvs7
+    from .importer import load_wvs7
 
     reader = None
     if codebook is None and _labelled_other_survey(Path(path)):
@@ -138,7 +138,7 @@ class SurveySummary:
 
 def summarize(survey: Survey) -> SurveySummary:
     """Respondents, countries, items present, and missing rates by category and kind."""
-    from .wvs7.importer import compact_ids
+    from .wvs7.quality import compact_ids
 
     counts = survey.data[COUNTRY].value_counts()
     countries = {str(c): int(counts[c]) for c in sorted(counts.index)}

@@ -6,6 +6,7 @@ list of every cell: a researcher should learn from one screen what valuesim did 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 
@@ -59,6 +60,26 @@ def listing(items: list[str], limit: int = _MAX_LISTED, sep: str = ", ") -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
+def compact_ids(ids: Iterable[str], order: list[str]) -> str:
+    """``Q1, Q2, Q3, Q7`` -> ``"Q1-Q3, Q7"`` (runs follow ``order``, e.g. the codebook's)."""
+    position = {q: i for i, q in enumerate(order)}
+    items = sorted(set(ids), key=lambda q: position.get(q, len(order)))
+    runs: list[list[str]] = []
+    for q in items:
+        if runs and q in position and runs[-1][-1] in position and position[q] == position[runs[-1][-1]] + 1:
+            runs[-1].append(q)
+        else:
+            runs.append([q])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{run[0]}-{run[-1]}")
+        else:
+            parts.extend(run)
+    return ", ".join(parts)
+
+
+
 def _codes(counts: dict[int, int], limit: int = 6) -> str:
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     shown = ", ".join(f"{c} ({n})" for c, n in top[:limit])
@@ -67,8 +88,6 @@ def _codes(counts: dict[int, int], limit: int = 6) -> str:
 
 def format_quality(report: ImportReport, order: list[str] | None = None) -> list[str]:
     """The data-quality section of `valuesim data inspect`, as text lines."""
-    from .importer import compact_ids
-
     lines = ["data quality (what valuesim did to this file):"]
     add = lines.append
     if report.labelled:

@@ -1,11 +1,13 @@
-"""Read an official WVS-7 file into a :class:`~valuesim.survey.survey.Survey`.
+"""Read a survey file into a :class:`~valuesim.survey.survey.Survey`: the official WVS-7 file
+(the built-in codebook) or any other survey's, through its codebook.
 
 Designed for the official release as it is, not as the questionnaire prints it: shared
 ``D_INTERVIEW`` values get derived keys, code lists accept any code, uncapped counts are
 top-coded, unknown codes become missing with one warning per column (``strict=True``
 refuses instead), and hundreds of unused columns are skipped unread. What was changed is in
 ``Survey.quality`` (the data-quality section of `valuesim data inspect`). Format readers are
-in ``readers.py``; checks in ``checks.py`` and ``codes.py``; labelled exports in ``labelled.py``.
+in ``wvs7/readers.py``; checks in ``wvs7/checks.py`` and ``wvs7/codes.py``; labelled exports in
+``wvs7/labelled.py``.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...errors import DataError
-from ..model import Codebook
-from ..survey import COUNTRY, ID, WEIGHT, YEAR, Survey
-from . import checks
-from .bank import is_wvs7, load_codebook
-from .checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN, YEAR_COLUMN
-from .codes import interpret, not_asked_by_country, own_missing_codes
-from .countries import alpha3_for, alpha3_name, is_country_shaped
-from .derived import INDICES, index_values
-from .quality import ImportReport
-from .readers import FORMATS, READERS, Reader, WVSFileWarning, check_readable, detect_format
+from ..errors import DataError
+from .model import Codebook
+from .survey import COUNTRY, ID, WEIGHT, YEAR, Survey
+from .wvs7 import checks
+from .wvs7.bank import is_wvs7, load_codebook
+from .wvs7.checks import COUNTRY_COLUMN, ID_COLUMN, WEIGHT_COLUMN, YEAR_COLUMN
+from .wvs7.codes import interpret, not_asked_by_country, own_missing_codes
+from .wvs7.countries import alpha3_for, alpha3_name, is_country_shaped
+from .wvs7.derived import INDICES, index_values
+from .wvs7.quality import ImportReport, compact_ids
+from .wvs7.readers import FORMATS, READERS, Reader, WVSFileWarning, check_readable, detect_format
 
 # The synthetic generator writes this column with 1 on every row, so a demo population can
 # never be mistaken for the real survey.
@@ -81,7 +83,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     columns = {q: by_upper[q.upper()] for q in present}
     mapping = None
     if not present:
-        from .labelled import map_headers
+        from .wvs7.labelled import map_headers
 
         mapping = map_headers(actual, reader.variable_labels(path), wanted)
         if mapping is not None:
@@ -137,7 +139,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         if mapping is None and _holds_labels(frame, present):
             # Item names as headers but value labels in the cells (pandas.read_spss with
             # convert_categoricals, then to_csv): read it as a labelled export.
-            from .labelled import HeaderMapping
+            from .wvs7.labelled import HeaderMapping
 
             mapping = HeaderMapping({q: columns[q] for q in present}, {})
             frame = reader.read(path, columns, present, labels=True)
@@ -171,7 +173,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     if country_col in frame:
         raw_countries = frame[country_col]
         if mapping is not None or numeric_country or not wvs:
-            from .labelled import country_codes
+            from .wvs7.labelled import country_codes
 
             raw_countries = country_codes(raw_countries)
         country_codes, report.unknown_countries = checks.countries(raw_countries, name, str(columns[country_col]))
@@ -289,25 +291,6 @@ def _identical_rows(ids, country_codes, weights, codes, keep) -> np.ndarray:
     for q, (values, null) in codes.items():
         columns[q] = np.where(null, np.iinfo(np.int64).min, values)
     return checks.identical_rows(columns, candidates)
-
-
-def compact_ids(ids: Iterable[str], order: list[str]) -> str:
-    """``Q1, Q2, Q3, Q7`` -> ``"Q1-Q3, Q7"`` (runs follow ``order``, e.g. the codebook's)."""
-    position = {q: i for i, q in enumerate(order)}
-    items = sorted(set(ids), key=lambda q: position.get(q, len(order)))
-    runs: list[list[str]] = []
-    for q in items:
-        if runs and q in position and runs[-1][-1] in position and position[q] == position[runs[-1][-1]] + 1:
-            runs[-1].append(q)
-        else:
-            runs.append([q])
-    parts = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{run[0]}-{run[-1]}")
-        else:
-            parts.extend(run)
-    return ", ".join(parts)
 
 
 __all__ = [
