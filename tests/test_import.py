@@ -389,3 +389,12 @@ def test_synthetic_population_round_trips_in_every_format(tmp_path, fmt):
         survey = valuesim.load_survey(path)
     assert survey.synthetic is True and len(survey) == 300 and len(survey.countries) == 3
     assert_same(survey, synth)
+
+
+def test_the_old_importer_module_still_serves_scripts():
+    """`valuesim.survey.wvs7.importer` (where the importer used to live) re-exports it, unchanged."""
+    import valuesim.survey.importer as importer
+    import valuesim.survey.wvs7.importer as old
+
+    assert old.__all__ == importer.__all__ and all(getattr(old, n) is getattr(importer, n) for n in importer.__all__)
+    assert old.load_wvs7 is importer.load_wvs7
