@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..survey.model import Question
 from .cab import LABELS
-from .prompting import Generation, Turn, answer_text, ask, fill, load_prompt, options_text, user
+from .prompting import Generation, Turn, ask, fill, load_prompt, options_text, user
 
 MODES = ("always", "on-disagreement", "average")
 
@@ -24,7 +24,7 @@ MODES = ("always", "on-disagreement", "average")
 def coordinator_messages(question: Question, turns: list[Turn]) -> list[dict]:
     perspectives = "\n\n".join(
         fill(load_prompt("coordinator_perspective").strip(), label=LABELS.get(t.name, t.name.title()),
-             answer=answer_text(question, t.answer), analysis=t.analysis or "(none given)")
+             answer=question.answer_text(t.answer), analysis=t.analysis or "(none given)")
         for t in turns
     )
     prompt = fill(load_prompt("coordinator"), n_perspectives=len(turns), question_text=question.text,

@@ -92,10 +92,6 @@ def options_text(question: Question) -> str:
     return f"a number from {lo} to {hi}"
 
 
-def answer_text(question: Question, code: int) -> str:
-    return question.answer_text(code)
-
-
 def read_answer(text: str, question: Question) -> int | None:
     """The option code in a reply: "Answer: 3", "**Answer:** 3. Very happy", "[3]", or the
     option's label ("Answer: Very happy") when no number is given. None when unreadable."""

@@ -13,13 +13,12 @@ import threading
 
 from ..survey.model import Question
 from .base import PersonContext
-from .prompting import answer_text
 from .single_prompt import SinglePromptSimulator
 
 
 def item_text(question: Question, code: int) -> str:
     """One profile item as retrieved and shown: question, options, the person's answer."""
-    return f"{question.render()}\nAnswer: {answer_text(question, code)}"
+    return f"{question.render()}\nAnswer: {question.answer_text(code)}"
 
 
 class RAG(SinglePromptSimulator):
