@@ -62,16 +62,17 @@ def _country(code: str) -> str:
 
 
 def _load(run_dir: Path) -> dict:
-    if not RunDir(run_dir).exists():
+    info = RunDir(run_dir).info()
+    if info is None:
         raise DataError(f"{run_dir} is not a population run (no run settings); "
                         "run `valuesim population FILE ... --out DIR` first")
     if not (run_dir / "metrics.csv").exists():
-        command = (RunDir(run_dir).info() or {}).get("command") or "valuesim population FILE ... --out DIR"
+        command = info.get("command") or "valuesim population FILE ... --out DIR"
         raise DataError(f"{run_dir} is a population run that has not finished (no metrics.csv yet); run its "
                         f"command again to finish it (what is stored is kept): {command}")
     read = lambda name: pd.read_csv(run_dir / name, dtype={"country": str}) if (run_dir / name).stat().st_size > 1 else pd.DataFrame()  # noqa: E731
     return {
-        "info": RunDir(run_dir).info() or {},
+        "info": info,
         "metrics": read("metrics.csv"),
         "distributions": read("distributions.csv"),
         "country_summary": read("country_summary.csv"),
