@@ -1,6 +1,7 @@
 """Scores: per prediction, then per user, then averaged over users (as the paper did).
 
 Per prediction:
+- ``abs_error``: |predicted − true| in codes, ordinal items only (``nmae`` × steps).
 - ``correct``: predicted code == true code (every item).
 - ``nmae``: |predicted − true| / (number of ordinal steps = max code − min code), ordinal items
   only (nominal and binary items count for accuracy only).
@@ -19,6 +20,10 @@ Aggregation: a user's score is the mean over their scored predictions (in a cate
 country, ...), a method's score is the mean over users. Failed predictions are left out of
 every score and counted separately. Confidence intervals: seeded bootstrap over users.
 Significance: paired t-test over users (scipy.stats.ttest_rel) on the per-user scores.
+Survey weights (``weights``: respondent id -> design weight): the mean over users becomes the
+weighted mean of the users' scores, and the bootstrap resamples users and takes that weighted
+mean; a user's own score stays the plain mean over their items. A metric nothing scored (no
+ordinal item for normalized MAE, no successful prediction) gives an empty table, never an error.
 """
 
 from __future__ import annotations
@@ -114,6 +119,7 @@ def score_rows(df: pd.DataFrame) -> pd.DataFrame:
         rps.append(_rps_fast(dist, t, codes) if is_ord else math.nan)
     df["correct"] = correct
     df["nmae"] = nmae
+    df["abs_error"] = df["nmae"] * steps
     df["logloss"] = logloss
     df["rps"] = rps
     df["chance_acc"] = chance_acc
@@ -134,7 +140,7 @@ def _tied_codes(dist: dict, codes: list[int], answer: float, rel: float = 1e-9) 
 def per_user(scored: pd.DataFrame, metric: str, by: list[str] | None = None) -> pd.DataFrame:
     """One row per (method, [by...], user): the user's mean of ``metric`` over scored items."""
     col = COLUMN[metric]
-    keys = ["method"] + list(by or []) + ["respondent_id"]
+    keys = list(dict.fromkeys(["method"] + list(by or []) + ["respondent_id"]))  # (by may name the user)
     sub = scored.dropna(subset=[col])
     return sub.groupby(keys, sort=False)[col].mean().rename(metric).reset_index()
 
@@ -146,18 +152,33 @@ def user_average(scored: pd.DataFrame, metric: str, by: list[str] | None = None)
     return pu.groupby(keys, sort=False)[metric].agg(["mean", "count"]).rename(columns={"count": "users"}).reset_index()
 
 
-def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean, resampling users (seeded)."""
+def bootstrap_ci(values, n_boot: int = 2000, level: float = 0.95, seed: int = 0,
+                 weights=None) -> tuple[float, float]:
+    """Percentile bootstrap CI of the (``weights``-weighted) mean, resampling users (seeded)."""
     v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
+    w = np.ones(len(v)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(v) & (w > 0)
+    v, w = v[keep], w[keep]
     if len(v) == 0:
         return (math.nan, math.nan)
     if len(v) == 1:
         return (float(v[0]), float(v[0]))
     rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, len(v), size=(n_boot, len(v)))].mean(axis=1)
+    idx = rng.integers(0, len(v), size=(n_boot, len(v)))
+    if weights is None:
+        means = v[idx].mean(axis=1)
+    else:
+        means = (v[idx] * w[idx]).sum(axis=1) / w[idx].sum(axis=1)
     alpha = (1 - level) / 2
     return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def weighted_mean(values, weights=None) -> float:
+    """The mean of ``values`` (NaN left out), weighted by ``weights`` (users of weight 0 count nothing)."""
+    v = np.asarray(values, dtype=float)
+    w = np.ones(len(v)) if weights is None else np.asarray(weights, dtype=float)
+    keep = ~np.isnan(v) & (w > 0)
+    return float((v[keep] * w[keep]).sum() / w[keep].sum()) if keep.any() else math.nan
 
 
 @dataclass(frozen=True)
@@ -238,17 +259,22 @@ def chance_rows(scored: pd.DataFrame) -> pd.DataFrame:
     return uniq
 
 
-def summary_table(scored: pd.DataFrame, metric: str, by: str | None = None, seed: int = 0,
-                  n_boot: int = 2000) -> pd.DataFrame:
-    """method × group (or overall) user-averaged ``metric`` with 95% bootstrap CI and user count."""
-    keys = [by] if by else []
+SUMMARY_COLUMNS = ("mean", "ci_low", "ci_high", "users")
+
+
+def summary_table(scored: pd.DataFrame, metric: str, by: "str | list[str] | None" = None, seed: int = 0,
+                  n_boot: int = 2000, weights: "pd.Series | None" = None) -> pd.DataFrame:
+    """method × group (or overall) user-averaged ``metric`` with 95% bootstrap CI and user count;
+    ``weights`` (respondent id -> weight): survey-weighted over users. Always has its columns
+    (an empty table when nothing scored ``metric``)."""
+    keys = [by] if isinstance(by, str) else list(by or [])
     pu = per_user(scored, metric, keys)
     rows = []
     for key, g in pu.groupby(["method"] + keys, sort=False):
         key = key if isinstance(key, tuple) else (key,)
-        lo, hi = bootstrap_ci(g[metric].to_numpy(), n_boot=n_boot, seed=seed)
-        row = {"method": key[0], "mean": float(g[metric].mean()), "ci_low": lo, "ci_high": hi, "users": len(g)}
-        if by:
-            row[by] = key[1]
-        rows.append(row)
-    return pd.DataFrame(rows)
+        w = None if weights is None else g["respondent_id"].map(weights).astype(float).fillna(0.0).to_numpy()
+        values = g[metric].to_numpy()
+        lo, hi = bootstrap_ci(values, n_boot=n_boot, seed=seed, weights=w)
+        rows.append({"method": key[0], **dict(zip(keys, key[1:])), "mean": float(g[metric].mean()) if w is None else weighted_mean(values, w),
+                     "ci_low": lo, "ci_high": hi, "users": len(g)})
+    return pd.DataFrame(rows, columns=["method", *keys, *SUMMARY_COLUMNS])

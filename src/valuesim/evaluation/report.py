@@ -18,9 +18,11 @@ from ..runs.render import Table, html_page, markdown_page, write_atomic, write_c
 from ..runs.rundir import RunDir
 from . import metrics as M
 from .rundata import RunData, load_run
+from .scored import metrics_table
 from .stories import story_table
-from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, failures_table,
-                     hardest_items_table, overall_scope, overall_table, scope_note, tests_table, usage_table)
+from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, empty_notes,
+                     failures_table, hardest_items_table, one_country_note, overall_scope, overall_table, scope_note,
+                     tests_table, usage_table, with_ci)
 
 __all__ = ["RunData", "load_run", "results_text", "write_report"]
 
@@ -58,6 +60,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     export = df.drop(columns=["codes"]).copy()
     paths["csv"] = write_csv(export, out / "predictions.csv")
     paths["parquet"] = write_parquet(export, out / "predictions.parquet")
+    paths["metrics"] = write_csv(metrics_table(df, seed=seed), out / "metrics.csv")
 
     if main.empty or main["failed"].all():  # nothing to score yet: say so, show the failures
         return _write_pages(run, out, main, paths, {}, [
@@ -84,12 +87,13 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     images["overall_accuracy.png"] = bars_with_ci(acc_summary, "top-1 accuracy (95% bootstrap CI over users)",
                                                   "Overall accuracy")
     mae_summary = summaries["nmae"].reindex(run.methods).dropna(how="all").reset_index()
-    images["overall_nmae.png"] = bars_with_ci(mae_summary, "normalized MAE (95% bootstrap CI over users)",
-                                              "Overall normalized MAE")
+    if len(mae_summary):  # (no ordinal item: no normalized MAE, and the tables say so)
+        images["overall_nmae.png"] = bars_with_ci(mae_summary, "normalized MAE (95% bootstrap CI over users)",
+                                                  "Overall normalized MAE")
 
     sections.append(("Main results (paper Tables 1 and 3 layout)", [mae_t, acc_t]))
-    sections.append(("Overall scores", [overall_t, ("img", "overall_accuracy.png", "Overall accuracy per method"),
-                                        ("img", "overall_nmae.png", "Overall normalized MAE per method")]
+    sections.append(("Overall scores", [overall_t, ("img", "overall_accuracy.png", "Overall accuracy per method")]
+                     + ([("img", "overall_nmae.png", "Overall normalized MAE per method")] if len(mae_summary) else [])
                      + ([tests_table(scope, reference)] if reference and len(run.methods) > 1 else [])))
     sections.append(("Accuracy by value category (radar, paper appendix B)",
                      [("img", "radar_accuracy.png", "Accuracy by category; dashed: uniform-guess chance")]))
@@ -130,8 +134,7 @@ def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False)
         cells = [m, run.method_model(m)]
         for metric in ("accuracy", "nmae"):
             t = stats[metric]
-            cells.append(f"{t.loc[m, 'mean']:.3f} [{t.loc[m, 'ci_low']:.3f}, {t.loc[m, 'ci_high']:.3f}]"
-                         if m in t.index else "–")
+            cells.append(with_ci(t.loc[m]) if m in t.index else "–")
         users = stats["accuracy"].loc[m, "users"] if m in stats["accuracy"].index else 0
         rows.append(cells + [str(int(users)), str(int(failed.get(m, 0)))])
     if "chance" not in run.methods:
@@ -143,8 +146,9 @@ def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False)
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
              for r in rows]
     scope_words = "value items" if len(scope) < len(main) else "all target items"
+    notes = empty_notes(scope, ("accuracy", "nmae")) + one_country_note(run, main)
     return (f"results ({scope_words}; per-user means averaged over users, 95% bootstrap CIs over users):\n"
-            + "\n".join("  " + line for line in lines))
+            + "\n".join("  " + line for line in lines) + (f"\n  note: {notes.strip()}" if notes else ""))
 
 
 def _write_pages(run: RunData, out: Path, main: pd.DataFrame, paths: dict, images: dict, sections) -> dict[str, Path]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..runs.rundir import RunDir
-from . import metrics as M
+from .scored import score_predictions
 
 
 @dataclass
@@ -18,7 +18,7 @@ class RunData:
     run_dir: Path
     info: dict
     split: dict
-    predictions: pd.DataFrame  # scored
+    predictions: pd.DataFrame  # scored (``scored.score_predictions``: with weight and overall)
     sessions: pd.DataFrame
 
     @property
@@ -64,5 +64,7 @@ def load_run(run_dir: "RunDir | str | Path") -> RunData:
     preds = run.predictions()
     if preds.empty:
         raise DataError(f"{run.path} has no predictions yet; run `valuesim eval` first")
-    return RunData(run.path, info, run.split_json(), M.score_rows(preds), run.sessions())
+    data = RunData(run.path, info, run.split_json(), preds, run.sessions())
+    data.predictions = score_predictions(preds, run.respondents(), data.codebook.demographic_ids)
+    return data
 

@@ -32,7 +32,7 @@ from ..runs import rundir
 from ..runs.rundir import RunDir
 from ..methods.base import Fittable
 from ..runs.runner import Runner, Session, StudyMethod
-from ..survey.survey import Survey
+from ..survey.survey import COUNTRY, WEIGHT, Survey
 from .crossfit import fit_plan
 from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
 from .work import IndividualProtocol
@@ -98,6 +98,11 @@ class RunResult:
     seconds: float
     usage: dict | None = None  # LLM accounting of this call (None: no LLM method)
     methods: list[str] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> "pd.DataFrame":  # noqa: F821
+        """The run's metrics per method (``RunDir.metrics()``: the report's Overall figures, 95% CIs)."""
+        return RunDir(self.run_dir).metrics()
 
     def summary(self) -> str:
         lines = [
@@ -225,6 +230,8 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
         store = run.store()
         try:
             store.add_questions(survey.codebook[q] for q in split.items)
+            people = survey.data.loc[list(split.users), [COUNTRY, WEIGHT]]  # for survey-weighted scores
+            store.add_respondents(zip(people.index, people[COUNTRY], people[WEIGHT]))
             resumed = store.count()
             runner = Runner(store, model, model_label or "", concurrency, cfg.progress)
             with Session(store, model, started) as session:

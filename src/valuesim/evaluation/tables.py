@@ -11,6 +11,7 @@ import pandas as pd
 from ..runs.render import Table, fmt
 from . import metrics as M
 from .rundata import RunData
+from .scored import overall_mask
 
 CHANCE = "chance (uniform guess)"
 FEW_USERS = 5  # a country with fewer users gets its numbers flagged
@@ -19,10 +20,7 @@ FEW_USERS = 5  # a country with fewer users gets its numbers flagged
 def overall_scope(run: RunData, main: pd.DataFrame, demographics: bool = False) -> pd.DataFrame:
     """The predictions "Overall" scores: the value items; the codebook's demographic items (sex,
     household size, ...) only with ``demographics`` (or when the run has nothing else)."""
-    if demographics:
-        return main
-    values = main[~main["question_id"].isin(run.codebook.demographic_ids)]
-    return values if len(values) else main
+    return main[overall_mask(main, run.codebook.demographic_ids, demographics)]
 
 
 def scope_note(run: RunData, main: pd.DataFrame, demographics: bool) -> str:
@@ -30,6 +28,40 @@ def scope_note(run: RunData, main: pd.DataFrame, demographics: bool) -> str:
         return ""
     return ("Overall: value items only; demographic items (sex, age, household size, ...) are in their own "
             "category column and left out (`valuesim report --demographics` includes them). ")
+
+
+METRIC_NAMES = {"accuracy": "accuracy", "nmae": "normalized MAE", "logloss": "log-loss", "rps": "RPS"}
+
+
+def empty_note(scored: pd.DataFrame, metric: str) -> str:
+    """Why ``metric`` has no value in ``scored`` (a sentence), or '' when something scored it."""
+    if len(scored) and scored[M.COLUMN[metric]].notna().any():
+        return ""
+    name = METRIC_NAMES.get(metric, metric)
+    if metric in ("nmae", "rps") and not scored.get("kind", pd.Series(dtype=str)).eq("ordinal").any():
+        return f"No ordinal item among these targets, so no {name} (it is defined for ordinal items only). "
+    return f"No successful prediction here, so no {name}. "
+
+
+def empty_notes(scored: pd.DataFrame, metrics=M.METRICS) -> str:
+    return "".join(dict.fromkeys(empty_note(scored, m) for m in metrics))
+
+
+def with_ci(r) -> str:
+    """"mean [low, high]" of a summary row; one user has no interval, and says so."""
+    if r["users"] < 2:
+        return f"{fmt(r['mean'])} (one user: no interval)"
+    return f"{fmt(r['mean'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]"
+
+
+def one_country_note(run: RunData, main: pd.DataFrame) -> str:
+    """In a one-country study the country's answer distribution is the whole sample's: the
+    country-marginal and global-marginal baselines predict the same, and their lines coincide."""
+    countries = main["country"].dropna().astype(str).unique()
+    if len(countries) != 1 or not {"country-marginal", "global-marginal"} & set(run.methods):
+        return ""
+    return (f"One country ({countries[0]}): country-marginal equals global-marginal here (the country's answer "
+            "distribution is the whole sample's), so their scores are the same and their radar lines coincide. ")
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -95,7 +127,7 @@ def category_table(run: RunData, main: pd.DataFrame, metric: str, reference: str
                "Each user's mean over their target items, averaged over users; all folds. "
                + (f"Marks: paired t-test over users vs {reference}: * p<0.05, ** p<0.01. " if reference else "")
                + "Bold: best in column. Failed predictions are left out and counted in 'Failed'. "
-               + scope_note(run, main, demographics))
+               + scope_note(run, main, demographics) + empty_note(main, metric))
     return Table(name, header, rows, caption, bold)
 
 
@@ -117,7 +149,8 @@ def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed:
             if m in s.index:
                 r = s.loc[m]
                 stars = tests[metric][m].stars if m in tests[metric] else ""
-                cells.append(f"{fmt(r['mean'])}{stars} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]")
+                mean, _, rest = with_ci(r).partition(" ")
+                cells.append(f"{mean}{stars} {rest}")
             else:
                 cells.append("–")
         rows.append(cells)
@@ -125,7 +158,8 @@ def overall_table(run: RunData, main: pd.DataFrame, reference: str | None, seed:
               "Log-loss [95% CI]", "RPS [95% CI]"]
     caption = ("Per-user means averaged over users; 95% CIs from a seeded bootstrap over users (2000 resamples). "
                "Log-loss: −ln p(true answer), every item. RPS: ranked probability score, ordinal items. "
-               + (f"Marks: paired t-test over users vs {reference}. " if reference else "") + note)
+               + (f"Marks: paired t-test over users vs {reference}. " if reference else "") + note
+               + empty_notes(main) + one_country_note(run, main))
     return Table("Overall scores with confidence intervals", header, rows, caption), summaries
 
 
@@ -166,7 +200,8 @@ def country_table(run: RunData, main: pd.DataFrame, seed: int = 0, note: str = "
     caption = (f"model: {run.model_label or 'no LLM'} (statistical methods: no LLM). User-averaged accuracy and "
                "normalized MAE of the users from each country, with 95% bootstrap CIs over those users. "
                + (f"{few} of {len(countries)} countries have fewer than {FEW_USERS} users: their numbers say little "
-                  "(sample more users, e.g. `valuesim eval --stratify country`). " if few else "") + note)
+                  "(sample more users, e.g. `valuesim eval --stratify country`). " if few else "") + note
+               + empty_notes(main, ("accuracy", "nmae")))
     return Table("Accuracy and MAE per country", header, rows, caption)
 
 

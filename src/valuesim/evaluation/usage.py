@@ -30,7 +30,7 @@ def actual_by_method(run_dir: "RunDir | str | Path") -> dict[str, dict]:
     cached and completion tokens summed from their traces."""
     out: dict[str, dict] = {}
     stories: dict[str, set] = {}
-    for method, failed, trace in RunDir(run_dir).traces():
+    for method, failed, trace in RunDir(run_dir).prediction_traces():
         acc = out.setdefault(method, {"predictions": 0, "counted": 0, **{k: 0 for k in FIELDS}})
         acc["predictions"] += 1
         if failed or not trace:  # a failed prediction's trace may lack the usage of the turn that failed

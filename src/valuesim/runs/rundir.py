@@ -402,7 +402,8 @@ class RunDir:
     """A run directory: the only code that knows its file names and reads or writes its files.
 
     Runners open the store with ``store()`` and record provenance with ``prepare``; reports and
-    the usage tables read through ``predictions()``, ``sessions()``, ``traces()`` and friends.
+    the usage tables read through ``predictions()``, ``sessions()``, ``prediction_traces()`` and
+    friends; a notebook through ``scored()``, ``metrics()`` and ``traces()`` (DataFrames).
     Readers and tests take a RunDir (``RunDir(path)``), never a path to one of its files."""
 
     def __init__(self, path: "str | Path | RunDir"):
@@ -524,11 +525,41 @@ class RunDir:
 
         return read_session_usage(self._readable()) if self.has_store() else []
 
-    def traces(self) -> list:
-        """(method, failed, Trace) of every prediction."""
+    def prediction_traces(self) -> list:
+        """(method, failed, Trace) of every prediction (the usage tables sum their turns)."""
         from .store import read_prediction_traces
 
         return read_prediction_traces(self._readable()) if self.has_store() else []
+
+    def traces(self) -> pd.DataFrame:
+        """One row per model turn of every prediction that has a trace: the prediction's key,
+        module, prompt, reply, answer and how its distribution was read (``trace.turn_frame``)."""
+        from .store import read_keyed_traces
+        from .trace import turn_frame
+
+        return turn_frame(read_keyed_traces(self._readable()) if self.has_store() else [])
+
+    def respondents(self) -> pd.DataFrame:
+        """respondent_id, country, weight of the people an individual run evaluates (empty for a
+        population run, or a run made before stores recorded them)."""
+        from .store import read_respondents
+
+        return read_respondents(self._readable())
+
+    # --- results as tables (the evaluation's scoring: ``evaluation.scored``) ----------------------
+    def scored(self, demographics: bool = False) -> pd.DataFrame:
+        """One row per prediction with its scores (correct, abs_error, nmae, logloss, rps),
+        category, country, survey weight and ``overall`` (counted in the report's Overall)."""
+        from ..evaluation.scored import scored
+
+        return scored(self, demographics=demographics)
+
+    def metrics(self, by=("method",), weighted: bool = False, **options) -> pd.DataFrame:
+        """Metrics per group of ``by`` (method, respondent_id, question_id, category, country, ...)
+        with 95% bootstrap intervals over users: the report's figures (``evaluation.scored.metrics``)."""
+        from ..evaluation.scored import metrics
+
+        return metrics(self, by=by, weighted=weighted, **options)
 
     def story_traces(self) -> list:
         """(method, fold, respondent_id, Trace) of every prediction whose trace has a story."""

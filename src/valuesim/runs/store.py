@@ -92,6 +92,11 @@ CREATE TABLE IF NOT EXISTS questions (
     text TEXT,
     short TEXT
 );
+CREATE TABLE IF NOT EXISTS respondents (  -- individual runs: the evaluated people's country and survey weight
+    respondent_id TEXT PRIMARY KEY,
+    country TEXT,
+    weight REAL
+);
 CREATE TABLE IF NOT EXISTS personas (     -- population runs: who each persona is
     country TEXT NOT NULL,
     persona INTEGER NOT NULL,
@@ -270,6 +275,13 @@ class Store:
                  for q in questions],
             )
 
+    def add_respondents(self, rows: Iterable[tuple[str, str, float]]) -> None:
+        """(respondent id, country, survey design weight) of the people a study evaluates, so that
+        scores can be survey-weighted without the data file (written again on every resume)."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO respondents VALUES (?, ?, ?)",
+                                [(str(r), str(c), float(w)) for r, c, w in rows])
+
     def add_personas(self, rows: list[dict]) -> None:
         self.db.executemany(
             "INSERT OR REPLACE INTO personas (country, persona, respondent_id, levels, scores, value_text,"
@@ -399,6 +411,14 @@ def read_prediction_traces(path: str | Path) -> list[tuple[str, bool, Trace]]:
     return [(m, bool(f), Trace.of(t)) for m, f, t in rows]
 
 
+def read_keyed_traces(path: str | Path) -> list[tuple]:
+    """(*KEY_COLUMNS, failed, trace) of every prediction that has a trace, in key order; a
+    trace's context text stays in ``contexts`` (the trace names it)."""
+    rows = _read_only(path, f"SELECT {', '.join('p.' + k for k in KEY_COLUMNS)}, p.failed, t.trace FROM predictions p "
+                            f"JOIN traces t ON t.trace_id = p.trace_id ORDER BY {', '.join('p.' + k for k in KEY_COLUMNS)}")
+    return [(*r[:-2], bool(r[-2]), Trace.of(r[-1])) for r in rows]
+
+
 def read_session_usage(path: str | Path) -> list[dict]:
     """The model usage each session of a run recorded (sessions without one are skipped)."""
     try:
@@ -435,6 +455,16 @@ def read_question_texts(path: str | Path) -> dict[str, str]:
     """question_id -> "short: text" as stored with the run."""
     return {q: (f"{short}: {text}" if short and short not in text else text)
             for q, short, text in _read_only(path, "SELECT question_id, short, text FROM questions")}
+
+
+def read_respondents(path: str | Path) -> pd.DataFrame:
+    """The evaluated people's respondent_id, country and weight (empty for a run made before
+    stores recorded them, or a population run)."""
+    try:
+        rows = _read_only(path, "SELECT respondent_id, country, weight FROM respondents")
+    except sqlite3.OperationalError:  # no such table: a store not opened since respondents were added
+        rows = []
+    return pd.DataFrame(rows, columns=["respondent_id", "country", "weight"])
 
 
 def read_personas(path: str | Path) -> pd.DataFrame:

@@ -57,8 +57,37 @@ class Trace:
     # --- how the answer was read ----------------------------------------------------------
     @property
     def dist_method(self) -> str:
-        """How the distribution was read: 'logprobs', 'sampling', 'parsed', ..."""
-        return str(self.data.get("dist_method") or "")
+        """How the prediction's distribution was read: 'logprobs', 'sampling', 'parsed', ... as the
+        trace says, else from its answering turns: the coordinator's turn when it decided, the
+        one module's when there is one, "mean of ..." when the modules' distributions were
+        averaged; a hybrid's says what it mixed. '' for a trace without turns (statistical)."""
+        if self.data.get("dist_method"):
+            return str(self.data["dist_method"])
+        if isinstance(self.data.get("llm"), dict):  # a hybrid: the LLM part mixed with the statistical one
+            llm = Trace.of(self.data["llm"]).dist_method or "llm"
+            fallback = self.data.get("fallback")
+            if fallback:  # one part failed: the other one's distribution stands
+                return "statistical" if fallback == "stat" else llm
+            return f"mixture of {llm} and statistical"
+        coord = self.data.get("coordinator")
+        if isinstance(coord, dict) and coord.get("distribution_method"):
+            return str(coord["distribution_method"])
+        methods = [str(t.get("distribution_method")) for t in self.modules.values()
+                   if isinstance(t, dict) and t.get("distribution_method")]
+        if len(methods) == 1:
+            return methods[0]
+        return f"mean of {'+'.join(sorted(set(methods)))}" if methods else ""
+
+    def turns(self) -> list[tuple[str, dict]]:
+        """(name, turn record) of every answering turn: the modules in order, then the
+        coordinator; a hybrid's are its LLM part's."""
+        if isinstance(self.data.get("llm"), dict):
+            return Trace.of(self.data["llm"]).turns()
+        out = [(str(n), t) for n, t in self.modules.items() if isinstance(t, dict)]
+        coord = self.data.get("coordinator")
+        if isinstance(coord, dict):
+            out.append(("coordinator", coord))
+        return out
 
     @property
     def seconds(self) -> float | None:
@@ -115,3 +144,36 @@ def _usages(node, seen: set) -> Iterator[dict]:
     elif isinstance(node, list):
         for value in node:
             yield from _usages(value, seen)
+
+
+TURN_COLUMNS = ("method", "fold", "profile_limit", "country", "persona", "respondent_id", "question_id", "failed",
+                "module", "prompt", "reply", "answer", "distribution_method", "distribution_request", "cached",
+                "seconds", "prompt_tokens", "completion_tokens", "note", "context_kind")
+
+
+def prompt_text(messages) -> str:
+    """A turn's messages as one text: the one message's content, or "role: content" blocks.
+    The shared context (backstory, profile) stays a marker; it is stored once per person."""
+    msgs = [m for m in (messages or []) if isinstance(m, dict)]
+    if len(msgs) == 1:
+        return str(msgs[0].get("content", ""))
+    return "\n\n".join(f"{m.get('role', '')}: {m.get('content', '')}" for m in msgs)
+
+
+def turn_frame(keyed: list[tuple]):
+    """One row per answering turn of ``keyed`` ((*key, failed, Trace) from the store)."""
+    import pandas as pd
+
+    rows = []
+    for *key, failed, trace in keyed:
+        kind = trace.context.get("kind", "")
+        for name, t in trace.turns():
+            usage = t.get("usage") if isinstance(t.get("usage"), dict) else {}
+            rows.append((*key, failed, name, prompt_text(t.get("messages")), str(t.get("completion") or ""),
+                         t.get("answer"), str(t.get("distribution_method") or ""),
+                         str(t.get("distribution_request") or ""), bool(t.get("cached", False)), t.get("seconds"),
+                         usage.get("prompt_tokens"), usage.get("completion_tokens"), str(t.get("note") or ""), kind))
+    df = pd.DataFrame(rows, columns=list(TURN_COLUMNS))
+    for col in ("answer", "prompt_tokens", "completion_tokens"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
+    return df
