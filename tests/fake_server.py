@@ -15,6 +15,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from dataclasses import replace
+
+from valuesim.llm.model import Model
 from valuesim.llm.openai_backend import OpenAIModel
 
 SECRET = "sk-test-THIS-IS-SECRET-123456"
@@ -157,11 +160,21 @@ def serving(monkeypatch):
 
 
 def backend(server, **kw) -> OpenAIModel:
+    """The openai backend on ``server``; its declared retry policy waits into ``.waits``
+    (observed, not slept) when a Model retries it."""
     kw.setdefault("max_retries", 3)
     kw.setdefault("timeout", 5.0)
     model = OpenAIModel("fake-model", base_url=server.url, backoff_base=0.01, **kw)
     model.waits = []
-    model.sleep = model.waits.append  # observe backoff without waiting
+    model.retry = replace(model.retry, sleep=model.waits.append)
+    return model
+
+
+def retrying(server, **kw) -> Model:
+    """The backend behind an uncached Model: the one retry loop and concurrency limit."""
+    api = backend(server, **kw)
+    model = Model(api)
+    model.waits = api.waits
     return model
 
 

@@ -125,3 +125,41 @@ def test_declared_context_window_is_the_engines_and_a_full_profile_is_cut_to_fit
     sent = tiny.api.count_prompt_tokens(messages)
     assert sent + sim.gen.max_tokens <= 8192 < tiny.count_tokens(person.profile.as_qa_list())
     assert sent > 8192 - RESERVE_TOKENS - 600  # cut to the window, not far below it
+
+
+class _Injected:
+    """The engine's server object with failures injected before the real answers."""
+
+    def __init__(self, server, failures):
+        self.server, self.failures = server, list(failures)
+
+    @property
+    def listening_address(self):
+        return self.server.listening_address
+
+    def handle_chat_completions(self, request):
+        if self.failures:
+            failure = self.failures.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            return failure
+        return self.server.handle_chat_completions(request)
+
+
+def test_engine_failures_go_through_the_models_one_retry_loop(tiny, monkeypatch):
+    from dataclasses import replace
+
+    engine = tiny.api.engine
+    busy = {"error": {"code": 503, "message": "Loading model", "type": "unavailable_error"}}
+    monkeypatch.setattr(engine, "server", _Injected(engine.server, [busy, RuntimeError("injected crash")]))
+    waits: list[float] = []
+    monkeypatch.setattr(tiny.api, "retry", replace(tiny.api.retry, sleep=waits.append))
+    before = tiny.accounting.requests
+    out = tiny.complete(QUESTION, max_tokens=4)
+    assert out.text.strip() and out.attempts == 3 and len(waits) == 2
+    assert tiny.accounting.requests - before == 3  # both failed engine calls are counted
+    too_long = {"error": {"code": 400, "message": "request exceeds the available context size", "type": "x"}}
+    engine.server.failures = [too_long]
+    with pytest.raises(ModelError, match="context size"):
+        tiny.complete(QUESTION, max_tokens=5)
+    assert len(waits) == 2  # a refused request is not retried

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from fake_server import SECRET, USER, backend, token
+from fake_server import SECRET, USER, backend, retrying, token
 from valuesim.errors import ModelError
 from valuesim.llm import get_model
 from valuesim.llm.openai_backend import OpenAIModel
@@ -35,7 +35,7 @@ def test_repeat_penalty_reaches_the_server_only_when_set(serve, tmp_path):
 
 def test_429_honours_retry_after_then_succeeds(serve):
     server = serve(("429", 7), ("good", "Answer: 1"))
-    model = backend(server)
+    model = retrying(server)
     assert model.complete(USER).text == "Answer: 1"
     assert len(server.requests) == 2
     assert model.waits and model.waits[0] >= 7.0
@@ -43,7 +43,7 @@ def test_429_honours_retry_after_then_succeeds(serve):
 
 def test_500_is_retried_with_growing_backoff(serve):
     server = serve(("status", 500, "boom"), ("status", 502, "bad gateway"), ("good", "Answer: 4"))
-    model = backend(server)
+    model = retrying(server)
     assert model.complete(USER).text == "Answer: 4"
     assert len(server.requests) == 3 and len(model.waits) == 2
 
@@ -51,13 +51,13 @@ def test_500_is_retried_with_growing_backoff(serve):
 def test_persistent_500_gives_one_clear_error(serve):
     server = serve(("status", 500, "boom"))
     with pytest.raises(ModelError, match=r"HTTP 500.*after 4 attempts"):
-        backend(server).complete(USER)
+        retrying(server).complete(USER)
     assert len(server.requests) == 4
 
 
 def test_slow_answer_times_out_and_is_retried(serve):
     server = serve(("slow", 1.5), ("good", "Answer: 2"))
-    model = backend(server, timeout=0.3)
+    model = retrying(server, timeout=0.3)
     assert model.complete(USER).text == "Answer: 2"
     assert len(server.requests) == 2
 
@@ -65,13 +65,13 @@ def test_slow_answer_times_out_and_is_retried(serve):
 def test_garbage_and_truncated_replies_end_in_a_clear_error(serve):
     server = serve(("garbage",), ("truncated",), ("garbage",))
     with pytest.raises(ModelError, match="not a valid API reply|cannot reach"):
-        backend(server, max_retries=2).complete(USER)
+        retrying(server, max_retries=2).complete(USER)
     assert len(server.requests) == 3
 
 
 def test_truncated_reply_is_retried(serve):
     server = serve(("truncated",), ("good", "Answer: 1"))
-    assert backend(server).complete(USER).text == "Answer: 1"
+    assert retrying(server).complete(USER).text == "Answer: 1"
 
 
 def test_wrong_key_message_never_contains_the_key(serve):
@@ -90,7 +90,6 @@ def test_unknown_model_is_one_clear_error(serve):
 
 def test_unreachable_server(monkeypatch):
     model = OpenAIModel("m", base_url="http://127.0.0.1:9/v1", max_retries=1, timeout=2, backoff_base=0.01)
-    model.sleep = lambda s: None
     with pytest.raises(ModelError, match="cannot reach the model server at http://127.0.0.1:9/v1"):
         model.complete(USER)
 
@@ -143,7 +142,7 @@ def test_unparsable_sampled_answers_are_one_clear_error(serve):
 
 def test_concurrency_is_bounded(serve):
     server = serve(("slow", 0.2))
-    model = backend(server, concurrency=2)
+    model = retrying(server, concurrency=2)
     threads = [threading.Thread(target=model.complete, args=(USER,)) for _ in range(6)]
     for t in threads:
         t.start()

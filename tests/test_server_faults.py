@@ -165,7 +165,6 @@ def test_replicas_share_the_work_and_cover_for_a_failing_one(serve):
     good = serve(("good", "Answer: 1"))
     bad = serve(("status", 500, "replica down"))
     model = OpenAIModel("fake-model", base_url=f"{good.url},{bad.url}", max_retries=3, timeout=5, backoff_base=0.01)
-    model.sleep = lambda s: None
     for i in range(6):
         assert model.complete(USER + [{"role": "user", "content": str(i)}]).text == "Answer: 1"
     assert len(good.requests) == 6 and len(bad.requests) == 3  # every other first try went to the bad one

@@ -261,18 +261,12 @@ def _backend(model: Any, base_url: str | None):
         return model, model.spec or type(model).__name__
     if not isinstance(model, str):
         raise ConfigError(f"model must be a spec, a Model or a ModelAPI, got {type(model).__name__}")
-    try:
-        return make_backend(model, base_url=base_url), model.strip()
-    except ConfigError:  # e.g. no API key yet: the estimate needs none
-        return None, model.strip()
+    return make_backend(model, base_url=base_url), model.strip()  # calls no model, needs no API key
 
 
 def _cache_rule(spec: str, backend) -> tuple[str, int, str]:
-    """How the model's prefix cache works, as its ModelInfo declares it (a backend that cannot
-    be built without a key is OpenAI's hosted API)."""
-    from ..llm import ModelInfo
-
-    info = backend.info() if backend is not None else ModelInfo(spec, prefix_cache_min=1024)
+    """How the model's prefix cache works, as its ModelInfo declares it."""
+    info = backend.info()
     if info.prefix_cache == "previous":
         return "previous", 0, "the engine reuses the prefix of the request just before"
     if info.prefix_cache_min:

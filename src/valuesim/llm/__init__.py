@@ -93,14 +93,11 @@ def _openai(arg: str, *, base_url=None, concurrency=None, timeout=120.0, max_ret
 @register_backend("dryrun")
 def _dryrun(arg: str, **settings: Any) -> ModelAPI:
     """``dryrun:SPEC``: records what would be sent to SPEC, sends nothing (SPEC's ModelInfo and
-    tokenizer where it can be built without a call; e.g. no API key is needed)."""
+    tokenizer; building SPEC calls no model and needs no API key). A SPEC that cannot be built
+    is the error it raises, never a guess at what it would have been."""
     from .dryrun import DryRunModel
 
-    try:
-        backend = make_backend(arg or "local", **settings)
-    except ConfigError:
-        backend = None
-    return DryRunModel(backend, arg or "local")
+    return DryRunModel(make_backend(arg or "local", **settings), arg or "local")
 
 
 def _lookup(spec: str) -> tuple[str, str, BackendFactory, int]:

@@ -77,6 +77,11 @@ class Accounting:
             self.model_seconds += seconds
             self._span(now - seconds, now)
 
+    def record_requests(self, n: int) -> None:
+        """Requests that answered no caller (the model's check before a run) but reached a server."""
+        with self._lock:
+            self.requests += max(0, int(n))
+
     def record_hit(self) -> None:
         with self._lock:
             self.cache_hits += 1

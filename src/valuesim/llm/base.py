@@ -9,8 +9,10 @@ accounting and concurrency around a ModelAPI.
 from __future__ import annotations
 
 import abc
+import random
+import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -190,17 +192,43 @@ class ModelInfo:
         return bool(self.tokenizer)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the one retry loop (``Model``) treats a backend's retryable failures (errors it
+    raises with ``retryable`` set): up to ``retries`` more tries after the first, each wait
+    exponential backoff with full jitter (``backoff_base`` doubling, at most ``backoff_max``)
+    and at least what the error's ``retry_after`` asks (capped at ``wait_max``). A backend
+    declares its policy as ``ModelAPI.retry``; ``sleep`` is replaced by tests to observe waits."""
+
+    retries: int = 2
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    wait_max: float = 120.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
+
+    def wait(self, failed_tries: int, retry_after: float | None) -> float:
+        """Seconds to wait after the ``failed_tries``-th failed try (1, 2, ...)."""
+        delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (failed_tries - 1)))
+        if retry_after is not None:
+            delay = max(delay, min(max(0.0, retry_after), self.wait_max))
+        return delay
+
+
 class ModelAPI(abc.ABC):
     """The provider-facing model interface: a backend generates and declares what it is.
 
-    Implement ``generate`` (one request: messages in, ``ModelOutput`` out; raise ModelError
-    with ``attempts`` set when it fails for good) and override ``info`` with what the model
-    can do. ``identity`` is what distinguishes its answers in the cache (never a secret);
-    ``count_tokens`` the model's own tokenizer where there is one. Everything else (cache,
-    accounting, concurrency, reading answers) is the user-facing ``Model``'s job. Every
-    method must be safe to call from many threads."""
+    Implement ``generate`` (one try: messages in, ``ModelOutput`` out; a backend with
+    replicas may fail over between them inside it) and override ``info`` with what the model
+    can do. A failure raises ModelError with ``attempts`` (requests made) and, when asking again
+    may help, ``retryable`` and ``retry_after`` set: the ``Model`` retries it under ``retry``
+    (the backend's declared policy); a backend never retries on its own. ``identity`` is what
+    distinguishes its answers in the cache (never a secret); ``count_tokens`` the model's own
+    tokenizer where there is one; ``preflight`` the cheapest proof that it answers. Everything
+    else (cache, retries, accounting, concurrency, reading answers) is the ``Model``'s job.
+    Every method must be safe to call from many threads."""
 
     spec: str = ""
+    retry: RetryPolicy = RetryPolicy()
 
     @abc.abstractmethod
     def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
@@ -217,6 +245,12 @@ class ModelAPI(abc.ABC):
         None when there is nothing to load (a server)."""
         return None
 
+    def preflight(self) -> int:
+        """Raise ValuesimError unless the model can answer, as cheaply as the backend can tell
+        (default: it loads); the requests it sent (the run counts them)."""
+        self.load()
+        return 0
+
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 
@@ -232,7 +266,8 @@ class ModelAPI(abc.ABC):
         raise ModelError(f"{self.spec or type(self).__name__} does not serve embeddings")
 
     def complete(self, messages: Sequence[Message], config: GenerateConfig | None = None, **settings: Any) -> ModelOutput:
-        """``generate`` with the settings as keywords (``GenerateConfig``'s fields), uncached."""
+        """``generate`` with the settings as keywords (``GenerateConfig``'s fields): one try,
+        uncached, not retried (a ``Model`` retries)."""
         return self.generate(check_messages(messages), config or GenerateConfig(**settings))
 
 

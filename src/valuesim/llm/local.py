@@ -22,17 +22,38 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ConfigError, ModelError
-from .base import GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, TokenLogprob, Usage, estimate_tokens
+from .base import (GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, RetryPolicy, TokenLogprob, Usage,
+                   estimate_tokens)
 from .tokenizer import ServerTokenizer, http_get, http_post
 from .weights import INSTALL_HINT, default_model_ready, prepare_default_model, sha256_file, smollm2_path
 
 N_CTX = 8192 + 2048  # an 8k-token prompt plus room for the answer
 TOP_LOGPROBS = 20
 NAMED_MODELS = {"smollm2-135m": smollm2_path}
-SMALL_FILE_BYTES = 3 * 1024**3  # a GGUF under 3 GB holds a model of about 3B parameters or fewer: "small"
+NAMED_SIZES = {"": "small", "smollm2-135m": "small"}  # declared: Qwen2.5-Coder-1.5B (the default), SmolLM2-135M
+SMALL_PARAMETERS = 3_000_000_000  # the small-model prompts were written for models of about 3B parameters or fewer
 
 _registry: dict[str, "_Engine"] = {}
 _registry_lock = threading.Lock()
+
+
+class EngineError(ModelError):
+    """The embedded engine failed on a request. ``retryable``: its own failure (an exception,
+    an unexpected reply, a 5xx or "unavailable" error), which the Model's loop tries again; a
+    refused request (a prompt over the context, a bad grammar: 4xx) is not."""
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _refusal(response: dict) -> EngineError:
+    err = response["error"]
+    if not isinstance(err, dict):
+        return EngineError(f"the embedded engine refused the request: {err}")
+    code = err.get("code")
+    transient = (isinstance(code, int) and code >= 500) or err.get("type") in ("server_error", "unavailable_error")
+    return EngineError(f"the embedded engine refused the request: {err.get('message', err)}", transient)
 
 
 class _Engine:
@@ -84,14 +105,12 @@ class _Engine:
         with self.lock:
             try:
                 response = self.server.handle_chat_completions(request)
-            except Exception as exc:
-                raise ModelError(f"the embedded engine failed on a request: {exc}") from None
+            except Exception as exc:  # noqa: BLE001 - the wheel raises plain exceptions
+                raise EngineError(f"the embedded engine failed on a request: {exc}", retryable=True) from None
         if not isinstance(response, dict):
-            raise ModelError(f"the embedded engine returned an unexpected response: {str(response)[:200]}")
+            raise EngineError(f"the embedded engine returned an unexpected response: {str(response)[:200]}", True)
         if "error" in response:
-            err = response["error"]
-            message = err.get("message", err) if isinstance(err, dict) else err
-            raise ModelError(f"the embedded engine refused the request: {message}")
+            raise _refusal(response)
         return response
 
 
@@ -165,7 +184,11 @@ class LocalModel(ModelAPI):
     option distribution is a one-token read after ``Answer: ``), its own tokenizer, and the
     context window the loaded engine enforces (llama.cpp caps the requested context at the
     model's training length: SmolLM2-135M gets 8,192 of the 10,240 asked for). ``size``: the
-    size hint, "small" for files under ``SMALL_FILE_BYTES`` unless the user says otherwise."""
+    size hint, declared for the named models; for any other file, "small" when the parameter
+    count its metadata declares (as the loaded engine reports it) is under ``SMALL_PARAMETERS``.
+    Engine failures are ``EngineError``s; the Model retries the engine's own ones briefly."""
+
+    retry = RetryPolicy(retries=2, backoff_base=0.2, backoff_max=2.0)
 
     def __init__(self, path: str | Path, *, spec: str | None = None, n_ctx: int = N_CTX, threads: int | None = None,
                  size: str | None = None):
@@ -177,16 +200,16 @@ class LocalModel(ModelAPI):
         self.spec = spec or f"local:{self.path}"
         self.n_ctx = n_ctx
         self.threads = threads
-        self.size = size or ("small" if self.path.stat().st_size < SMALL_FILE_BYTES else "large")
+        self.size = size
         self._identity: dict | None = None
 
     @classmethod
     def from_spec(cls, arg: str) -> "LocalModel":
         """``""`` → the default Qwen2.5-Coder-1.5B, a known name, or a path to a .gguf file."""
         if not arg:  # joins the installed pieces on first use; a clear error if they are missing
-            return cls(prepare_default_model(verbose=not default_model_ready()), spec="local")
+            return cls(prepare_default_model(verbose=not default_model_ready()), spec="local", size=NAMED_SIZES[""])
         if arg in NAMED_MODELS:
-            return cls(NAMED_MODELS[arg](), spec=f"local:{arg}")
+            return cls(NAMED_MODELS[arg](), spec=f"local:{arg}", size=NAMED_SIZES[arg])
         path = Path(arg).expanduser()
         if path.suffix.lower() != ".gguf" and not path.is_file():
             raise ConfigError(
@@ -206,8 +229,12 @@ class LocalModel(ModelAPI):
     def info(self) -> ModelInfo:
         """Loads the engine: the context window is the one it enforces, read from its /props."""
         window = self.engine.server_info.context_window() or self.n_ctx
+        size = self.size
+        if size is None:
+            n = self.engine.server_info.parameters()
+            size = "small" if n is not None and n < SMALL_PARAMETERS else "large"
         return ModelInfo(self.spec, context_window=min(window, self.n_ctx), tokenizer="llama.cpp (embedded engine)",
-                         logprobs=True, prefill=True, concurrency=1, size=self.size, prefix_cache="previous")
+                         logprobs=True, prefill=True, concurrency=1, size=size, prefix_cache="previous")
 
     def load(self) -> float | None:
         return self.engine.load_seconds

@@ -1,10 +1,14 @@
-"""The user-facing model: a ModelAPI behind the response cache, accounting and a concurrency
-limit. ``get_model`` returns one; methods, runners and the CLI only ever talk to this.
+"""The user-facing model: a ModelAPI behind the response cache, the one retry loop, accounting
+and the one concurrency limit. ``get_model`` returns one; methods, runners and the CLI only ever
+talk to this.
 
 ``Model`` is not a ModelAPI: a backend generates, a Model decides whether it has to. The cache
 key is the model's identity + the messages + the frozen ``GenerateConfig`` (sample index
 included), and a reply the caller does not ``accept`` (no readable answer) is returned but
-never cached, so asking again asks the model again. Every request a backend reports
+never cached, so asking again asks the model again. A failure the backend declares
+``retryable`` (ModelError.retryable, .retry_after) is tried again under the backend's
+``RetryPolicy``, waiting between tries outside the concurrency slot (as inspect_ai's Model
+does; replica failover stays inside the backend's one try). Every request a backend reports
 (``ModelOutput.attempts``, ``ModelError.attempts``) is counted, retries and failures included.
 """
 
@@ -14,7 +18,7 @@ import hashlib
 import threading
 import time
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from ..errors import ConfigError, ModelError
 from .accounting import Accounting
@@ -22,9 +26,11 @@ from .base import (ANSWER_PREFIX, SIZES, GenerateConfig, Message, ModelAPI, Mode
                    OptionDistribution, TokenLogprob, Usage, check_messages)
 from .cache import ResponseCache, cache_key
 
+T = TypeVar("T")
+
 
 class Model:
-    """ModelAPI + cache (optional) + accounting + concurrency. Thread-safe.
+    """ModelAPI + cache (optional) + retries + accounting + concurrency. Thread-safe.
 
     ``size``: overrides the backend's declared size hint ("small" | "large");
     ``concurrency``: requests in flight at most (None: what the backend declares)."""
@@ -98,6 +104,27 @@ class Model:
                     self._slots = threading.BoundedSemaphore(max(1, n))
         return self._slots
 
+    def _retrying(self, call: Callable[[], T]) -> tuple[T, int]:
+        """``call()`` in a concurrency slot, tried again while it fails with a retryable
+        ModelError (at most ``retry.retries`` times); (result, requests of the failed tries).
+        The error that ends it carries every request made and says how many there were."""
+        policy = self.api.retry
+        failed, tries = 0, 0
+        while True:
+            tries += 1
+            try:
+                with self._slot():
+                    return call(), failed
+            except ModelError as exc:
+                failed += max(0, int(exc.attempts))
+                if not exc.retryable or tries > policy.retries:
+                    exc.attempts = failed
+                    if failed > 1:
+                        exc.args = (f"{exc} (after {failed} attempts)",)
+                    raise
+                wait = policy.wait(tries, exc.retry_after)
+            policy.sleep(wait)
+
     def generate(self, messages: Sequence[Message], config: GenerateConfig = GenerateConfig(), *,
                  accept: Callable[[ModelOutput], bool] | None = None) -> ModelOutput:
         """A generation, from the cache when the same request was answered before.
@@ -112,11 +139,12 @@ class Model:
                 return _from_cache(hit)
         start = time.perf_counter()
         try:
-            with self._slot():
-                out = self.api.generate(msgs, config)
+            out, failed = self._retrying(lambda: self.api.generate(msgs, config))
         except ModelError as exc:
             self.accounting.record_failure(time.perf_counter() - start, exc.attempts)
             raise
+        if failed:
+            out = replace(out, attempts=out.attempts + failed)
         self.accounting.record_call(out.usage, out.seconds or (time.perf_counter() - start), out.attempts)
         if key is not None and (accept is None or accept(out)):
             self.cache.put(key, "complete", self.spec, _to_cache(out))
@@ -152,7 +180,9 @@ class Model:
         if missing:
             start = time.perf_counter()
             try:
-                vectors, usage, attempts = self.api.embed([texts[i] for i in missing], model)
+                (vectors, usage, attempts), failed = self._retrying(
+                    lambda: self.api.embed([texts[i] for i in missing], model))
+                attempts += failed
             except ModelError as exc:
                 self.accounting.record_failure(time.perf_counter() - start, exc.attempts)
                 raise

@@ -1,7 +1,8 @@
 """Any OpenAI-compatible server (OpenAI, DeepSeek, vLLM, Ollama, llama-server) via the official SDK.
 
-Requests go through ``Transport`` (replicas, one deadline per attempt, bounded retries, every
-attempt counted). The API key is read from the environment only and scrubbed from every message
+Requests go through ``Transport`` (replicas, one deadline per attempt, every attempt counted);
+a failed try says whether it is worth retrying, and the Model's one loop retries it under the
+policy this backend declares (``max_retries`` tries more, backoff between them). The API key is read from the environment only and scrubbed from every message
 we raise; it never reaches the cache (``identity`` holds model and public URL only).
 
 One request per answer: a generation with ``logprobs`` asks for the top log-probabilities of
@@ -15,11 +16,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from ..errors import ConfigError, ModelError
-from .base import GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, TokenLogprob, Usage, estimate_tokens
+from ..errors import ModelError
+from .base import (GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput, RetryPolicy, TokenLogprob, Usage,
+                   estimate_tokens)
 from .options import ANSWER_MAX_TOKENS  # noqa: F401  (the cap of a distribution request; estimates import it here)
 from .secrets import api_key
 from .tokenizer import FAILED, ServerTokenizer
@@ -50,8 +52,28 @@ def _root(url: str) -> str:
     return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
+@dataclass(frozen=True)
+class ServerProfile:
+    """What valuesim knows of a server before asking it anything. ``own_endpoints``: it may
+    serve llama.cpp's or vLLM's /props and /tokenize (asked once each; where they are missing
+    the counts are estimates); ``prefix_cache_min``: the shortest prompt prefix its cache
+    reuses, in tokens (0: any shared prefix)."""
+
+    name: str
+    own_endpoints: bool = True
+    prefix_cache_min: int = 0
+
+
+OPENAI_API = ServerProfile("OpenAI's API", own_endpoints=False, prefix_cache_min=1024)  # documented: 1,024, then 128s
+SELF_HOSTED = ServerProfile("an OpenAI-compatible server")
+
+
 class OpenAIModel(ModelAPI):
-    """ModelAPI for an OpenAI-compatible chat-completions endpoint (one or more replicas)."""
+    """ModelAPI for an OpenAI-compatible chat-completions endpoint (one or more replicas).
+
+    ``server``: the ServerProfile (default: OPENAI_API for valuesim's default endpoint, which
+    is OpenAI's, SELF_HOSTED for any URL the user gives); ``logprobs`` False declares a server
+    that refuses log-probabilities (they are then never asked for); ``size`` the size hint."""
 
     def __init__(
         self,
@@ -64,28 +86,22 @@ class OpenAIModel(ModelAPI):
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         size: str = "large",
+        logprobs: bool = True,
+        server: ServerProfile | None = None,
     ):
         urls = split_urls(base_url) or split_urls(os.environ.get("OPENAI_BASE_URL")) or [DEFAULT_URL]
-        key = api_key()
-        if key is None and any(urlsplit(u).hostname == "api.openai.com" for u in urls):
-            raise ConfigError("no API key: set $OPENAI_API_KEY (or $VALUESIM_API_KEY) in the environment")
+        key = api_key()  # none is fine until a server asks for one (its 401 says so)
+        self.profile = server or (OPENAI_API if urls == [DEFAULT_URL] else SELF_HOSTED)
         self.model = model
         self.spec = f"openai:{model}"
         self.concurrency = max(1, int(concurrency or SERVER_CONCURRENCY))
-        self.transport = Transport(urls, key=key, timeout=timeout, max_retries=max_retries, model=model,
-                                   concurrency=self.concurrency, backoff_base=backoff_base, backoff_max=backoff_max)
+        self.transport = Transport(urls, key=key, timeout=timeout, model=model)
+        self.retry = RetryPolicy(max(0, int(max_retries)), backoff_base, backoff_max)
         self.where = self.transport.replicas[0].where
         self.timeout = timeout
         self.size = size
+        self.logprobs = bool(logprobs)
         self.server = ServerTokenizer(self._post, self._get, model, errors=(ModelError, *FAILED))
-
-    @property
-    def sleep(self) -> Callable[[float], None]:
-        return self.transport.sleep
-
-    @sleep.setter
-    def sleep(self, fn: Callable[[float], None]) -> None:  # tests observe backoff without waiting
-        self.transport.sleep = fn
 
     def identity(self) -> dict[str, Any]:
         """Model and the first replica's public URL (replicas serve the same model)."""
@@ -97,34 +113,49 @@ class OpenAIModel(ModelAPI):
     # -- what the server can tell about the model ----------------------------------------
     def _get(self, path: str) -> Any:
         url = _root(self.transport.replicas[0].url) + path
-        return self.transport.send(lambda c: c.get(url, cast_to=object), replica=0, retries=0)[0]
+        return self.transport.send(lambda c: c.get(url, cast_to=object), replica=0, failover=False)[0]
 
     def _post(self, path: str, body: dict) -> Any:
         url = _root(self.transport.replicas[0].url) + path
-        return self.transport.send(lambda c: c.post(url, body=body, cast_to=object), replica=0, retries=0)[0]
-
-    def _is_openai(self) -> bool:
-        """OpenAI's own API: it has no /props or /tokenize, so valuesim does not probe it."""
-        return (urlsplit(self.where).hostname or "").endswith("openai.com")
+        return self.transport.send(lambda c: c.post(url, body=body, cast_to=object), replica=0, failover=False)[0]
 
     def info(self) -> ModelInfo:
-        """Context window and tokenizer as the server tells them (llama.cpp, vLLM; asked once);
-        unknown for OpenAI and most hosted APIs. Replies carry log-probabilities when asked."""
-        hosted = self._is_openai()
-        window = None if hosted else self.server.context_window()
-        dialect = None if hosted else self.server.dialect()
+        """Context window and tokenizer as the server tells them (llama.cpp, vLLM; asked once),
+        where its profile says it may; the prefix-cache rule as the profile declares it."""
+        own = self.profile.own_endpoints
+        window = self.server.context_window() if own else None
+        dialect = self.server.dialect() if own else None
         return ModelInfo(self.spec, context_window=window, tokenizer=f"{dialect} /tokenize at {self.where}" if dialect else "",
-                         logprobs=True, prefill=False, concurrency=self.concurrency, size=self.size,
-                         prefix_cache="any", prefix_cache_min=1024 if hosted else 0, embeddings=True)
+                         logprobs=self.logprobs, prefill=False, concurrency=self.concurrency, size=self.size,
+                         prefix_cache="any", prefix_cache_min=self.profile.prefix_cache_min, embeddings=True)
 
     def count_tokens(self, text: str) -> int:
         """The server's own tokenizer (llama.cpp, vLLM /tokenize); an estimate where it has none."""
-        n = None if self._is_openai() else self.server.count(text)
+        n = self.server.count(text) if self.profile.own_endpoints else None
         return estimate_tokens(text) if n is None else n
 
     def count_prompt_tokens(self, messages: Sequence[Message]) -> int:
-        n = None if self._is_openai() else self.server.count_prompt(messages)
+        n = self.server.count_prompt(messages) if self.profile.own_endpoints else None
         return super().count_prompt_tokens(messages) if n is None else n
+
+    def preflight(self) -> int:
+        """GET {base}/models on each replica in turn until one answers: any HTTP answer but a
+        refused key or a failing gateway means a server speaks there. A model list that answers
+        (200) says nothing of the key (llama-server serves it to anyone), so one completion of
+        one token follows; a refused key or an unknown model there fails the check. Returns
+        the completion requests sent."""
+        try:
+            self.transport.send(lambda c: c.get(str(c.base_url.join("models")), cast_to=object), replica=0)
+        except RequestError as exc:
+            if exc.status is None or exc.status in (401, 403, 502, 503, 504):
+                raise
+            return 0
+        try:
+            return self.generate([{"role": "user", "content": "Reply OK."}], GenerateConfig(max_tokens=1)).attempts
+        except RequestError as exc:
+            if exc.status is None or exc.status in (401, 403, 404):
+                raise
+            return exc.attempts  # e.g. rate-limited or busy: the server is there and knows the key
 
     # -- requests --------------------------------------------------------------------------
     @staticmethod
@@ -153,26 +184,18 @@ class OpenAIModel(ModelAPI):
             extra["repeat_penalty"] = float(config.repeat_penalty)  # llama-server's name (vLLM: repetition_penalty)
         if extra:
             kwargs["extra_body"] = extra
-        if config.logprobs:
+        if config.logprobs and self.logprobs:
             kwargs.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         start = time.perf_counter()
-        attempts = 0
         try:
             response, attempts, _ = self.transport.send(
                 lambda c: c.chat.completions.create(model=self.model, **kwargs), self._check)
         except RequestError as exc:
-            if not (config.logprobs and exc.status == 400 and "logprob" in str(exc).lower()):
-                raise
-            # this server refuses logprobs outright: the same request without them (counted)
-            attempts = exc.attempts
-            kwargs.pop("logprobs"), kwargs.pop("top_logprobs")
-            try:
-                response, more, _ = self.transport.send(
-                    lambda c: c.chat.completions.create(model=self.model, **kwargs), self._check)
-            except RequestError as again:
-                again.attempts += attempts
-                raise
-            attempts += more
+            if config.logprobs and exc.status == 400 and "logprob" in str(exc).lower():
+                raise RequestError(f"{exc} -- this server refuses log-probabilities: run with --option "
+                                   "use_logprobs=false (Python: OpenAIModel(..., logprobs=False))", exc.attempts,
+                                   400) from None
+            raise
         choice = response.choices[0]
         text = getattr(choice.message, "content", None)
         if text is None:

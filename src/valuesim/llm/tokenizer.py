@@ -92,6 +92,18 @@ class ServerTokenizer:
         text = self.apply_template(messages)
         return None if text is None else self.count(text)
 
+    def parameters(self) -> int | None:
+        """The model's parameter count as llama.cpp's /v1/models reports it from the file's
+        metadata (``meta.n_params``); None where the server does not say."""
+        def ask() -> int | None:
+            for item in self._get("/v1/models").get("data") or []:
+                n = (item.get("meta") or {}).get("n_params")
+                if n:
+                    return int(n)
+            return None
+
+        return self._once("parameters", ask)
+
     def context_window(self) -> int | None:
         """llama.cpp's /props (n_ctx per slot, what it enforces) or vLLM's /v1/models
         (max_model_len); None where the server does not say."""

@@ -1,4 +1,4 @@
-"""HTTP to OpenAI-compatible servers: replicas, one deadline per attempt, bounded retries.
+"""HTTP to OpenAI-compatible servers: replicas, one deadline per attempt, errors classified.
 
 Every request runs on one background asyncio loop through the SDK's async client, wrapped in
 ``asyncio.wait_for``: the timeout is a deadline for the whole attempt (connect, headers and
@@ -7,9 +7,10 @@ it pauses. Callers stay synchronous (they block on a future), so the thread-base
 no change, while the sockets themselves are served by one event loop.
 
 Several replicas (``--base-url`` given more than once, or a comma list) share the work round
-robin; an attempt that fails on one replica is retried at once on the next, and only after every
-replica failed in a round does the retry wait (exponential backoff with full jitter, at least
-what Retry-After asks). Every attempt is counted, so accounting matches what servers saw.
+robin; an attempt that fails on one replica is tried at once on the next. Only when every
+replica failed does the one try fail, saying whether it is worth retrying and how long the
+servers asked to wait (Retry-After); the Model's one retry loop waits and tries again (a new
+round). Every attempt is counted, so accounting matches what servers saw.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import itertools
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -29,13 +29,16 @@ from .secrets import scrub
 
 
 class RequestError(ModelError):
-    """A request that failed for good. ``attempts``: HTTP attempts made; ``status``: the last
-    HTTP status (None for timeouts and connection errors)."""
+    """A try that failed. ``attempts``: HTTP attempts made; ``status``: the last HTTP status
+    (None for timeouts and connection errors); ``retryable``/``retry_after``: see ModelError."""
 
-    def __init__(self, message: str, attempts: int = 1, status: int | None = None):
+    def __init__(self, message: str, attempts: int = 1, status: int | None = None, *, retryable: bool = False,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.attempts = attempts
         self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
 
 
 def public_url(url: str) -> str:
@@ -67,10 +70,11 @@ class Replica:
 
 
 class Transport:
-    """Thread-safe sender of SDK calls to one or more replicas of one model server."""
+    """Thread-safe sender of SDK calls to one or more replicas of one model server: one try
+    (a round over the replicas), no retries and no concurrency limit of its own (the Model
+    owns both)."""
 
-    def __init__(self, urls: Sequence[str], *, key: str | None, timeout: float = 120.0, max_retries: int = 6,
-                 concurrency: int = 8, backoff_base: float = 0.5, backoff_max: float = 30.0, model: str = ""):
+    def __init__(self, urls: Sequence[str], *, key: str | None, timeout: float = 120.0, model: str = ""):
         try:
             import openai
         except ImportError:  # a declared dependency; only a broken install lands here
@@ -83,15 +87,9 @@ class Transport:
         self.replicas = [Replica(u, public_url(u)) for u in urls]
         self._secrets = [self._key] + [p for u in urls for p in [urlsplit(u).password] if p]
         self.timeout = float(timeout)
-        self.max_retries = max(0, int(max_retries))
-        self.backoff_base = backoff_base
-        self.backoff_max = backoff_max
-        self.concurrency = max(1, int(concurrency))
-        self._slots = threading.BoundedSemaphore(self.concurrency)
         self._next = itertools.count()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.sleep: Callable[[float], None] = time.sleep  # tests replace it to observe waits
         self.attempts_by_replica = {r.where: 0 for r in self.replicas}
 
     # -- the event loop ------------------------------------------------------------------
@@ -150,47 +148,43 @@ class Transport:
         except RuntimeError:
             pass
 
-    # -- one request, retried ------------------------------------------------------------
+    # -- one try: a round over the replicas ---------------------------------------------
     def send(self, send: Callable[[Any], Any], check: Callable[[Any], None] | None = None,
-             replica: int | None = None, retries: int | None = None) -> tuple[Any, int, str]:
-        """Run ``send(async_client)`` with retries over the replicas: (result, attempts, where).
+             replica: int | None = None, failover: bool = True) -> tuple[Any, int, str]:
+        """Run ``send(async_client)`` once: (result, attempts, where). A retryable failure on one
+        replica is tried at once on the next, until each replica was tried once; then the
+        RequestError says whether asking again may help (``retryable``, ``retry_after``).
 
-        ``check`` may raise ValueError on a reply that is not usable (retried like garbage);
-        ``replica`` pins the first attempt to one replica; ``retries`` overrides max_retries."""
-        start = next(self._next) if replica is None else replica
-        max_retries = self.max_retries if retries is None else retries
-        n = len(self.replicas)
-        attempt = 0
-        while True:
-            rep = self.replicas[(start + attempt) % n]
+        ``check`` may raise ValueError on a reply that is not usable (treated like garbage);
+        ``replica`` starts at that replica (else round robin); ``failover`` False: that one only."""
+        first = next(self._next) if replica is None else replica
+        n = len(self.replicas) if failover else 1
+        hints: list[float] = []
+        for attempt in range(n):
+            rep = self.replicas[(first + attempt) % len(self.replicas)]
             with self._lock:
                 self.attempts_by_replica[rep.where] += 1
             try:
-                with self._slots:
-                    future = asyncio.run_coroutine_threadsafe(self._attempt(rep, send), self._running_loop())
-                    result = future.result()
+                future = asyncio.run_coroutine_threadsafe(self._attempt(rep, send), self._running_loop())
+                result = future.result()
                 if check is not None:
                     check(result)
                 return result, attempt + 1, rep.where
             except Exception as exc:  # classified below; anything unknown is re-raised as is
                 retryable, message, status = self._classify(exc, rep.where)
-                if not retryable or attempt >= max_retries:
-                    tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                    raise RequestError(scrub(message, *self._secrets) + tries, attempt + 1, status) from None
-                attempt += 1
-                if attempt % n == 0:  # every replica failed in this round: wait before the next
-                    delay = random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt // n - 1)))
-                    hinted = self._retry_after(exc)
-                    if hinted is not None:
-                        delay = max(delay, min(hinted, 120.0))
-                    self.sleep(delay)
+                hint = self._retry_after(exc)
+                if hint is not None:
+                    hints.append(hint)
+                if not retryable or attempt + 1 == n:
+                    raise RequestError(scrub(message, *self._secrets), attempt + 1, status, retryable=retryable,
+                                       retry_after=max(hints) if hints else None) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _retry_after(exc: Exception) -> float | None:
-        response = getattr(exc, "response", None)
-        headers = getattr(response, "headers", None)
-        if not headers:
+    def _retry_after(self, exc: Exception) -> float | None:
+        """The wait a failed reply asks for (Retry-After-Ms, Retry-After in seconds or as a date)."""
+        if not isinstance(exc, self._openai.APIStatusError):
             return None
+        headers = exc.response.headers
         ms = headers.get("retry-after-ms")
         if ms:
             try:
@@ -215,6 +209,8 @@ class Transport:
         if isinstance(exc, o.APIConnectionError):
             return True, (f"cannot reach {where} (connection refused, dropped or reset); check --base-url and "
                           "that the server is running"), None
+        if isinstance(exc, o.AuthenticationError) and not self._key:
+            return False, f"{where} asks for an API key (401): set $OPENAI_API_KEY (or $VALUESIM_API_KEY)", 401
         if isinstance(exc, o.AuthenticationError):
             return False, f"{where} rejected the API key (401): check $OPENAI_API_KEY / $VALUESIM_API_KEY", 401
         if isinstance(exc, o.PermissionDeniedError):
@@ -222,7 +218,7 @@ class Transport:
         if isinstance(exc, o.NotFoundError):
             return False, f"{where} has no model {self.model!r} (404): check the model name and --base-url", 404
         if isinstance(exc, o.RateLimitError):
-            return True, f"{where} kept rate-limiting requests (429)", 429
+            return True, f"{where} rate-limited the request (429)", 429
         if isinstance(exc, o.APIStatusError):
             status = exc.status_code
             detail = str(getattr(exc, "message", "") or exc)[:300]
