@@ -84,6 +84,9 @@ def register(sub) -> None:
     from . import estimate as estimate_cli
 
     estimate_cli.add_arguments(p)
+    from .batch import add_batch_options
+
+    add_batch_options(p)
     p.set_defaults(func=run_eval)
 
     r = sub.add_parser(
@@ -163,6 +166,7 @@ def study_config(args: argparse.Namespace):
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
     from . import estimate as estimate_cli
+    from .batch import run_batched
 
     config = study_config(args)
     if args.estimate:
@@ -170,8 +174,10 @@ def run_eval(args: argparse.Namespace) -> int:
     from .loading import load_from_args
 
     survey = load_from_args(args)
-    result = run_study(survey, config)
+    result, waiting = run_batched(args, config, lambda cfg: run_study(survey, cfg), batch_model_settings(args, config))
     print(result.summary().rsplit("\nreport: ", 1)[0])  # where the report is comes last, after the results
+    if waiting:  # --batch files: the next round needs the engine's results first
+        return 0
     estimate_cli.store_eval_estimate(args, config, result.run_dir, survey)
     estimate_cli.print_usage_summary(result.run_dir)
     from ..evaluation.report import results_text
@@ -183,6 +189,15 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         print(f"report (tables by category and country, charts, tests): valuesim report {result.run_dir}")
     return all_failed(result.predictions, result.failures, result.run_dir)
+
+
+def batch_model_settings(args: argparse.Namespace, config) -> dict:
+    """How run_study builds its model, for --batch (which builds it first, in batch mode)."""
+    from ..llm import default_concurrency
+
+    return {"spec": config.model, "base_url": config.base_url,
+            "concurrency": max(1, config.concurrency or default_concurrency(config.model)),
+            **({"prices": config.prices} if config.prices else {})}
 
 
 def all_failed(stored: int, failed: int, run_dir) -> int:

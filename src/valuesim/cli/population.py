@@ -76,6 +76,9 @@ def register(sub) -> None:
     from . import estimate as estimate_cli
 
     estimate_cli.add_arguments(p)
+    from .batch import add_batch_options
+
+    add_batch_options(p)
     p.set_defaults(func=run)
 
 
@@ -112,8 +115,16 @@ def run(args: argparse.Namespace) -> int:
     survey = load_from_args(args)
     if args.plot_questions:  # refused before the run, not after it (the report plots only targets)
         args.plot_questions = _check_plot_questions(args.plot_questions, args.questions, survey)
-    result = run_population(survey, config)
+    from ..llm import default_concurrency
+    from .batch import run_batched
+
+    settings = {"spec": config.model, "base_url": config.base_url,
+                "concurrency": config.workers or default_concurrency(config.model),
+                **({"prices": config.prices} if config.prices else {})}
+    result, waiting = run_batched(args, config, lambda cfg: run_population(survey, cfg), settings)
     print(result.text_summary())
+    if waiting:  # --batch files: the next round needs the engine's results first
+        return 0
     if not args.no_report:
         paths = write_population_report(result.run_dir, questions=args.plot_questions)
         print(f"report: {paths['html']}\n        {paths['markdown']}")

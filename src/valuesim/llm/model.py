@@ -50,6 +50,7 @@ class Model:
         self._lock = threading.Lock()
         self._slots: threading.BoundedSemaphore | None = None
         self._token_counts: dict[str, int] = {}
+        self.collector = None  # a batch.BatchCollector in batch mode: a cache miss waits for a batch reply
 
     # -- what the model is -------------------------------------------------------------------
     @property
@@ -137,6 +138,8 @@ class Model:
             if hit is not None:
                 self.accounting.record_hit()
                 return _from_cache(hit)
+            if self.collector is not None:  # batch mode: a batch reply, or BatchPending (the item waits)
+                return self._from_batch(key, msgs, config, accept)
         start = time.perf_counter()
         try:
             out, failed = self._retrying(lambda: self.api.generate(msgs, config))
@@ -148,6 +151,17 @@ class Model:
         self.accounting.record_call(out.usage, out.seconds or (time.perf_counter() - start), out.attempts)
         if key is not None and (accept is None or accept(out)):
             self.cache.put(key, "complete", self.spec, _to_cache(out))
+        return out
+
+    def _from_batch(self, key: str, msgs: list, config: GenerateConfig,
+                    accept: Callable[[ModelOutput], bool] | None) -> ModelOutput:
+        """A batch reply under the same acceptance rule as a live one (llm/batch.py)."""
+        out = self.collector.reply(key, msgs, config)
+        self.accounting.record_call(out.usage, out.seconds, out.attempts)
+        if accept is None or accept(out):
+            self.cache.put(key, "complete", self.spec, _to_cache(out))
+        else:
+            self.collector.rejected(key)
         return out
 
     def complete(self, messages: Sequence[Message], config: GenerateConfig | None = None, *,

@@ -30,6 +30,7 @@ from .transport import RequestError, Transport, public_url, split_urls
 TOP_LOGPROBS = 20
 SERVER_CONCURRENCY = 8  # requests in flight against a model server unless told otherwise
 DEFAULT_URL = "https://api.openai.com/v1"
+SERVER_EXTRAS = ("grammar", "repeat_penalty")  # body fields the SDK does not know: sent as extra_body
 
 
 def written_tokens(choice: Any) -> list[TokenLogprob] | None:
@@ -44,6 +45,17 @@ def written_tokens(choice: Any) -> list[TokenLogprob] | None:
             top[alt.token] = max(top.get(alt.token, float("-inf")), float(alt.logprob))
         out.append(TokenLogprob(item.token, float(item.logprob), top))
     return out
+
+
+def completion_output(response: Any, logprobs: bool, seconds: float, attempts: int, where: str) -> ModelOutput:
+    """A chat completion (the SDK's object, live or from a batch output line) as a ModelOutput;
+    an empty answer is an error."""
+    choice = response.choices[0]
+    text = getattr(choice.message, "content", None)
+    if text is None:
+        raise RequestError(f"the model server at {where} returned an empty answer", attempts)
+    return ModelOutput(text, OpenAIModel._usage(response), seconds, False, choice.finish_reason or "",
+                       written_tokens(choice) if logprobs else None, attempts)
 
 
 def _root(url: str) -> str:
@@ -172,20 +184,26 @@ class OpenAIModel(ModelAPI):
         if not getattr(response, "choices", None):
             raise ValueError("no choices")
 
-    def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
-        kwargs: dict[str, Any] = dict(messages=messages, max_tokens=int(config.max_tokens),
-                                      temperature=float(config.temperature), seed=config.engine_seed)
+    def request_body(self, messages: list[Message], config: GenerateConfig) -> dict[str, Any]:
+        """The chat-completions JSON body of one request: what ``generate`` sends, and what a
+        batch line carries (llm/batch_jsonl.py), so the two cannot drift apart."""
+        body: dict[str, Any] = dict(model=self.model, messages=messages, max_tokens=int(config.max_tokens),
+                                    temperature=float(config.temperature), seed=config.engine_seed)
         if config.stop:
-            kwargs["stop"] = list(config.stop)
-        extra = {}
+            body["stop"] = list(config.stop)
         if config.grammar:
-            extra["grammar"] = config.grammar  # llama-server; other servers ignore it
+            body["grammar"] = config.grammar  # llama-server; other servers ignore it
         if config.repeat_penalty != 1.0:
-            extra["repeat_penalty"] = float(config.repeat_penalty)  # llama-server's name (vLLM: repetition_penalty)
-        if extra:
-            kwargs["extra_body"] = extra
+            body["repeat_penalty"] = float(config.repeat_penalty)  # llama-server's name (vLLM: repetition_penalty)
         if config.logprobs and self.logprobs:
-            kwargs.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
+            body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
+        return body
+
+    def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:
+        body = self.request_body(messages, config)
+        extra = {k: body.pop(k) for k in SERVER_EXTRAS if k in body}
+        del body["model"]
+        kwargs: dict[str, Any] = dict(body, extra_body=extra) if extra else body
         start = time.perf_counter()
         try:
             response, attempts, _ = self.transport.send(
@@ -196,12 +214,7 @@ class OpenAIModel(ModelAPI):
                                    "use_logprobs=false (Python: OpenAIModel(..., logprobs=False))", exc.attempts,
                                    400) from None
             raise
-        choice = response.choices[0]
-        text = getattr(choice.message, "content", None)
-        if text is None:
-            raise RequestError(f"the model server at {self.where} returned an empty answer", attempts)
-        return ModelOutput(text, self._usage(response), time.perf_counter() - start, False,
-                           choice.finish_reason or "", written_tokens(choice) if config.logprobs else None, attempts)
+        return completion_output(response, config.logprobs, time.perf_counter() - start, attempts, self.where)
 
     def embed(self, texts: Sequence[str], model: str | None = None) -> tuple[list[list[float]], Usage, int]:
         """Embedding vectors from the server's /embeddings endpoint, through the same transport."""

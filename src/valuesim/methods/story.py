@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..llm import as_model
+from ..llm.batch import gather
 from ..errors import ModelError
 from ..survey.model import Profile
 from .base import PersonContext
@@ -331,9 +332,13 @@ class StoryWriter:
         caps = self._plan(profile, chunks)
         parts: list[dict] = []
         retries = 0
-        for i, ((theme, chunk, prompt), cap) in enumerate(zip(chunks, caps)):
+
+        def part(i: int, theme: str, chunk: Profile, prompt: str, cap: int) -> list[dict]:
             self._say(f"backstory: theme {i + 1} of {len(chunks)} ({theme})")
-            written = self._part(theme, chunk, prompt, cap, round_, profile, budget)
+            return self._part(theme, chunk, prompt, cap, round_, profile, budget)
+
+        # the parts are independent: in batch mode their requests go out in one round
+        for written in gather(lambda i=i, c=c, cap=cap: part(i, *c, cap) for i, (c, cap) in enumerate(zip(chunks, caps))):
             retries += sum(p["attempts"] - 1 for p in written)
             parts += written
         text = "\n\n".join(p["text"] for p in parts)

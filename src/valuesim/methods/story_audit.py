@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ModelError
 from ..llm.base import ANSWER_PREFIX, Usage
+from ..llm.batch import gather
 from ..survey.model import Profile
 from .prompting import render, user
 
@@ -74,16 +75,22 @@ def audit_backstory(model, backstory: str, profile: Profile, *, sample: int = 20
     accepted for compatibility and unused: the audit reads one option distribution per item)."""
     chosen = audit_items(profile, sample, seed)
     rows, usage, requests = [], Usage(), 0
-    for q, truth in chosen:
+    def answer(q, truth) -> tuple[dict, object]:
         messages = user(render("audit", context=backstory, question=q.render()))
         row: dict = {"question": q.id, "category": q.category, "truth": int(truth)}
+        dist = None
         try:
             dist = model.option_distribution(messages, [str(c) for c in q.codes], prefix=ANSWER_PREFIX)
-            usage, requests = usage + dist.usage, requests + (not dist.cached)
             answer = int(dist.answer)
             row.update(answer=answer, correct=answer == int(truth), p_truth=round(dist.probs.get(str(truth), 0.0), 4))
         except (ModelError, ValueError) as exc:
             row.update(answer=None, correct=False, error=str(exc))
+        return row, dist
+
+    # the items are independent: in batch mode their requests go out in one round
+    for row, dist in gather(lambda q=q, t=t: answer(q, t) for q, t in chosen):
+        if dist is not None:
+            usage, requests = usage + dist.usage, requests + (not dist.cached)
         rows.append(row)
     recovered = sum(1 for r in rows if r["correct"])
     failed = sum(1 for r in rows if r["answer"] is None)

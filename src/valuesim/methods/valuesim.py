@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 
 from ..llm import as_model
+from ..llm.batch import gather
 from ..errors import ModelError
 from ..survey.model import Question
 from .base import PersonContext, Prediction
@@ -139,9 +140,12 @@ class ValueSim:
                 answer, dist = turn.answer, turn.distribution
                 trace["decision"] = {"mode": "direct", "answer": answer}
             else:
-                for module in self.modules:
+                def module_turn(module: str) -> Turn:
                     self._say(f"module {module}")
-                    turns.append(run_module(self.model, module, context, question, self.prompt_order, self.gen))
+                    return run_module(self.model, module, context, question, self.prompt_order, self.gen)
+
+                # the modules are independent: in batch mode their requests go out in one round
+                gather((lambda m=m: module_turn(m) for m in self.modules), turns)
                 self._say("coordinator")
                 answer, dist, decision, coord = coordinate(self.model, question, turns, self.coordinator, self.gen)
                 trace["decision"] = decision

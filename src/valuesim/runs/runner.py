@@ -23,6 +23,7 @@ from ..errors import ConfigError, ModelError, ValuesimError
 from ..llm.preflight import preflight
 from ..methods.base import Fittable, PersonContext, Prediction, predict_many
 from .execute import execute
+from .rounds import predict_or_wait
 from .store import Row, Store
 from .trace import Trace
 
@@ -207,7 +208,7 @@ class Runner:
             start = time.perf_counter()
             question = codebook[item.question_id]
             try:
-                pred = sim.predict(ctx, question)
+                pred = predict_or_wait(sim, ctx, question, self.model)
             except ValuesimError as exc:  # model unreachable / unusable answer: a recorded failure
                 pred = Prediction.failure(question, f"{type(exc).__name__}: {exc}")
             return pred, time.perf_counter() - start
@@ -218,6 +219,8 @@ class Runner:
         def handle(task, result) -> None:
             item, ctx = task
             pred, seconds = result
+            if pred is None:  # batch mode: waits for a batch reply (runs/rounds.py), not stored
+                return
             self._stored([self.row(method, item, pred, ctx, seconds)])
             bar.update(1)
             if not pred.failed:
