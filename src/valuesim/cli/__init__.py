@@ -19,7 +19,8 @@ from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
 from .terminal import safe_streams
 
-COMMAND_MODULES = ["demo", "data", "codebook", "profile", "models", "evaluate", "population", "ask", "methods", "batch"]
+COMMAND_MODULES = ["demo", "data", "codebook", "profile", "models", "evaluate", "population", "ask", "methods", "batch",
+                   "view"]
 
 
 def build_parser() -> argparse.ArgumentParser:

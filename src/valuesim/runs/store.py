@@ -379,8 +379,9 @@ def _read_only(path: str | Path, sql: str) -> list[tuple]:
 
 
 def read_predictions(path: str | Path) -> pd.DataFrame:
-    """All predictions joined with their question's category, kind, codes and steps."""
-    db = sqlite3.connect(Path(path))
+    """All predictions joined with their question's category, kind, codes and steps (read-only:
+    the viewer reads a run that another process may be writing)."""
+    db = _connect_ro(path)
     try:
         df = pd.read_sql_query(
             f"""SELECT p.*, q.category, q.kind, q.codes, q.n_steps
@@ -444,7 +445,7 @@ def read_progress(path: str | Path) -> dict[str, tuple[int, int, int | None]]:
 
 
 def read_sessions(path: str | Path) -> pd.DataFrame:
-    db = sqlite3.connect(Path(path))
+    db = _connect_ro(path)
     try:
         return pd.read_sql_query("SELECT * FROM sessions ORDER BY session", db)
     finally:
@@ -468,7 +469,7 @@ def read_respondents(path: str | Path) -> pd.DataFrame:
 
 
 def read_personas(path: str | Path) -> pd.DataFrame:
-    db = sqlite3.connect(Path(path))
+    db = _connect_ro(path)
     try:
         return pd.read_sql("SELECT * FROM personas", db)
     finally:
