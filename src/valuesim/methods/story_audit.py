@@ -39,6 +39,8 @@ class AuditResult:
         return {"n": self.n, "recovered": self.recovered, "failed": self.failed,
                 "share": round(self.share, 4) if self.n else None, "chance": round(self.chance, 4) if self.n else None,
                 "items": [r["question"] for r in self.rows],
+                # which sampled answers the story gave back, which not (the viewer's person page)
+                "results": [{k: r.get(k) for k in ("question", "truth", "answer", "correct")} for r in self.rows],
                 "usage": {**self.usage.as_dict(), "requests": self.requests}}
 
     def summary(self) -> str:

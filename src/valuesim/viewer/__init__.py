@@ -8,6 +8,8 @@ runs): overview, predictions, a person, an item, population countries and person
 
 from __future__ import annotations
 
+import threading
+
 from .export import write_static
 from .site import Site
 
@@ -18,7 +20,9 @@ def serve(runs: list, port: int = 0, host: str = "127.0.0.1", announce=print) ->
     """Serve the pages of ``runs`` on ``host`` (a free port unless ``port``) until Ctrl-C."""
     from .server import make_server
 
-    server = make_server(Site(runs), port=port, host=host)
+    site = Site(runs)
+    server = make_server(site, port=port, host=host)
+    threading.Thread(target=site.warm, daemon=True).start()  # the overviews' scores, before the first click
     announce(f"valuesim view: http://{host}:{server.server_address[1]}/  (Ctrl-C stops it)")
     try:
         server.serve_forever()

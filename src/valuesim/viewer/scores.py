@@ -85,7 +85,7 @@ def cause_of(error: str) -> str:
 
 # --- population runs ----------------------------------------------------------------------------
 def population_tables(src: RunSource) -> dict[str, pd.DataFrame]:
-    """The population run's result tables (metrics, distributions, summary) as the runner stored
+    """The population run's result tables (metrics, distributions, summary) as the runner wrote
     them; empty frames while the run has not written them yet."""
 
     def read(name: str) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def population_tables(src: RunSource) -> dict[str, pd.DataFrame]:
         except (OSError, ValueError, pd.errors.ParserError):
             return pd.DataFrame()
 
-    return src.cached("population_tables", lambda: {n: read(f"{n}.csv") for n in ("metrics", "distributions", "summary")})
+    return {n: read(f"{n}.csv") for n in ("metrics", "distributions", "summary")}  # written after the store: not cached
 
 
 def population_overview(src: RunSource) -> dict:

@@ -109,6 +109,18 @@ class Site:
         self.static = static
         self.env = environment()
 
+    def warm(self) -> None:
+        """Compute what the overviews show (scoring a large run takes seconds), so that the first
+        visit finds it cached; a failure here is left for the page to report."""
+        for src in self.sources.values():
+            try:
+                src.status()
+                src.facets()
+                if not src.is_population():
+                    scores.eval_overview(src)
+            except Exception:  # noqa: BLE001 (the page itself says what is wrong)
+                pass
+
     # --- answering an address -------------------------------------------------------------------
     def render(self, path: str, params: dict | None = None) -> str:
         """The page at server address ``path`` (already split from its query ``params``)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..runs.names import OLD_POPULATION_STORE
+from ..runs.names import LOCK_FILE, OLD_POPULATION_STORE
 from ..runs.rundir import RunDir
 from ..runs.trace import Trace
 
@@ -120,6 +120,7 @@ class RunSource:
                               "name the --out of a `valuesim eval` or `valuesim population` run")
         self._cache: dict[str, tuple[tuple, object]] = {}
         self._lock = threading.Lock()
+        self._guards: dict[str, threading.Lock] = {}
 
     @property
     def name(self) -> str:
@@ -136,28 +137,31 @@ class RunSource:
             return con.execute(sql, args).fetchall()
 
     # --- what changes while a run is in progress -------------------------------------------
-    def version(self) -> tuple:
-        """Changes whenever the store does (its file or its write-ahead log): the key of cached results."""
+    def version(self, lock: bool = False) -> tuple:
+        """Changes whenever the store does (its file or its write-ahead log), and with ``lock``
+        whenever a runner takes or leaves the run lock: the key of cached results."""
         out = []
-        for suffix in ("", "-wal"):
+        files = [str(self.run.store_path), str(self.run.store_path) + "-wal"] + ([str(self.run / LOCK_FILE)] if lock else [])
+        for name in files:
             try:
-                st = os.stat(str(self.run.store_path) + suffix)
+                st = os.stat(name)
                 out += [st.st_mtime_ns, st.st_size]
             except OSError:
                 out += [0, 0]
         return tuple(out)
 
-    def cached(self, name: str, compute):
-        """``compute()``, kept until the store changes."""
-        version = self.version()
+    def cached(self, name: str, compute, lock: bool = False):
+        """``compute()``, kept until the store changes (or, with ``lock``, the run lock's holder)."""
         with self._lock:
+            guard = self._guards.setdefault(name, threading.Lock())
+        with guard:  # a second request for the same result waits for the first instead of computing it again
+            version = self.version(lock)
             hit = self._cache.get(name)
             if hit and hit[0] == version:
                 return hit[1]
-        value = compute()
-        with self._lock:
+            value = compute()
             self._cache[name] = (version, value)
-        return value
+            return value
 
     def info(self) -> dict:
         return self.run.info() or {}
@@ -168,7 +172,8 @@ class RunSource:
     def status(self) -> str:
         from ..runs.status import run_status
 
-        return run_status(self.run, list((self.info().get("settings") or {}).get("methods") or []))
+        methods = list((self.info().get("settings") or {}).get("methods") or [])
+        return self.cached("status", lambda: run_status(self.run, methods), lock=True)
 
     def state(self) -> str:
         """complete / unfinished / running, for the badge beside the run's name."""
