@@ -240,6 +240,11 @@ class ModelAPI(abc.ABC):
     def identity(self) -> dict[str, Any]:
         return {"spec": self.spec}
 
+    def secrets(self) -> tuple[str, ...]:
+        """Credentials this backend holds (an API key, URL passwords): the Model masks them in
+        every reply before it is returned, stored or cached (the environment's key always)."""
+        return ()
+
     def load(self) -> float | None:
         """Load whatever the backend needs now (an in-process engine); seconds it took, or
         None when there is nothing to load (a server)."""

@@ -25,6 +25,7 @@ from .accounting import Accounting
 from .base import (ANSWER_PREFIX, SIZES, GenerateConfig, Message, ModelAPI, ModelInfo, ModelOutput,
                    OptionDistribution, TokenLogprob, Usage, check_messages)
 from .cache import ResponseCache, cache_key
+from .replies import check_reply
 
 T = TypeVar("T")
 
@@ -136,13 +137,19 @@ class Model:
         if key is not None:
             hit = self.cache.get(key)
             if hit is not None:
-                self.accounting.record_hit()
-                return _from_cache(hit)
+                try:  # an entry written before a check existed passes it too, or is asked again
+                    out = check_reply(_from_cache(hit), self.spec, self.api.secrets())
+                except ModelError:
+                    out = None
+                if out is not None:
+                    self.accounting.record_hit()
+                    return out
             if self.collector is not None:  # batch mode: a batch reply, or BatchPending (the item waits)
                 return self._from_batch(key, msgs, config, accept)
         start = time.perf_counter()
         try:
-            out, failed = self._retrying(lambda: self.api.generate(msgs, config))
+            out, failed = self._retrying(lambda: check_reply(self.api.generate(msgs, config), self.spec,
+                                                             self.api.secrets()))
         except ModelError as exc:
             self.accounting.record_failure(time.perf_counter() - start, exc.attempts)
             raise
@@ -158,6 +165,11 @@ class Model:
         """A batch reply under the same acceptance rule as a live one (llm/batch.py)."""
         out = self.collector.reply(key, msgs, config)
         self.accounting.record_call(out.usage, out.seconds, out.attempts)
+        try:  # the same checks as a live reply: a refused one is asked again in the next round
+            out = check_reply(out, self.spec, self.api.secrets())
+        except ModelError:
+            self.collector.rejected(key)
+            raise
         if accept is None or accept(out):
             self.cache.put(key, "complete", self.spec, _to_cache(out))
         else:

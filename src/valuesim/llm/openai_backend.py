@@ -119,6 +119,9 @@ class OpenAIModel(ModelAPI):
         """Model and the first replica's public URL (replicas serve the same model)."""
         return {"backend": "openai", "model": self.model, "base_url": self.where}
 
+    def secrets(self) -> tuple[str, ...]:
+        return self.transport.secrets
+
     def close(self) -> None:
         self.transport.close()
 

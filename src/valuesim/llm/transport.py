@@ -85,7 +85,7 @@ class Transport:
         self._key = key or ""
         self.model = model
         self.replicas = [Replica(u, public_url(u)) for u in urls]
-        self._secrets = [self._key] + [p for u in urls for p in [urlsplit(u).password] if p]
+        self.secrets = tuple(s for s in [self._key] + [urlsplit(u).password for u in urls] if s)
         self.timeout = float(timeout)
         self._next = itertools.count()
         self._lock = threading.Lock()
@@ -176,7 +176,7 @@ class Transport:
                 if hint is not None:
                     hints.append(hint)
                 if not retryable or attempt + 1 == n:
-                    raise RequestError(scrub(message, *self._secrets), attempt + 1, status, retryable=retryable,
+                    raise RequestError(scrub(message, *self.secrets), attempt + 1, status, retryable=retryable,
                                        retry_after=max(hints) if hints else None) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
