@@ -114,8 +114,8 @@ def test_a_cache_entry_with_unreadable_logprobs_is_never_served():
     with pytest.raises(UnreadableReply):
         check_reply(bad, "m")
     assert UnreadableReply("x").retryable and not ReplyTooLarge("x").retryable
-    fine = ModelOutput("Answer: 2", logprobs=[TokenLogprob("2", 1e-9, {"2": 1e-9, "3": -4.0})])
-    assert check_reply(fine, "m") is fine  # rounding noise above 0 is no probability above 1
+    fine = ModelOutput("Answer: 2", logprobs=[TokenLogprob("2", 1e-9, {"2": 1e-9, "3": -4.0, "4": -math.inf})])
+    assert check_reply(fine, "m") is fine  # rounding noise above 0 is no probability above 1; -inf is p = 0
 
 
 # --- 6. the key echoed inside a valid reply -----------------------------------------------------

@@ -5,8 +5,9 @@ NaN, +2.5: a probability above 1), a reply of 50 MB, or echo the API key inside 
 valid answer. Each would have been read, scored, written to the run's traces and to the
 response cache, and replayed from there. So:
 
-* log-probabilities that are not finite or are above 0 make the reply unreadable: an
-  ``UnreadableReply`` the Model asks again (it is retryable) and never caches;
+* log-probabilities that are NaN, +Infinity or above 0 make the reply unreadable: an
+  ``UnreadableReply`` the Model asks again (it is retryable) and never caches (-Infinity is
+  a probability of 0, which an engine reports for tokens a grammar excludes: it is kept);
 * a reply larger than ``MAX_REPLY_CHARS`` is refused (``ReplyTooLarge``): it is stored nowhere;
 * every credential the backend holds (``ModelAPI.secrets``: the key, URL passwords) and the
   environment's key are replaced by ``***`` in the text and in the tokens that spell them, so no
@@ -57,9 +58,9 @@ def check_reply(out: ModelOutput, spec: str, secrets: Sequence[str] = ()) -> Mod
         raise error
     for t in out.logprobs or []:
         for value in (t.logprob, *t.top.values()):
-            if not math.isfinite(value) or value > LOGPROB_SLACK:
+            if math.isnan(value) or value > LOGPROB_SLACK:  # +inf is above 0 too
                 error = UnreadableReply(f"{spec} sent log-probabilities that are not log-probabilities "
-                                        f"({value!r}; each must be finite and at most 0): the reply is unreadable")
+                                        f"({value!r}; each must be a number at most 0): the reply is unreadable")
                 error.attempts = out.attempts
                 raise error
     return mask_secrets(out, secrets)
