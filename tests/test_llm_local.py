@@ -137,13 +137,14 @@ class _Injected:
     def listening_address(self):
         return self.server.listening_address
 
-    def handle_chat_completions(self, request):
+    def handle_chat_completions(self, request, callback):  # streamed: llama.cpp hands an error reply to the callback
         if self.failures:
             failure = self.failures.pop(0)
             if isinstance(failure, Exception):
                 raise failure
-            return failure
-        return self.server.handle_chat_completions(request)
+            callback(failure)
+            return
+        self.server.handle_chat_completions(request, callback)
 
 
 def test_engine_failures_go_through_the_models_one_retry_loop(tiny, monkeypatch):
@@ -163,3 +164,75 @@ def test_engine_failures_go_through_the_models_one_retry_loop(tiny, monkeypatch)
     with pytest.raises(ModelError, match="context size"):
         tiny.complete(QUESTION, max_tokens=5)
     assert len(waits) == 2  # a refused request is not retried
+
+
+def _slot_busy(engine) -> bool:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(engine.server.listening_address.rstrip("/") + "/slots", timeout=10) as reply:
+        return any(slot.get("is_processing") for slot in json.loads(reply.read()))
+
+
+def _long_request() -> dict:  # ignore_eos: the engine would write all 4,000 tokens unless stopped
+    return {"messages": [{"role": "user", "content": "Write a very long story about a cat."}],
+            "max_tokens": 4000, "temperature": 0.0, "ignore_eos": True}
+
+
+def test_an_interrupted_request_is_cancelled_in_the_engine(tiny):
+    """Ctrl-C (or SIGTERM, which the CLI turns into the same exception) while the engine is
+    generating: the caller gets the interrupt, the engine stops generating (its slot is idle
+    long before 4,000 tokens could be written) and the next request is served normally."""
+    import _thread
+    import threading
+    import time
+
+    from valuesim.llm import local
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("an interrupt reaches the main thread only")
+    engine = tiny.api.engine
+
+    def interrupt_once_generating():
+        while not any(call.text for call in list(local._active)):
+            time.sleep(0.01)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_generating, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        engine.chat(_long_request())
+    polls = 0
+    while _slot_busy(engine) and polls < 100:  # the cancel task is handled between two tokens
+        time.sleep(0.05)
+        polls += 1
+    assert not _slot_busy(engine)
+    after = tiny.complete(QUESTION, max_tokens=4)
+    assert after.usage.completion_tokens >= 1 and after.finish_reason in ("stop", "length")
+
+
+def test_a_streamed_call_returns_what_a_plain_call_returns(tiny):
+    """The streamed request is put back together into the non-streamed response: the same
+    text, per-token logprobs and usage (the prefix cache included)."""
+    from valuesim.llm import local
+
+    engine = tiny.api.engine
+    request = {"messages": QUESTION + [{"role": "assistant", "content": "Answer: "}], "max_tokens": 3,
+               "temperature": 0.0, "logprobs": True, "top_logprobs": 5}
+    with engine.lock:
+        plain = engine.server.handle_chat_completions(dict(request))
+    streamed = engine.chat(dict(request))
+    p, s = plain["choices"][0], streamed["choices"][0]
+    assert p["message"]["content"] == "Answer: " + s["message"]["content"]  # streamed: only the continuation
+    # a token that adds no text (llama.cpp streams no chunk for it) is the only one missing
+    assert [t["token"] for t in p["logprobs"]["content"] if t["token"]] == [t["token"] for t in s["logprobs"]["content"]]
+    assert p["logprobs"]["content"][0] == s["logprobs"]["content"][0]  # where an option distribution is read
+    assert s["finish_reason"] == p["finish_reason"] and streamed["usage"]["completion_tokens"] == 3
+    assert streamed["usage"]["prompt_tokens_details"]["cached_tokens"] > 0
+    assert not local._active  # nothing left in flight
+    call = local._StreamedCall(engine.server, _long_request())
+    call.cancel.set()  # stopped at its first token
+    with engine.lock:
+        call.start()
+        call.done.wait(30)
+    with pytest.raises(ModelError, match="cancelled"):
+        call.result()

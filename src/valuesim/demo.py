@@ -16,6 +16,7 @@ from pathlib import Path
 from .evaluation import run_study, write_report
 from .evaluation.report import results_text
 from .evaluation.protocol import eligible_items, make_split
+from .runs.stages import clock
 from .survey.io import format_summary, load_survey, summarize
 from .survey.model import Profile
 from .survey.synthetic import write_synthetic
@@ -113,10 +114,11 @@ def run_demo(
     options = {m: {"max_tokens": module_tokens, "story_fallback": "statements", "story_audit": story_audit,
                    "story_budget": story_budget, "min_fidelity": min_fidelity}
                for m in methods if m.startswith("valuesim")}
-    llm, built = _watched_methods(methods, model, options, started)
+    llm, built = _built_methods(methods, model, options)
+    # verbose: a line for every stage of every LLM prediction (story parts, audit, modules)
     run_study(survey, methods=built, model=llm, out=run_dir, split=split, seed=seed,
-              progress=progress, force=True, command="valuesim demo")
-    _say(f"   [{_clock(time.time() - started)}] study done; writing the report")
+              progress=progress, verbose=True, force=True, command="valuesim demo")
+    _say(f"   [{clock(time.time() - started)}] study done; writing the report")
     report = write_report(run_dir)
     seconds = time.time() - started
 
@@ -132,24 +134,9 @@ def run_demo(
     return DemoResult(run_dir, report, seconds)
 
 
-def _clock(seconds: float) -> str:
-    return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
-def _stage_printer(method: str, started: float):
-    """A line per stage of an LLM method (each story part, the audit, each module), with the
-    demo's elapsed time: what the minutes go to, while they go."""
-    from tqdm import tqdm
-
-    def say(stage: str) -> None:
-        tqdm.write(f"   [{_clock(time.time() - started)}] {method}: {stage}", file=sys.stdout)
-
-    return say
-
-
-def _watched_methods(methods, model, options: dict, started: float) -> tuple:
-    """The model and the methods for run_study: LLM methods built here, so the ones that report
-    their stages (ValueSim) print a line for each; statistical ones by name."""
+def _built_methods(methods, model, options: dict) -> tuple:
+    """The model and the methods for run_study: LLM methods built here with the demo's options,
+    statistical ones by name."""
     from .llm import get_model
     from .methods.registry import get_method, method_info
 
@@ -161,10 +148,7 @@ def _watched_methods(methods, model, options: dict, started: float) -> tuple:
         if not method_info(name).needs_llm:
             built.append(name)
             continue
-        sim = get_method(name, model=llm, **options.get(name, {}))
-        if callable(getattr(sim, "watch", None)):
-            sim.watch(_stage_printer(name, started))
-        built.append(sim)
+        built.append(get_method(name, model=llm, **options.get(name, {})))
     return llm, built
 
 

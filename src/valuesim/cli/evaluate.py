@@ -78,6 +78,9 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="discard an existing run in --out that has other settings")
     p.add_argument("--report", action="store_true", help="write the report when the run is complete")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true",
+                   help="a line for every stage of an LLM prediction (story parts, audit, modules, coordinator; "
+                        "each persona question); without it such lines appear only when a stage takes over 2 s")
     from .loading import add_loading_options
 
     add_loading_options(p)
@@ -158,6 +161,7 @@ def study_config(args: argparse.Namespace):
         concurrency=args.concurrency, items=args.items, stratify=args.stratify, curve_sizes=_sizes(args.curve_sizes),
         curve_methods=[m.strip() for m in args.curve_methods.split(",")] if args.curve_methods else None,
         split=args.split, method_options=method_options, force=args.force, progress=not args.no_progress,
+        verbose=args.verbose,
         base_url=args.base_url, prices=prices,
         command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
     )

@@ -70,6 +70,9 @@ def register(sub) -> None:
                    help="questions to plot real vs simulated (default: the first four targets)")
     p.add_argument("--no-report", action="store_true", help="do not write report.md / report.html")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--verbose", action="store_true",
+                   help="a line for every stage of an LLM prediction (story parts, audit, modules, coordinator; "
+                        "each persona question); without it such lines appear only when a stage takes over 2 s")
     from .loading import add_loading_options
 
     add_loading_options(p)
@@ -98,7 +101,7 @@ def population_config(args: argparse.Namespace):
         countries=args.countries, personas=args.personas, questions=args.questions, methods=args.methods,
         model=args.model, out=args.out, calibrate=args.calibrate, seed=args.seed,
         calibration_questions=args.calibration_questions, workers=args.concurrency,
-        progress=not args.no_progress, base_url=args.base_url, protocol=args.protocol, method_options=options,
+        progress=not args.no_progress, verbose=args.verbose, base_url=args.base_url, protocol=args.protocol, method_options=options,
         prices=prices, command=scrub_argv(["valuesim"] + sys.argv[1:]),  # no credentials in run.json/reports
     )
 

@@ -63,6 +63,7 @@ class StudyConfig:
     fit_groups: int | None = None
     force: bool = False
     progress: bool = True
+    verbose: bool = False  # a line for every stage of an LLM method (without it: only for slow stages)
     base_url: Any = None
     command: str | None = None
     prices: Any = None  # dollars per million tokens for the run's accounting ("P,C[,CACHED]"; default $VALUESIM_PRICES)
@@ -233,7 +234,7 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
             people = survey.data.loc[list(split.users), [COUNTRY, WEIGHT]]  # for survey-weighted scores
             store.add_respondents(zip(people.index, people[COUNTRY], people[WEIGHT]))
             resumed = store.count()
-            runner = Runner(store, model, model_label or "", concurrency, cfg.progress)
+            runner = Runner(store, model, model_label or "", concurrency, cfg.progress, cfg.verbose)
             with Session(store, model, started) as session:
                 session.runner = runner
                 runner.run(protocol, resolved)

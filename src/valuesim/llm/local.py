@@ -4,7 +4,8 @@ One engine per model file per process (module-level registry), loaded on first u
 thread per free core (see ``default_threads``), a context sized for 8k-token prompts and
 llama.cpp's prompt cache on, so a second question about the same person re-uses the long
 shared prefix instead of re-reading it. Calls are serialised with a lock: on a CPU the engine
-is the bottleneck anyway, and it keeps per-call timings honest.
+is the bottleneck anyway, and it keeps per-call timings honest. Every call is streamed from a
+helper thread, so Ctrl-C or SIGTERM stops a generation in flight within a token or two.
 
 Option distributions read next-token log-probabilities after an assistant turn pre-filled with
 ``Answer: `` (llama.cpp continues a trailing assistant message rather than starting a new one):
@@ -13,6 +14,7 @@ the model declares ``prefill`` and the reader (options.read_prefilled) does the 
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import sys
@@ -102,16 +104,91 @@ class _Engine:
         return self._info
 
     def chat(self, request: dict) -> dict:
+        """One chat completion, streamed so that it can be stopped between two tokens.
+
+        The request runs in a helper thread while the calling thread waits in short steps: a
+        signal (Ctrl-C, SIGTERM) reaches the caller within a fraction of a second even while a
+        long generation is in flight, and the stream's callback then tells llama.cpp to stop,
+        which cancels the request in the engine (its slot is free for the next one at once)."""
         with self.lock:
+            call = _StreamedCall(self.server, request)
+            call.start()
             try:
-                response = self.server.handle_chat_completions(request)
-            except Exception as exc:  # noqa: BLE001 - the wheel raises plain exceptions
-                raise EngineError(f"the embedded engine failed on a request: {exc}", retryable=True) from None
-        if not isinstance(response, dict):
-            raise EngineError(f"the embedded engine returned an unexpected response: {str(response)[:200]}", True)
-        if "error" in response:
-            raise _refusal(response)
-        return response
+                while not call.done.wait(0.1):
+                    pass
+            except BaseException:  # KeyboardInterrupt / SIGTERM: stop the engine, then go on unwinding
+                call.cancel.set()
+                call.done.wait(CANCEL_WAIT_SECONDS)
+                raise
+        return call.result()
+
+
+CANCEL_WAIT_SECONDS = 1.0  # how long an interrupted caller waits for the engine to stop (during prompt reading it cannot: no token, no callback)
+_active: "set[_StreamedCall]" = set()  # requests in flight (any thread): stopped when the process exits
+
+
+class _StreamedCall:
+    """A streamed ``handle_chat_completions`` in a daemon thread, put back together into the
+    response a non-streamed call returns (content, per-token logprobs, finish reason, usage)."""
+
+    def __init__(self, server, request: dict):
+        self.server = server
+        self.request = {**request, "stream": True, "stream_options": {"include_usage": True}}
+        self.cancel, self.done = threading.Event(), threading.Event()
+        self.text: list[str] = []
+        self.tokens: list[dict] = []
+        self.finish_reason = ""
+        self.usage: dict = {}
+        self.error: EngineError | None = None
+
+    def start(self) -> None:
+        _active.add(self)
+        threading.Thread(target=self._run, name="llama.cpp-request", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.server.handle_chat_completions(self.request, self._chunk)
+        except Exception as exc:  # noqa: BLE001 - the wheel raises plain exceptions
+            self.error = EngineError(f"the embedded engine failed on a request: {exc}", retryable=True)
+        finally:
+            _active.discard(self)
+            self.done.set()
+
+    def _chunk(self, chunk: Any) -> bool:
+        """Called by llama.cpp for every streamed piece; True stops (and cancels) the request."""
+        if isinstance(chunk, dict) and "error" in chunk:
+            self.error = _refusal(chunk)
+            return True
+        if not isinstance(chunk, dict) or ("choices" not in chunk and "usage" not in chunk):
+            self.error = EngineError(f"the embedded engine returned an unexpected response: {str(chunk)[:200]}", True)
+            return True
+        for choice in chunk.get("choices") or []:
+            self.text.append((choice.get("delta") or {}).get("content") or "")
+            self.tokens.extend((choice.get("logprobs") or {}).get("content") or [])
+            self.finish_reason = choice.get("finish_reason") or self.finish_reason
+        self.usage = chunk.get("usage") or self.usage
+        return self.cancel.is_set()
+
+    def result(self) -> dict:
+        if self.error is not None:
+            raise self.error
+        if self.cancel.is_set():
+            raise ModelError("the embedded engine's request was cancelled")
+        choice: dict[str, Any] = {"message": {"role": "assistant", "content": "".join(self.text)},
+                                  "finish_reason": self.finish_reason}
+        if self.tokens:
+            choice["logprobs"] = {"content": self.tokens}
+        return {"choices": [choice], "usage": self.usage}
+
+
+def cancel_requests() -> None:
+    """Stop every request the embedded engines are working on (at exit: the engine must not keep
+    the process alive finishing a generation nobody will read)."""
+    for call in list(_active):
+        call.cancel.set()
+
+
+atexit.register(cancel_requests)
 
 
 def default_threads() -> int:
@@ -277,9 +354,7 @@ class LocalModel(ModelAPI):
         response = self.engine.chat(request)
         seconds = time.perf_counter() - start
         choice = (response.get("choices") or [{}])[0]
-        text = (choice.get("message") or {}).get("content") or ""
-        if messages[-1]["role"] == "assistant" and text.startswith(messages[-1]["content"]):
-            text = text[len(messages[-1]["content"]):]  # return only what the model added
+        text = (choice.get("message") or {}).get("content") or ""  # streamed: only what the model added
         tokens = None
         if config.logprobs and (choice.get("logprobs") or {}).get("content"):
             tokens = []

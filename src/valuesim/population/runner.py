@@ -112,6 +112,7 @@ class PopulationConfig:
     calibration_questions: Any = None
     workers: int | None = None
     progress: bool = True
+    verbose: bool = False  # a line for every persona question (without it: only for slow ones)
     command: str = ""
     base_url: Any = None
     protocol: str = SPLIT_HALF
@@ -290,7 +291,7 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
 
         store = run.store()
         acct = (lambda: llm.accounting.as_dict()) if llm is not None else (lambda: None)
-        runner = Runner(store, llm, rundir.model_label(llm) or "", workers, cfg.progress)
+        runner = Runner(store, llm, rundir.model_label(llm) or "", workers, cfg.progress, cfg.verbose)
         status = "failed"
         try:
             store.add_questions(survey.codebook[q] for q in targets + calib)

@@ -24,6 +24,7 @@ from ..llm.preflight import preflight
 from ..methods.base import Fittable, PersonContext, Prediction, predict_many
 from .execute import execute
 from .rounds import predict_or_wait
+from .stages import StageLines, item_label, watch_stages
 from .store import Row, Store
 from .trace import Trace
 
@@ -93,10 +94,13 @@ class StudyProtocol(Protocol):
 class Runner:
     """Plans, executes and stores the work items of one or more protocols (one session)."""
 
-    def __init__(self, store: Store, model=None, model_label: str = "", concurrency: int = 1, progress: bool = True):
+    def __init__(self, store: Store, model=None, model_label: str = "", concurrency: int = 1, progress: bool = True,
+                 verbose: bool = False):
         self.store, self.model, self.model_label = store, model, model_label or ""
         self.concurrency = max(1, int(concurrency))
-        self.progress = progress
+        self.progress, self.verbose = progress, verbose  # verbose: every stage line (runs.stages), not only slow ones
+        self.stages: StageLines | None = None
+        self.started = time.time()
         self.new = self.failed = 0
 
     def plan(self, protocol: StudyProtocol, method: StudyMethod) -> tuple[int, list[WorkItem]]:
@@ -117,6 +121,8 @@ class Runner:
         if method.needs_llm:  # once per model: one clear error instead of a run of failures
             preflight(self.model)
         sim = method.build(self.model)
+        watched = method.needs_llm and (self.progress or self.verbose)  # --no-progress: no slow-stage lines either
+        self.stages = watch_stages(sim, method.name, self.verbose, self.started) if watched else None
         plan = protocol.fits(method) if isinstance(sim, Fittable) else [(None, None)]
         bar = tqdm(total=total, initial=total - len(pending), desc=method.name, unit="pred", file=sys.stderr,
                    disable=not self.progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
@@ -130,6 +136,8 @@ class Runner:
                 run = self._one_by_one if method.needs_llm else self._batched
                 run(protocol, method, sim, todo, bar)
         finally:
+            if self.stages is not None:
+                self.stages.close()
             bar.close()
             self.store.flush()
 
@@ -205,6 +213,8 @@ class Runner:
 
         def work(task) -> tuple[Prediction, float]:
             item, ctx = task
+            if self.stages is not None:
+                self.stages.item(item_label(item.key))
             start = time.perf_counter()
             question = codebook[item.question_id]
             try:
