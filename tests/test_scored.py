@@ -8,6 +8,7 @@ import math
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from eval_helpers import FirstCode, small_survey
@@ -173,3 +174,38 @@ def test_all_failed_then_a_successful_rerun_without_ordinal_items(serve, synth, 
     assert main(["report", str(tmp_path / "run")]) == 0
     assert "no normalized MAE" in (tmp_path / "run" / "report" / "report.md").read_text(encoding="utf-8")
     assert results_text(tmp_path / "run").count("\n") >= 3
+
+
+def test_report_weighted_prints_both_and_says_which(synth, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["eval", str(synth), "--methods", "country-marginal,knn", "--users", "12", "--out", str(out),
+                 "--no-progress", "--weighted"])
+    printed = capsys.readouterr().out
+    assert code == 0 and "accuracy weighted by W_WEIGHT" in printed and "unweighted, and weighted" in printed
+    assert main(["report", str(out)]) == 0
+    md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "| Scores | unweighted: each evaluated user counts once" in md and "Survey-weighted scores" not in md
+    assert main(["report", str(out), "--weighted"]) == 0
+    assert "accuracy weighted by W_WEIGHT" in capsys.readouterr().out
+    md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "survey-weighted by W_WEIGHT beside them" in md and "### Survey-weighted scores" in md
+    table = md.split("### Survey-weighted scores", 1)[1].split("\n###", 1)[0]
+    knn = next(line for line in table.splitlines() if line.startswith("| knn |")).split(" | ")
+    assert knn[2] != knn[3]  # unequal weights: the weighted accuracy differs
+    csv = pd.read_csv(out / "report" / "metrics.csv")
+    assert set(csv["weighted"]) == {True, False} and set(csv["level"]) == {"overall", "category", "country"}
+
+
+def test_weighted_scores_of_a_run_without_recorded_weights_are_refused_in_one_line(stat_run, tmp_path, capsys):
+    import shutil
+    import sqlite3
+    from contextlib import closing
+
+    old = tmp_path / "old"
+    shutil.copytree(stat_run[1].path, old)
+    with closing(sqlite3.connect(old / "predictions.sqlite")) as db, db:
+        db.execute("DELETE FROM respondents")  # as a run made before runs kept the weights
+    assert main(["report", str(old), "--weighted"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no survey weights recorded" in err
+    assert main(["report", str(old)]) == 0  # unweighted: fine

@@ -77,6 +77,9 @@ def register(sub) -> None:
     p.add_argument("--split", default=None, metavar="SPLIT_JSON", help="reuse a split.json to repeat a study exactly")
     p.add_argument("--force", action="store_true", help="discard an existing run in --out that has other settings")
     p.add_argument("--report", action="store_true", help="write the report when the run is complete")
+    p.add_argument("--weighted", action="store_true",
+                   help="print (and report) survey-weighted scores beside the unweighted ones (design weights: "
+                        "W_WEIGHT, a codebook's columns.weight)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--verbose", action="store_true",
                    help="a line for every stage of an LLM prediction (story parts, audit, modules, coordinator; "
@@ -110,6 +113,9 @@ def register(sub) -> None:
     r.add_argument("--demographics", action="store_true",
                    help="count the demographic items (sex, age, household size, ...) in the Overall scores too "
                         "(default: value items only; the Demo column shows them either way)")
+    r.add_argument("--weighted", action="store_true",
+                   help="also score with the survey's design weights (WVS-7 W_WEIGHT, a codebook's columns.weight): "
+                        "weighted figures beside the unweighted ones")
     r.set_defaults(func=run_report)
 
 
@@ -186,9 +192,9 @@ def run_eval(args: argparse.Namespace) -> int:
     estimate_cli.print_usage_summary(result.run_dir)
     from ..evaluation.report import results_text
 
-    print(results_text(result.run_dir))
+    print(results_text(result.run_dir, weighted=args.weighted))
     if args.report:
-        paths = write_report(result.run_dir)
+        paths = write_report(result.run_dir, weighted=args.weighted)
         print(f"report: {paths['html']}")
     else:
         print(f"report (tables by category and country, charts, tests): valuesim report {result.run_dir}")
@@ -214,9 +220,18 @@ def all_failed(stored: int, failed: int, run_dir) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
     from ..evaluation import write_report
+    from ..evaluation.report import results_text
+    from ..runs.rundir import RunDir
 
-    paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics)
+    if args.weighted and RunDir(args.run_dir).is_population():
+        raise ConfigError("--weighted is for individual runs: a population run's real distributions are "
+                          "already weighted by the survey's design weights")
+    paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics,
+                         weighted=args.weighted)
+    if args.weighted:
+        print(results_text(args.run_dir, weighted=True))
     for name in ("html", "markdown", "csv", "parquet"):
         if name in paths:
             print(f"{name}: {paths[name]}")

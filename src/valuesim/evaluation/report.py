@@ -18,7 +18,8 @@ from ..runs.render import Table, html_page, markdown_page, write_atomic, write_c
 from ..runs.rundir import RunDir
 from . import metrics as M
 from .rundata import RunData, load_run
-from .scored import metrics_table
+from .scored import metrics_table, weights_of
+from .sections import scores_note, weight_column, weighted_summaries, weights_table
 from .stories import story_table
 from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, empty_notes,
                      failures_table, hardest_items_table, one_country_note, overall_scope, overall_table, scope_note,
@@ -32,12 +33,13 @@ def _uses_llm(run: RunData) -> bool:
 
 
 def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 0,
-                 demographics: bool = False) -> dict[str, Path]:
+                 demographics: bool = False, weighted: bool = False) -> dict[str, Path]:
     """Write report/report.md, report/report.html (self-contained), predictions.csv/.parquet and
     the PNG charts; returns their paths by name. ``reference``: the method every other is tested
     against (default: the best by overall accuracy). ``demographics``: count the demographic
     items (sex, household size, ...) in the Overall scores too (default: value items only; the
-    Demo column shows them either way)."""
+    Demo column shows them either way). ``weighted``: survey-weighted scores beside the
+    unweighted ones (the design weights the run recorded, e.g. W_WEIGHT)."""
     from .plots import bars_with_ci, profile_curve, radar
 
     if RunDir(run_dir).is_population():  # the same command serves both kinds of run
@@ -45,6 +47,9 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
 
         return write_population_report(run_dir)
     run = load_run(run_dir)
+    run.weighted = weighted
+    if weighted:
+        weights_of(run.predictions, run.run_dir)  # no recorded weights: one line, before anything is written
     out = run.run.report_dir
     out.mkdir(parents=True, exist_ok=True)
     df = run.predictions
@@ -60,7 +65,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     export = df.drop(columns=["codes"]).copy()
     paths["csv"] = write_csv(export, out / "predictions.csv")
     paths["parquet"] = write_parquet(export, out / "predictions.parquet")
-    paths["metrics"] = write_csv(metrics_table(df, seed=seed), out / "metrics.csv")
+    paths["metrics"] = write_csv(metrics_table(df, weighted=weighted, seed=seed), out / "metrics.csv")
 
     if main.empty or main["failed"].all():  # nothing to score yet: say so, show the failures
         return _write_pages(run, out, main, paths, {}, [
@@ -94,6 +99,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Main results (paper Tables 1 and 3 layout)", [mae_t, acc_t]))
     sections.append(("Overall scores", [overall_t, ("img", "overall_accuracy.png", "Overall accuracy per method")]
                      + ([("img", "overall_nmae.png", "Overall normalized MAE per method")] if len(mae_summary) else [])
+                     + ([weights_table(run, scope, seed)] if weighted else [])
                      + ([tests_table(scope, reference)] if reference and len(run.methods) > 1 else [])))
     sections.append(("Accuracy by value category (radar, paper appendix B)",
                      [("img", "radar_accuracy.png", "Accuracy by category; dashed: uniform-guess chance")]))
@@ -119,33 +125,40 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     return _write_pages(run, out, main, paths, images, sections)
 
 
-def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False) -> str:
+def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False, weighted: bool = False) -> str:
     """The overall results as a plain-text table for the terminal: per method, accuracy and
-    normalized MAE with 95% bootstrap CIs over users (the report's Overall scores)."""
+    normalized MAE with 95% bootstrap CIs over users (the report's Overall scores);
+    ``weighted``: the survey-weighted figures beside them."""
     run = load_run(run_dir)
     main = run.predictions[run.predictions["profile_limit"] < 0]
     scope = overall_scope(run, main, demographics)
     if scope.empty or scope["failed"].all():
         return "results: no successful prediction yet (see the report's failures)"
     stats = {metric: M.summary_table(scope, metric, seed=seed).set_index("method") for metric in ("accuracy", "nmae")}
+    wstats = weighted_summaries(scope, run.run_dir, seed) if weighted else {}
     failed = main.groupby("method")["failed"].sum()
-    rows = [["method", "model", "accuracy [95% CI]", "normalized MAE [95% CI]", "users", "failed"]]
+    col = weight_column(run)
+    rows = [["method", "model", "accuracy [95% CI]", "normalized MAE [95% CI]"]
+            + ([f"accuracy weighted by {col}", f"normalized MAE weighted by {col}"] if weighted else [])
+            + ["users", "failed"]]
     for m in run.methods:
         cells = [m, run.method_model(m)]
-        for metric in ("accuracy", "nmae"):
-            t = stats[metric]
-            cells.append(with_ci(t.loc[m]) if m in t.index else "–")
+        for table in (stats, wstats):
+            for metric in ("accuracy", "nmae") if table else ():
+                t = table[metric]
+                cells.append(with_ci(t.loc[m]) if m in t.index else "–")
         users = stats["accuracy"].loc[m, "users"] if m in stats["accuracy"].index else 0
         rows.append(cells + [str(int(users)), str(int(failed.get(m, 0)))])
     if "chance" not in run.methods:
         chance = M.chance_rows(scope)
         acc, mae = (M.user_average(chance, k)["mean"] for k in ("chance_acc", "chance_nmae"))
-        rows.append([CHANCE, "–", f"{acc.iloc[0]:.3f}" if len(acc) else "–", f"{mae.iloc[0]:.3f}" if len(mae) else "–",
-                     "", ""])
+        rows.append([CHANCE, "–", f"{acc.iloc[0]:.3f}" if len(acc) else "–", f"{mae.iloc[0]:.3f}" if len(mae) else "–"]
+                    + ["", ""] * (1 + weighted))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
              for r in rows]
-    scope_words = "value items" if len(scope) < len(main) else "all target items"
+    scope_words = ("value items" if len(scope) < len(main) else "all target items") + (
+        "; unweighted, and weighted by the survey's design weights" if weighted else "; unweighted")
     notes = empty_notes(scope, ("accuracy", "nmae")) + one_country_note(run, main)
     return (f"results ({scope_words}; per-user means averaged over users, 95% bootstrap CIs over users):\n"
             + "\n".join("  " + line for line in lines) + (f"\n  note: {notes.strip()}" if notes else ""))
@@ -180,6 +193,7 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
                  f"{data.get('respondents', '?')} respondents, {data.get('items', '?')} items"),
         ("Model", f"{run.model_label or 'no LLM'} (statistical methods: no LLM)"),
         ("Methods", ", ".join(run.methods)),
+        ("Scores", scores_note(run, run.weighted)),
         ("Users", f"{main['respondent_id'].nunique()} evaluated (seed {s.get('seed')}, "
                   f"{'stratified by country' if split.get('stratify') == 'country' else 'simple random sample'})"),
         ("Items", f"{n_items} target items in {len(folds)} folds ({'/'.join(map(str, per_fold))} per fold); "

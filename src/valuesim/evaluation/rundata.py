@@ -20,6 +20,7 @@ class RunData:
     split: dict
     predictions: pd.DataFrame  # scored (``scored.score_predictions``: with weight and overall)
     sessions: pd.DataFrame
+    weighted: bool = False  # the report shows survey-weighted scores beside the unweighted ones
 
     @property
     def run(self) -> RunDir:
