@@ -116,6 +116,12 @@ def register(sub) -> None:
     r.add_argument("--weighted", action="store_true",
                    help="also score with the survey's design weights (WVS-7 W_WEIGHT, a codebook's columns.weight): "
                         "weighted figures beside the unweighted ones")
+    r.add_argument("--compare", default=None, metavar="RUN_B",
+                   help="print paired differences (RUN_DIR − RUN_B) per method with 95%% intervals over users; both "
+                        "runs must have the same split (e.g. RUN_B made with --split RUN_DIR/split.json)")
+    r.add_argument("--export", default=None, choices=["stata", "spss", "parquet"],
+                   help="also write the scored predictions as RUN_DIR/report/scored.dta (stata), .sav (spss) or "
+                        ".parquet (R: arrow::read_parquet), with value and variable labels")
     r.set_defaults(func=run_report)
 
 
@@ -225,14 +231,23 @@ def run_report(args: argparse.Namespace) -> int:
     from ..evaluation.report import results_text
     from ..runs.rundir import RunDir
 
-    if args.weighted and RunDir(args.run_dir).is_population():
-        raise ConfigError("--weighted is for individual runs: a population run's real distributions are "
-                          "already weighted by the survey's design weights")
+    if args.compare is not None:
+        from ..evaluation.compare import compare_runs, compare_text
+
+        print(compare_text(compare_runs(args.run_dir, args.compare), args.run_dir, args.compare))
+        return 0
+    if (args.weighted or args.export) and RunDir(args.run_dir).is_population():
+        raise ConfigError("--weighted and --export are for individual runs: a population run's real distributions "
+                          "are weighted already, and its tables are CSV files in the run directory")
     paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics,
                          weighted=args.weighted)
     if args.weighted:
         print(results_text(args.run_dir, weighted=True))
-    for name in ("html", "markdown", "csv", "parquet"):
+    if args.export:
+        from ..evaluation.export import export_scored
+
+        paths["export"] = export_scored(args.run_dir, args.export)
+    for name in ("html", "markdown", "csv", "parquet", "metrics", "export"):
         if name in paths:
             print(f"{name}: {paths[name]}")
     return 0
