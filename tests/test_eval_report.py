@@ -42,7 +42,7 @@ def test_report_has_every_section_and_escapes_everything(tmp_path):
                     "Profile-size curve", "Results by country", "LLM usage", "Failed predictions",
                     "Paired t-tests"):
         assert heading.lower() in page.lower(), heading
-    assert len(re.findall(r'src="data:image/png;base64,', page)) == 4  # radar, 2 bars, curve
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 5  # radar, 2 bars, curve, countries
     assert "no LLM" in page and "chance (uniform guess)" in page
     for name in ("radar_accuracy.png", "profile_curve.png"):
         assert paths[name].read_bytes()[:4] == b"\x89PNG"

@@ -40,7 +40,7 @@ def stat_run(tmp_path_factory):
 
 def report_accuracy(md: str) -> dict[str, float]:
     """Method -> the Overall scores table's accuracy, as the report prints it."""
-    table = md.split("### Overall scores with confidence intervals", 1)[1]
+    table = md.split("### Overall scores with confidence intervals", 1)[1].split("\n###", 1)[0]
     out = {}
     for line in table.splitlines():
         m = re.match(r"\| ([\w-]+) \| [^|]+ \| \d+ \| \d+ \| ([\d.]+)", line)

@@ -116,6 +116,9 @@ def register(sub) -> None:
     r.add_argument("--weighted", action="store_true",
                    help="also score with the survey's design weights (WVS-7 W_WEIGHT, a codebook's columns.weight): "
                         "weighted figures beside the unweighted ones")
+    r.add_argument("--item", default=None, metavar="ID",
+                   help="the item whose confusion matrices (real answer × predicted, per method) the report shows "
+                        "(default: the hardest value item with at most 12 options)")
     r.add_argument("--compare", default=None, metavar="RUN_B",
                    help="print paired differences (RUN_DIR − RUN_B) per method with 95%% intervals over users; both "
                         "runs must have the same split (e.g. RUN_B made with --split RUN_DIR/split.json)")
@@ -240,7 +243,7 @@ def run_report(args: argparse.Namespace) -> int:
         raise ConfigError("--weighted and --export are for individual runs: a population run's real distributions "
                           "are weighted already, and its tables are CSV files in the run directory")
     paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics,
-                         weighted=args.weighted)
+                         weighted=args.weighted, item=args.item)
     if args.weighted:
         print(results_text(args.run_dir, weighted=True))
     if args.export:

@@ -73,3 +73,28 @@ def bars_with_ci(table: pd.DataFrame, metric_label: str, title: str) -> bytes:
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
+
+
+def country_points(table: pd.DataFrame, names: dict[str, str], title: str) -> bytes:
+    """Accuracy per country with its 95% CI, one marker per method (columns method, country,
+    mean, ci_low, ci_high); countries by name, sorted by their mean over methods."""
+    order = table.groupby("country")["mean"].mean().sort_values().index.tolist()
+    methods = list(dict.fromkeys(table["method"]))
+    fig, ax = plt.subplots(figsize=(8, 1.4 + 0.28 * len(order) * max(1, len(methods)) ** 0.5))
+    pos = {c: i for i, c in enumerate(order)}
+    step = 0.7 / max(1, len(methods))
+    for i, m in enumerate(methods):
+        g = table[table["method"] == m]
+        y = np.array([pos[c] for c in g["country"]]) - 0.35 + step * (i + 0.5)
+        lo = (g["mean"] - g["ci_low"]).fillna(0).clip(lower=0)
+        hi = (g["ci_high"] - g["mean"]).fillna(0).clip(lower=0)
+        ax.errorbar(g["mean"], y, xerr=np.vstack([lo, hi]), fmt="o", color=COLORS[i % 10], capsize=2,
+                    markersize=4, label=str(m))
+    ax.set_yticks(range(len(order)))
+    ax.set_yticklabels([names.get(c, c) for c in order], fontsize=8)
+    ax.set_xlabel("top-1 accuracy (95% bootstrap CI over the country's users)")
+    ax.set_title(title, fontsize=11)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return _png(fig)

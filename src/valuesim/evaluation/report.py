@@ -19,10 +19,11 @@ from ..runs.rundir import RunDir
 from . import metrics as M
 from .rundata import RunData, load_run
 from .scored import metrics_table, weights_of
-from .sections import scores_note, weight_column, weighted_summaries, weights_table
+from .sections import (confusion_item, confusion_tables, country_chart, items_tables, scores_note, story_excerpts,
+                       weight_column, weighted_summaries, weights_table)
 from .stories import story_table
 from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, empty_notes,
-                     failures_table, hardest_items_table, one_country_note, overall_scope, overall_table, scope_note,
+                     failures_table, one_country_note, overall_scope, overall_table, scope_note,
                      tests_table, usage_table, with_ci)
 
 __all__ = ["RunData", "load_run", "results_text", "write_report"]
@@ -33,13 +34,14 @@ def _uses_llm(run: RunData) -> bool:
 
 
 def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 0,
-                 demographics: bool = False, weighted: bool = False) -> dict[str, Path]:
+                 demographics: bool = False, weighted: bool = False, item: str | None = None) -> dict[str, Path]:
     """Write report/report.md, report/report.html (self-contained), predictions.csv/.parquet and
     the PNG charts; returns their paths by name. ``reference``: the method every other is tested
     against (default: the best by overall accuracy). ``demographics``: count the demographic
     items (sex, household size, ...) in the Overall scores too (default: value items only; the
     Demo column shows them either way). ``weighted``: survey-weighted scores beside the
-    unweighted ones (the design weights the run recorded, e.g. W_WEIGHT)."""
+    unweighted ones (the design weights the run recorded, e.g. W_WEIGHT). ``item``: the item
+    of the confusion matrices (default: the hardest value item with few options)."""
     from .plots import bars_with_ci, profile_curve, radar
 
     if RunDir(run_dir).is_population():  # the same command serves both kinds of run
@@ -50,6 +52,8 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     run.weighted = weighted
     if weighted:
         weights_of(run.predictions, run.run_dir)  # no recorded weights: one line, before anything is written
+    if item is not None:
+        confusion_item(run, run.predictions[run.predictions["profile_limit"] < 0], item)  # checked before writing
     out = run.run.report_dir
     out.mkdir(parents=True, exist_ok=True)
     df = run.predictions
@@ -102,17 +106,21 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
                      + ([weights_table(run, scope, seed)] if weighted else [])
                      + ([tests_table(scope, reference)] if reference and len(run.methods) > 1 else [])))
     sections.append(("Accuracy by value category (radar, paper appendix B)",
-                     [("img", "radar_accuracy.png", "Accuracy by category; dashed: uniform-guess chance")]))
+                     [("img", "radar_accuracy.png", "Accuracy by category; dashed: uniform-guess chance. "
+                       + one_country_note(run, main))]))
     curve = curve_frame(run)
     if curve is not None:
         images["profile_curve.png"] = profile_curve(curve, f"Profile-size curve — model: {run.model_label or 'no LLM'}")
         sections.append(("Profile-size curve (paper section 5.3)",
                          [curve_table(run, curve), ("img", "profile_curve.png", "Accuracy and MAE against profile size")]))
-    sections.append(("Results by country", [country_table(run, scope, seed, note)]))
-    if reference:
-        sections.append(("Items", [hardest_items_table(run, main, reference)]))
+    chart = country_chart(run, scope, seed)
+    if chart is not None:
+        images["countries_accuracy.png"] = chart
+    sections.append(("Results by country", [country_table(run, scope, seed, note)]
+                     + ([("img", "countries_accuracy.png", "Accuracy per country with 95% intervals")] if chart else [])))
+    sections.append(("Items", items_section(run, main, item)))
     if (st := story_table(run.run)) is not None:
-        sections.append(("Backstories", [st]))
+        sections.append(("Backstories", [st] + [t for t in [story_excerpts(run)] if t is not None]))
     ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))
@@ -123,6 +131,13 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(usage)
 
     return _write_pages(run, out, main, paths, images, sections)
+
+
+def items_section(run: RunData, main: pd.DataFrame, item: str | None) -> list:
+    """The hardest and easiest value items side by side, then the confusion matrices of one item."""
+    out = items_tables(run, main)
+    chosen = confusion_item(run, main, item)
+    return out + (confusion_tables(run, main, chosen) if chosen else [])
 
 
 def results_text(run_dir: str | Path, seed: int = 0, demographics: bool = False, weighted: bool = False) -> str:

@@ -12,6 +12,7 @@ from ..runs.render import Table, fmt
 from . import metrics as M
 from .rundata import RunData
 from .scored import overall_mask
+from ..survey.countries import alpha3_name
 
 CHANCE = "chance (uniform guess)"
 FEW_USERS = 5  # a country with fewer users gets its numbers flagged
@@ -185,7 +186,9 @@ def country_table(run: RunData, main: pd.DataFrame, seed: int = 0, note: str = "
     for c in countries:
         users = int(main.loc[main["country"] == c, "respondent_id"].nunique())
         few += users < FEW_USERS
-        cells = [c, str(users) + (f" (under {FEW_USERS}: indicative only)" if users < FEW_USERS else "")]
+        name = alpha3_name(c)
+        cells = [f"{name} ({c})" if name else c,
+                 str(users) + (f" (under {FEW_USERS}: indicative only)" if users < FEW_USERS else "")]
         for metric in ("accuracy", "nmae"):
             t = tables[metric]
             t = t[t["country"].astype(str) == c].set_index("method") if len(t) else t
@@ -273,23 +276,6 @@ def usage_table(run: RunData, llm: bool = True) -> Table:
     return Table("LLM usage and run sessions", header, rows,
                  f"model: {run.model_label or 'no LLM'}. One row per `valuesim eval` invocation (resumes add rows). "
                  "LLM calls: answers asked of the model; HTTP requests: attempts sent, retries included.")
-
-
-def hardest_items_table(run: RunData, main: pd.DataFrame, method: str, n: int = 10) -> Table:
-    sub = main[(main["method"] == method)].dropna(subset=["correct"])
-    g = sub.groupby("question_id").agg(accuracy=("correct", "mean"), nmae=("nmae", "mean"), n=("correct", "size"),
-                                       category=("category", "first")).reset_index()
-    g = g[g["n"] >= 3].sort_values("accuracy").head(n)
-    texts = run.run.question_texts()
-    rows = [[r.question_id, r.category, _shorten(texts.get(r.question_id, "")), fmt(r.accuracy), fmt(r.nmae), str(r.n)]
-            for r in g.itertuples()]
-    return Table(f"Hardest items for {method}", ["Item", "Category", "Question", "Accuracy", "Normalized MAE", "Predictions"],
-                 rows, f"model: {run.method_model(method)}. Item-level accuracy over all users (items with ≥ 3 predictions).")
-
-
-def _shorten(text: str, n: int = 110) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " …"
 
 
 def failures_table(main: pd.DataFrame, n: int = 10) -> Table | None:

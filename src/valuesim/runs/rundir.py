@@ -567,6 +567,12 @@ class RunDir:
 
         return read_story_traces(self._readable())
 
+    def context_texts(self, ids) -> dict[str, str]:
+        """context id -> text of the backstories/profiles that traces name by ``Trace.context_id``."""
+        from .store import read_context_texts
+
+        return read_context_texts(self._readable(), ids)
+
     def question_texts(self) -> dict[str, str]:
         from .store import read_question_texts
 

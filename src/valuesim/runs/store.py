@@ -420,6 +420,19 @@ def read_keyed_traces(path: str | Path) -> list[tuple]:
     return [(*r[:-2], bool(r[-2]), Trace.of(r[-1])) for r in rows]
 
 
+def read_context_texts(path: str | Path, ids) -> dict[str, str]:
+    """context id -> the stored context text (a backstory or profile that traces name)."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    db = _connect_ro(path)
+    try:
+        return dict(db.execute(f"SELECT context_id, text FROM contexts WHERE context_id IN ({','.join('?' * len(ids))})",
+                               ids).fetchall())
+    finally:
+        db.close()
+
+
 def read_session_usage(path: str | Path) -> list[dict]:
     """The model usage each session of a run recorded (sessions without one are skipped)."""
     try:
