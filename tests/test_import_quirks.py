@@ -179,7 +179,7 @@ def test_profiles_name_unlisted_countries_of_birth(tmp_path, quirky):
     assert "You were born in Cameroon." in profile.as_statements()
     assert "120. Cameroon" in profile.as_qa_list()
     lang = survey.data.index[(survey.data["Q272"] == 1105).to_numpy()][0]
-    assert "language code 1105" in Profile.from_respondent(survey.respondent(lang), survey.codebook,
+    assert "language code 1105, not in the codebook's list" in Profile.from_respondent(survey.respondent(lang), survey.codebook,
                                                            include=["Q272"]).as_statements()
 
 

@@ -209,7 +209,7 @@ def test_code_lists_accept_any_code_and_name_it():
     assert birth.code_list == "country" and birth.is_valid(120) and not birth.is_valid(-1)
     assert birth.label(120) == "Cameroon" and birth.label(4) == "Afghanistan"  # ISO list, then bank
     assert birth.statement(462) == "You were born in Maldives."
-    assert language.label(1105) == "language code 1105" and party.is_valid(858001)
+    assert language.label(1105) == "language code 1105, not in the codebook's list" and party.is_valid(858001)
     assert cb["Q270"].count and cb["Q274"].count and not cb["Q262"].count
     assert not cb["Q1"].code_list and not cb["Q1"].is_valid(9)
 

@@ -43,9 +43,12 @@ def register(sub) -> None:
     p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
                    help="a method option, e.g. knn.k=30 or hybrid.llm.coordinator=average (repeatable; "
                         "`valuesim methods` lists every option)")
-    p.add_argument("--users", default="100", metavar="N|all",
+    p.add_argument("--users", default=None, metavar="N|all",
                    help="users to sample (default 100, as the paper), or all: every respondent, with the "
                         "statistical methods cross-fitted (see --fit-groups)")
+    p.add_argument("--respondents", default=None, metavar="IDS|FILE",
+                   help="evaluate these respondents instead of a sample: comma-separated ids (the file's id "
+                        "column, e.g. D_INTERVIEW), or a text file with one id per line (# starts a comment)")
     p.add_argument("--folds", type=int, default=5, metavar="K", help="folds over items (default 5; at least 2)")
     p.add_argument("--run-folds", type=int, default=None, metavar="N",
                    help="run only the first N of the K folds, e.g. --folds 5 --run-folds 1 (default: all)")
@@ -147,6 +150,31 @@ def parse_options(items: list[str], methods: list[str] | None = None) -> dict[st
     return parse_option_args(items, methods)
 
 
+def respondents_arg(text: str, users: str | None) -> tuple[str, ...]:
+    """``--respondents``: the ids of a file (one per line, or comma-separated) or given inline."""
+    from pathlib import Path
+
+    from ..errors import ConfigError
+
+    if users is not None:
+        raise ConfigError("--respondents and --users both choose who is evaluated: give one of them")
+    path = Path(text)
+    if path.is_file():
+        try:
+            raw = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--respondents {path}: cannot read it as a text file of ids ({exc})") from None
+        lines = [line.split("#", 1)[0] for line in raw.splitlines()]
+        ids = [i.strip() for line in lines for i in line.split(",") if i.strip()]
+        if not ids:
+            raise ConfigError(f"--respondents {path} holds no id (one id per line)")
+    else:
+        if "/" in text or text.endswith((".txt", ".csv")):
+            raise ConfigError(f"--respondents {text}: no such file")
+        ids = [i.strip() for i in text.split(",") if i.strip()]
+    return tuple(dict.fromkeys(ids))
+
+
 def check_curve_flags(args: argparse.Namespace) -> None:
     """--curve-sizes / --curve-methods mean something only with --curve: refused without it."""
     from ..errors import ConfigError
@@ -168,7 +196,7 @@ def study_config(args: argparse.Namespace):
     check_curve_flags(args)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     method_options = parse_options(args.option, methods)
-    users = parse_users(args.users)
+    users = respondents_arg(args.respondents, args.users) if args.respondents else parse_users(args.users or "100")
     check_protocol(users, args.folds, args.run_folds, args.fit_groups)
     return StudyConfig(
         methods=methods, users=users, folds=args.folds, run_folds=args.run_folds, fit_groups=args.fit_groups,

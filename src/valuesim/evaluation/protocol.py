@@ -126,6 +126,28 @@ def parse_users(text: str) -> "int | str":
         raise ConfigError(f"--users must be a positive number or 'all', got {text!r}") from None
 
 
+def chosen_users(survey: Survey, ids) -> list[str]:
+    """The row keys of respondents named by id (a file id the importer had to number maps to its
+    key), in the order given, each once; ids the survey lacks are one ConfigError."""
+    keys, missing = [], []
+    for rid in dict.fromkeys(str(u).strip() for u in ids):
+        if not rid:
+            continue
+        try:
+            key = survey._key(rid)
+        except KeyError as exc:  # an id several rows share
+            raise ConfigError(f"--respondents: {exc}") from None
+        (keys if key in survey.data.index else missing).append(key)
+    if missing:
+        raise ConfigError(f"--respondents: {len(missing)} of the {len(missing) + len(keys)} ids are not in "
+                          f"{survey.source or 'the survey'} ({', '.join(map(repr, missing[:3]))}"
+                          f"{' ...' if len(missing) > 3 else ''}); ids look like "
+                          f"{', '.join(map(str, survey.data.index[:3]))}")
+    if not keys:
+        raise ConfigError("--respondents names no respondent")
+    return keys
+
+
 def sample_users(survey: Survey, n: int, seed: int = 0, stratify: str | None = None, min_answered: int = 2,
                  items: list[str] | None = None) -> list[str]:
     """A seeded sample of ``n`` respondent ids.
@@ -353,7 +375,7 @@ def make_split(
     if isinstance(users, (int, str)):
         user_ids = sample_users(survey, users, seed=seed, stratify=stratify, items=chosen_items)
     else:
-        user_ids = [str(u) for u in users]
+        user_ids = chosen_users(survey, users)
     fold_lists = make_folds(survey.codebook, chosen_items, folds, seed=seed)
     split = Split(user_ids, chosen_items, fold_lists, seed=seed, stratify=stratify, run_folds=run_folds,
                   fit_groups=fit_groups or (5 if users == ALL_USERS else 1))

@@ -205,8 +205,6 @@ def code_label(question, code: int) -> str:
     try:
         if not question.options:
             return str(code)
-        if not any(o.code == code for o in question.options) and question.code_list:
-            return f"{code} ({question.code_list} code {code}, not in the codebook's list)"
         return question.answer_text(code)
     except KeyError:
         return f"{code} (not in the codebook's list)"

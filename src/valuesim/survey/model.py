@@ -181,14 +181,15 @@ class Question:
 
 def unlisted_label(question: Question, code: int) -> str:
     """The label of a code-list code the bank does not list: the country's ISO 3166 name for
-    country items when the shipped list knows it, otherwise the code ("language code 1105")."""
+    country items when the shipped list knows it, otherwise the code, saying that it is unlisted
+    ("language code 1105, not in the codebook's list")."""
     if question.code_list == "country":
         from .wvs7.countries import country_name
 
         name = country_name(code)
         if name:
             return name
-    return f"{question.code_list} code {code}"
+    return f"{question.code_list} code {code}, not in the codebook's list"
 
 
 class UnknownQuestion(KeyError):
