@@ -41,6 +41,14 @@ def share(text: str, n: int) -> float:
     return int(hashlib.sha256(f"{text}#{n}".encode()).hexdigest()[:8], 16) / 2**32
 
 
+def vector(text: str) -> list[float]:
+    """A deterministic embedding: the text's words hashed into 16 buckets."""
+    out = [0.0] * 16
+    for word in text.lower().split():
+        out[hashlib.sha256(word.encode()).digest()[0] % 16] += 1.0
+    return out
+
+
 def completion(body: dict, reply: Callable[[dict], tuple], unreadable: bool) -> dict:
     status, payload = reply(body)
     if unreadable:
@@ -99,6 +107,11 @@ class FakeBatchServer:
                 body = json.loads(raw)
                 self.chat.append(body)
                 return self.send(h, 200, completion(body, self.reply, False))
+            if method == "POST" and path == "/embeddings":
+                texts = json.loads(raw)["input"]
+                data = [{"object": "embedding", "index": i, "embedding": vector(t)} for i, t in enumerate(texts)]
+                return self.send(h, 200, {"object": "list", "data": data, "model": "fake-embed",
+                                          "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)}})
             if method == "GET" and path == "/models":
                 return self.send(h, 200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
             if method == "POST" and path == "/files":

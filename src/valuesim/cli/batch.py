@@ -1,6 +1,7 @@
-"""`--batch files` for `valuesim eval` / `population`, and `valuesim batch export|import`.
+"""`--batch openai|files` for `valuesim eval` / `population`, and `valuesim batch export|import|cancel`.
 
-Glue only: the round loop is runs/rounds.py, the JSONL is llm/batch_jsonl.py.
+Glue only: the round loop is runs/rounds.py, the JSONL is llm/batch_jsonl.py, the Batch API
+driver runs/batch_openai.py.
 """
 
 from __future__ import annotations
@@ -8,14 +9,17 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
-DRIVERS = ("files",)
+DRIVERS = ("openai", "files")
 
 
 def add_batch_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", choices=DRIVERS, default=None,
-                   help="run the study in rounds on a batch engine: files = one round per command, with `valuesim "
-                        "batch export/import` around any engine that reads OpenAI batch JSONL (e.g. vllm run-batch). "
-                        "Needs --model openai:MODEL")
+                   help="run the study in rounds on a batch engine: openai = OpenAI's Files + Batches endpoints at "
+                        "--base-url (submits, waits, imports, round after round); files = one round per command, "
+                        "with `valuesim batch export/import` around any engine that reads OpenAI batch JSONL (e.g. "
+                        "vllm run-batch). Needs --model openai:MODEL. See README 'Batch runs'")
+    p.add_argument("--batch-poll", type=float, default=30.0, metavar="SECONDS",
+                   help="with --batch openai: seconds between status checks of a batch (default 30)")
 
 
 def run_batched(args: argparse.Namespace, config, study: Callable[[Any], Any],
@@ -32,7 +36,12 @@ def run_batched(args: argparse.Namespace, config, study: Callable[[Any], Any],
     spec = model_settings.pop("spec")
     model = batch_model(get_model(spec, **model_settings), config.out)
     config = config.replace(model=model)
-    driver = FilesDriver(config.out, model.api.model, say_stderr)
+    if args.batch == "files":
+        driver = FilesDriver(config.out, model.api.model, say_stderr)
+    else:
+        from ..runs.batch_openai import OpenAIBatchDriver
+
+        driver = OpenAIBatchDriver(config.out, model_settings.get("base_url"), poll=args.batch_poll)
     try:
         return run_rounds(lambda: study(config), model, driver)
     finally:
@@ -40,8 +49,9 @@ def run_batched(args: argparse.Namespace, config, study: Callable[[Any], Any],
 
 
 def register(sub) -> None:
-    p = sub.add_parser("batch", help="batch runs: export a round's requests, import an engine's results",
-                       description="The files driver's two halves (see `valuesim eval --batch files`).")
+    p = sub.add_parser("batch", help="batch runs: export a round's requests, import an engine's results, cancel",
+                       description="The files driver's two halves (see `valuesim eval --batch files`), and cancelling "
+                                   "the batches a `--batch openai` run left running.")
     cmd = p.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
     e = cmd.add_parser("export", help="write the pending requests of RUN as OpenAI batch JSONL")
     e.add_argument("run_dir", metavar="RUN")
@@ -51,6 +61,9 @@ def register(sub) -> None:
     i.add_argument("run_dir", metavar="RUN")
     i.add_argument("results", metavar="RESULTS.jsonl")
     i.set_defaults(func=import_)
+    c = cmd.add_parser("cancel", help="cancel the batches a --batch openai run of RUN has running")
+    c.add_argument("run_dir", metavar="RUN")
+    c.set_defaults(func=cancel)
 
 
 def _model_name(run_dir) -> str:
@@ -78,4 +91,12 @@ def import_(args: argparse.Namespace) -> int:
 
     result = import_file(args.run_dir, args.results)
     print(f"{args.results}: {result.lines} lines: {result.text()}. Run the study's command again to continue.")
+    return 0
+
+
+def cancel(args: argparse.Namespace) -> int:
+    from ..runs.batch_openai import cancel_running
+
+    for line in cancel_running(args.run_dir):
+        print(line)
     return 0
