@@ -222,8 +222,9 @@ def _meta_rows(run: RunData, main: pd.DataFrame) -> list[tuple[str, str]]:
         ("Failures", run.info.get("failure_policy", "")),
         ("Created", f"{run.info.get('created', '')} with valuesim {run.info.get('valuesim_version', '')}"),
         ("Command", run.info.get("command", "")),
-        ("Data fingerprint", f"size {data.get('size', '?')} bytes, sha256 of first MB "
-                             f"{data.get('sha256_first_mb') or data.get('sha256_data', '?')}"),
+        ("Data fingerprint", f"size {data.get('size', '?')} bytes, sha256 {data['sha256']}" if data.get("sha256")
+                             else f"size {data.get('size', '?')} bytes, sha256 of first MB "
+                                  f"{data.get('sha256_first_mb') or data.get('sha256_data', '?')}"),
     ]
 
 

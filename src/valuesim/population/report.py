@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..errors import DataError
 from ..evaluation.plots import COLORS
+from ..runs.names import STORE_FILE, data_file_name
 from ..runs.render import Table, html_page, markdown_page, png, write_atomic
-from ..runs.names import STORE_FILE
 from ..runs.rundir import RunDir
 from ..survey.codebook_file import codebook_of_run
 from ..survey.model import Dimension
@@ -258,7 +258,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         image = distribution_figure(data["distributions"], q, countries, texts.get(q, ""), model) \
             if not data["distributions"].empty else None
         if image:
-            name = f"figures/distribution_{q}.png"
+            name = "figures/" + data_file_name("distribution_", q, ".png")
             write_atomic(run_dir / name, image)
             images[name] = image
             figures.append(("figure", name, f"{q} {texts.get(q, '')}: real (grey bars) vs simulated; dashed = calibrated"))

@@ -43,17 +43,53 @@ from .render import write_atomic
 from .names import ESTIMATE_FILE, LOCK_FILE, OLD_POPULATION_STORE, REPORT_DIR, RUN_FILE, SPLIT_FILE, STORE_FILE  # noqa: F401
 
 
+HASHES_FILE = "file_hashes.json"  # in $VALUESIM_HOME: data files' whole-file hashes, by path, size and mtime
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # --- what produced the run ------------------------------------------------------------------
-def file_fingerprint(path: Path, head_bytes: int = 1 << 20) -> dict:
-    """Size and sha256 of the first MB: cheap, and enough to notice a different file."""
+def file_fingerprint(path: Path) -> dict:
+    """Size and sha256 of the whole file (streamed), so a file edited anywhere is a different
+    file on resume; ``sha256_first_mb`` too, which is what runs made before recorded (compared
+    when an old run is resumed, see :func:`compare`). The whole-file hash is worked out once per
+    file and reused while its size and modification time stay the same."""
+    path = Path(path)
+    stat = path.stat()
+    with open(path, "rb") as f:
+        head = hashlib.sha256(f.read(1 << 20)).hexdigest()
+    return {"path": str(path.resolve()), "size": stat.st_size, "sha256_first_mb": head,
+            "sha256": _whole_file_hash(path, stat)}
+
+
+def _whole_file_hash(path: Path, stat: os.stat_result) -> str:
+    """sha256 of every byte of ``path``, from $VALUESIM_HOME/file_hashes.json when the file's
+    size and mtime match what was recorded there (a 1 GB file is read once, not on every run)."""
+    from ..llm.cache import valuesim_home
+
+    key, seen = str(path.resolve()), valuesim_home() / HASHES_FILE
+    try:
+        known = json.loads(seen.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    entry = known.get(key) if isinstance(known, dict) else None
+    if isinstance(entry, dict) and entry.get("size") == stat.st_size and entry.get("mtime_ns") == stat.st_mtime_ns:
+        return str(entry.get("sha256"))
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        h.update(f.read(head_bytes))
-    return {"path": str(path.resolve()), "size": path.stat().st_size, "sha256_first_mb": h.hexdigest()}
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    known = known if isinstance(known, dict) else {}
+    known[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": digest}
+    try:  # only a shortcut: a home that cannot be written means hashing again next time
+        seen.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(seen, json.dumps(dict(list(known.items())[-200:]), indent=0))
+    except OSError:
+        pass
+    return digest
 
 
 def survey_fingerprint(survey, path: Path | None) -> dict:
@@ -116,15 +152,19 @@ def _comparable(settings: dict) -> dict:
 def relocated(old: dict, new: dict) -> dict:
     """The recorded data settings ``old`` with the file locations of ``new`` (same content): a
     resumed run records where its files are now, so that its reports find the codebook."""
-    out = {**old, **{k: new[k] for k in WHERE if k in new}}
+    out = {**old, **{k: new[k] for k in WHERE + ("sha256",) if k in new}}  # (an old run gains the whole-file hash)
     if isinstance(old.get("codebook"), dict) and isinstance(new.get("codebook"), dict):
         out["codebook"] = {**old["codebook"], **{k: new["codebook"][k] for k in WHERE if k in new["codebook"]}}
     return out
 
 
 def compare(old: dict, new: dict) -> list[str]:
-    """One line per setting that differs (the data compared by content, not by path)."""
+    """One line per setting that differs (the data compared by content, not by path; a run
+    recorded before whole-file hashes is compared on what it recorded: size and first MB)."""
     old, new = _comparable(old), _comparable(new)
+    if "sha256" not in old["data"] or "sha256" not in new["data"]:
+        old["data"] = {k: v for k, v in old["data"].items() if k != "sha256"}
+        new["data"] = {k: v for k, v in new["data"].items() if k != "sha256"}
     keys = sorted(set(old) | set(new))
     return [f"{k}: was {old.get(k)!r}, now {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 

@@ -43,6 +43,8 @@ built-in Inglehart-Welzel dimensions and other surveys cannot run them.
 from __future__ import annotations
 
 import json
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,9 @@ ITEM_KEYS = {"id", "text", "kind", "category", "options", "range", "labels", "mi
              "statement_template"}
 DIMENSION_KEYS = ("items", "reverse", "low", "high", "min_items")
 BUILT_IN = ("wvs7",)
+PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@#$-]{0,99}$")
+RESERVED_COLUMNS = ("respondent_id", "country", "weight", "year", "SYNTHETIC")  # survey.Survey's own columns
+TEXT_KEYS = ("text", "short", "high", "numeric_statement", "section", "category", "code_list", "statement_template")
 
 
 def load_codebook(spec: "str | Path | Codebook | None") -> Codebook:
@@ -86,12 +91,36 @@ def _parse_text(text: str, path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader: no tags that build objects)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"codebook {path}: not valid YAML ({where}{problem})") from None
+
+
+@lru_cache(maxsize=1)
+def _yaml_loader():
+    """PyYAML's SafeLoader read the YAML 1.2 way: only true/false are booleans and only ``~`` or
+    nothing is null, so ``{1: yes, 2: no}``, an id ``on`` or ``null`` stay the words they are; whole
+    numbers are decimal (``010`` is 10, not octal 8; no ``1:30`` sexagesimal)."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    dropped = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:int"}
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in dropped]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                 list("tTfF"))
+    Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|)$"), ["~", ""])
+    Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+    Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node), 10))
+    return Loader
 
 
 def parse_codebook(raw: Any, source: str = "") -> Codebook:
@@ -104,6 +133,9 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
     unknown = set(map(str, raw)) - TOP_KEYS
     if unknown:
         raise fail(f"key {sorted(unknown)[0]!r}", f"not a codebook key (known: {', '.join(sorted(TOP_KEYS))})")
+    for key in ("survey", "short", "name"):
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise fail(f"key {key!r}", f"must be text, got {type(raw[key]).__name__} {_shown(raw[key])} (quote it)")
     items = raw.get("items")
     if not isinstance(items, list) or not items:
         raise fail("key 'items'", "must be a non-empty list of items")
@@ -114,6 +146,11 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
     columns = raw.get("columns") or {}
     if not isinstance(columns, dict) or set(map(str, columns)) - {"id", "country", "weight", "year"}:
         raise fail("key 'columns'", "must be a mapping with id, country, weight and year column names")
+    bad_column = next((k for k, v in columns.items() if v is not None and not isinstance(v, str)), None)
+    if bad_column:
+        raise fail("key 'columns'", f"{bad_column}: must be a column name (text), got {columns[bad_column]!r}")
+    reserved = {str(v).strip().upper(): f"the {k} column" for k, v in columns.items() if v}
+    reserved.update({c.upper(): "a column valuesim adds to every survey" for c in RESERVED_COLUMNS})
     questions = []
     seen: set[str] = set()
     for n, item in enumerate(items, start=1):
@@ -121,10 +158,16 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
         where = f"item {qid!r}" if qid else f"item {n}"
         if not isinstance(item, dict) or not qid:
             raise fail(where, "needs an 'id'")
+        if not isinstance(item["id"], str) or not PLAIN_ID.match(qid) or ".." in qid:
+            raise fail(where, "its id is not a plain identifier (a letter or _, then letters, digits and _ . - "
+                              "@ # $, at most 100 characters): ids name file columns, prompts and file names")
+        if qid.upper() in reserved:
+            raise fail(where, f"its id is {reserved[qid.upper()]}; an item cannot have a file column's name")
         if qid in seen:
             raise fail(where, "appears twice")
         seen.add(qid)
         questions.append(_question(item, scales, lambda key, m, w=where: fail(f"{w}, key {key!r}", m)))
+    _survey_missing_clash(questions, survey_missing, fail)
     categories, category_names = _categories(raw.get("categories"), lambda m: fail("key 'categories'", m))
     if category_names:
         from dataclasses import replace
@@ -152,6 +195,9 @@ def _question(item: dict, scales: dict, fail) -> Question:
     if unknown:
         key = sorted(unknown)[0]
         raise fail(key, f"not an item key (known: {', '.join(sorted(ITEM_KEYS))})")
+    for key in TEXT_KEYS:
+        if item.get(key) is not None and not isinstance(item[key], str):
+            raise fail(key, f"must be text, got {type(item[key]).__name__} {_shown(item[key])} (quote it)")
     text = str(item.get("text") or "").strip()
     if not text:
         raise fail("text", "is required (the question as respondents heard it)")
@@ -191,7 +237,9 @@ def _question(item: dict, scales: dict, fail) -> Question:
     own_missing = _codes(item.get("missing") or {}, lambda m: fail("missing", m))
     overlap = sorted(set(own_missing) & set(option_labels))
     if overlap:
-        raise fail("missing", f"code {overlap[0]} is both an answer and a missing code")
+        code = overlap[0]
+        raise fail("missing", f"code {code} is both the answer {option_labels[code]!r} and the missing code "
+                              f"{own_missing[code]!r}; recode one of them")
     bad = sorted(set(statements) - set(option_labels))
     if bad:
         raise fail("statements", f"code {bad[0]} is not an option")
@@ -212,6 +260,20 @@ def _question(item: dict, scales: dict, fail) -> Question:
         code_list=str(item.get("code_list") or ""), count=bool(item.get("count", False)),
         statement_template=str(item.get("statement_template") or ""),
     )
+
+
+def _survey_missing_clash(questions: list[Question], missing: dict[int, str], fail) -> None:
+    """A survey-wide missing code that is also an answer of an item it applies to (one without
+    its own ``missing``) would silently turn that answer into "no answer": refused, as the
+    item-level clash is."""
+    for q in questions:
+        if q.missing or not missing:
+            continue
+        for o in q.options:
+            if o.code in missing:
+                raise fail(f"item {q.id!r}, key 'options'",
+                           f"code {o.code} is the answer {o.label!r}, but the survey-wide missing code {o.code} "
+                           f"means {missing[o.code]!r}; give the item its own `missing:` or recode one of them")
 
 
 def _endpoint_text(options: dict[int, str], labels: dict[int, str]) -> str:
@@ -255,8 +317,15 @@ def _codes(mapping, fail) -> dict[int, str]:
             raise fail(f"code {code!r} is not a whole number")
         if label is None or not str(label).strip():
             raise fail(f"code {code} has no label")
+        if isinstance(label, bool) or not isinstance(label, (str, int, float)):
+            raise fail(f"code {code}: the label must be text, got {type(label).__name__} {_shown(label)} (quote it)")
         out[int(float(str(code)))] = str(label).strip()
     return out
+
+
+def _shown(value, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _ids(ids, known: set[str], fail) -> tuple[str, ...]:
@@ -306,6 +375,9 @@ def _dimension(spec, questions: dict[str, Question], fail) -> Dimension:
 def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
     if raw is None:
         return (), {}
+    values = raw if isinstance(raw, list) else list(raw.values()) if isinstance(raw, dict) else []
+    if any(isinstance(v, (bool, list, dict)) or v is None for v in values):
+        raise fail("category names and full names must be text (quote them)")
     if isinstance(raw, list):
         return tuple(str(c) for c in raw), {}
     if isinstance(raw, dict):
