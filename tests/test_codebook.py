@@ -117,7 +117,24 @@ def test_codebook_show_prints_wvs7_in_the_file_format(capsys):
     assert _cli("codebook", "show", "wvs7") == 0
     shown = yaml.safe_load(capsys.readouterr().out)
     assert shown["short"] == "WVS-7" and len(shown["items"]) == 290
-    assert shown["columns"] == {"id": "D_INTERVIEW", "country": "B_COUNTRY_ALPHA", "weight": "W_WEIGHT", "year": "A_YEAR"}
+    assert shown["columns"] == {"id": "D_INTERVIEW", "country": "B_COUNTRY_ALPHA", "weight": "W_WEIGHT", "year": "A_YEAR",
+                                "urban": "H_URBRURAL"}
+    assert shown["demographics"] == {"sex": "Q260", "age": "Q262", "education": "Q275", "income": "Q288"}
+    assert list(shown["dimensions"]) == ["traditional_secular", "survival_selfexpression", "left_right"]
+    assert shown["targets"][:2] == ["Q1", "Q27"] and shown["calibration"] == ["Q2", "Q71", "Q131", "Q199"]
+
+
+def test_the_built_in_codebook_written_to_a_file_reads_back_the_same(tmp_path, capsys):
+    """What WVS-7 knows for population runs (dimensions, roles, defaults) is codebook data: a file
+    written from it reads back with the same dimensions, roles, targets and calibration items."""
+    built_in = load_codebook(None)
+    for fmt in ("yaml", "json"):
+        path = tmp_path / f"wvs7.{fmt}"
+        path.write_text(dump_codebook(built_in, fmt), encoding="utf-8")
+        again = load_codebook(path)
+        assert again.dimensions == built_in.dimensions and again.roles == built_in.roles
+        assert (again.targets, again.calibration, again.columns) == (built_in.targets, built_in.calibration,
+                                                                     built_in.columns)
 
 
 def _labelled_sav(tmp_path: Path) -> Path:

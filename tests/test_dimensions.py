@@ -11,8 +11,7 @@ import pytest
 import yaml
 
 from valuesim.errors import ConfigError
-from valuesim.population.dimensions import (COMPONENTS, DESCRIPTOR_ITEMS, DIMENSIONS, DimensionScaler,
-                                            component_scores, descriptor_items)
+from valuesim.population.dimensions import DimensionScaler, component_scores, descriptor_items
 from valuesim.population.personas import value_persona_text
 from valuesim.population.targets import resolve_questions
 from valuesim.survey.codebook_file import dump_codebook, load_codebook, parse_codebook
@@ -26,7 +25,7 @@ def tiny_codebook(**dimension) -> dict:
     """Four items: a (1-4), b (0-10), k (1-3), n (nominal), t (a target); one dimension d."""
     return {
         "survey": "Tiny test survey", "short": "TINY", "columns": {"id": "id", "country": "cntry", "weight": "w"},
-        "missing": {9: "no answer"},
+        "missing": {99: "no answer"},  # (9 would be an answer of b)
         "items": [
             {"id": "a", "text": "A?", "kind": "ordinal", "category": "X", "options": {1: "1", 2: "2", 3: "3", 4: "4"}},
             {"id": "b", "text": "B?", "kind": "ordinal", "category": "X", "range": [0, 10]},
@@ -143,15 +142,21 @@ def test_a_dimensions_items_are_never_targets():
     assert not set(resolve_questions("default", ess, ess.ids)) & {"ppltrst", "rlgdgr", "rlgatnd"}
 
 
-# --- WVS-7 unchanged ------------------------------------------------------------------------------
-def test_wvs7_keeps_its_built_in_dimensions():
+# --- WVS-7: its dimensions are its codebook's ------------------------------------------------------
+def test_wvs7_declares_its_dimensions_in_its_codebook():
     from valuesim.survey.wvs7.bank import load_codebook as wvs7
 
     cb = wvs7()
-    assert cb.dimensions == {} and descriptor_items(cb) is DESCRIPTOR_ITEMS
+    assert list(cb.dimensions) == ["traditional_secular", "survival_selfexpression", "left_right"]
+    assert [c.name for c in cb.dimensions["traditional_secular"].components] == [
+        "god_unimportant", "autonomy", "abortion_justifiable", "low_national_pride"]
+    assert [d.needed for d in cb.dimensions.values()] == [3, 3, 1]
+    assert descriptor_items(cb) == {"Q164", "Q8", "Q14", "Q15", "Q17", "Q184", "Q254", "Q154", "Q155", "Q182",
+                                    "Q209", "Q57", "Q46", "Q240", "Q152", "Q153"}
     survey = survey_of(cb.subset(["Q164", "Q240"]), {"x": dict(Q164=3, Q240=2), "y": dict(Q164=9, Q240=8)}, [1.0, 1.0])
-    scaler = DimensionScaler.fit(survey)
-    assert scaler.dimensions == DIMENSIONS and scaler.components is COMPONENTS
+    scaler = DimensionScaler.fit(survey)  # a cut codebook keeps declared indices (their items count as missing)
+    assert scaler.dimensions == tuple(cb.dimensions)
+    assert scaler.components == {k: d.components for k, d in cb.dimensions.items()}
     assert set(scaler.as_dict()) == {"stats", "cuts", "dimensions"}
     assert value_persona_text("NGA", {"traditional_secular": None, "survival_selfexpression": None, "left_right": 1},
                               cb.dimensions) == ("You are a person living in Nigeria. Here is what matters to you.\n"

@@ -9,7 +9,6 @@ from eval_helpers import CODEBOOK, small_survey
 from valuesim.errors import ConfigError, DataError
 from valuesim.evaluation.protocol import (
     ALL_PROFILE,
-    COUNTRY_SPECIFIC_ITEMS,
     Split,
     answered_items,
     eligible_items,
@@ -22,7 +21,8 @@ from valuesim.evaluation.protocol import (
 def test_default_eligible_items_leave_out_numeric_and_country_specific():
     items = eligible_items(CODEBOOK)
     assert len(items) == 281
-    assert not set(COUNTRY_SPECIFIC_ITEMS) & set(items)
+    assert CODEBOOK.country_specific == ("Q223", "Q266", "Q267", "Q268", "Q272", "Q290")  # asked of the codebook
+    assert not set(CODEBOOK.country_specific) & set(items)
     assert all(CODEBOOK[q].kind.value != "numeric" for q in items)
     assert items == [q for q in CODEBOOK.ids if q in set(items)]  # codebook order
 

@@ -13,10 +13,10 @@ from valuesim.errors import ConfigError
 from valuesim.population import metrics as M
 from valuesim.population.aggregate import average_distributions
 from valuesim.population.calibration import CalibrationItem, calibrate, calibration_loss, fit_temperature, temper, tilt_to_mean
-from valuesim.population.dimensions import DESCRIPTOR_ITEMS, DimensionScaler, component_scores
+from valuesim.population.dimensions import DimensionScaler, component_scores, descriptor_items
 from valuesim.population.personas import value_descriptors
 from valuesim.population.sampling import RealAnswers, split_country, weighted_draw
-from valuesim.population.targets import DEFAULT_TARGETS, resolve_calibration, resolve_questions
+from valuesim.population.targets import resolve_calibration, resolve_questions
 from valuesim.survey.survey import Survey
 from valuesim.survey.wvs7.bank import load_codebook
 
@@ -89,7 +89,8 @@ def test_levels_and_descriptors():
     assert scaler.levels == 5 and len(scaler.cuts["traditional_secular"]) == 4
     assert scaler.level("traditional_secular", -99) == 1 and scaler.level("traditional_secular", 99) == 5
     assert scaler.level("left_right", float("nan")) is None
-    text = value_descriptors({"traditional_secular": 1, "survival_selfexpression": 5, "left_right": None})
+    text = value_descriptors({"traditional_secular": 1, "survival_selfexpression": 5, "left_right": None},
+                             load_codebook().dimensions)
     assert text.startswith("You hold strongly traditional views")
     assert "self-expression" in text and "Politically" not in text
 
@@ -97,15 +98,16 @@ def test_levels_and_descriptors():
 def test_descriptor_items_are_never_targets():
     cb = load_codebook()
     every = resolve_questions("all", cb, cb.ids)
-    assert not set(every) & DESCRIPTOR_ITEMS
+    assert not set(every) & descriptor_items(cb)
     assert {"Q260", "Q262", "Q275", "Q288", "Q223", "Q272"}.isdisjoint(every)
     for qid in ("Q164", "Q46", "Q152", "Q262", "Q223"):
         with pytest.raises(ConfigError):
             resolve_questions(qid, cb, cb.ids)
-    assert resolve_questions(None, cb, cb.ids) == list(DEFAULT_TARGETS)
+    assert resolve_questions(None, cb, cb.ids) == list(cb.targets)
+    assert resolve_questions("q1,Q2", cb, cb.ids) == ["Q1", "Q2"]
     assert set(resolve_questions("Trust", cb, cb.ids)) <= {q.id for q in cb if q.category == "Trust"}
-    calib = resolve_calibration(None, list(DEFAULT_TARGETS), cb, cb.ids)
-    assert calib and not set(calib) & set(DEFAULT_TARGETS)
+    calib = resolve_calibration(None, list(cb.targets), cb, cb.ids)
+    assert calib == list(cb.calibration) and not set(calib) & set(cb.targets)
     with pytest.raises(ConfigError):
         resolve_calibration("Q1", ["Q1"], cb, cb.ids)
 

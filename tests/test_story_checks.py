@@ -17,7 +17,7 @@ from valuesim.survey.wvs7.bank import load_codebook
 BOOK = load_codebook()
 ITEMS = tuple((BOOK[q], c) for q, c in (("Q1", 1), ("Q2", 2), ("Q3", 3), ("Q46", 2), ("Q49", 8), ("Q57", 2),
                                          ("Q164", 9), ("Q171", 3), ("Q199", 2), ("Q260", 2)))
-PERSON = PersonContext("p1", "DEU", Profile(ITEMS))
+PERSON = PersonContext("p1", "DEU", Profile(ITEMS, BOOK))
 TRUTH = {q.id: c for q, c in ITEMS}
 GOOD = " ".join(q.statement(c) for q, c in ITEMS) + " You grew up in a quiet street, and you still like long walks."
 
@@ -65,13 +65,13 @@ def test_a_polite_refusal_is_a_refusal():
 
 
 def test_a_profile_from_another_survey_is_checked_against_its_own_questions():
-    from valuesim.methods.story_facts import bank_index, index_for
+    from valuesim.methods.story_facts import codebook_index, index_for
     from valuesim.survey.model import Option, Question
 
     q = Question("X1", "How often do you cycle?", BOOK["Q171"].kind,
                  options=(Option(1, "Daily", "You cycle every day."), Option(2, "Never", "You never cycle.")))
     own = Profile(((q, 2),))
-    assert index_for(PERSON.profile) is bank_index() and index_for(own) is not bank_index()
+    assert index_for(PERSON.profile) is codebook_index(BOOK) and index_for(own) is not codebook_index(BOOK)
     problems = check_story("You cycle every day. You attend religious services once a week.", 1,
                            source="You never cycle.", profile=own)
     assert [p.kind for p in problems] == ["contradicts"]  # no WVS item is 'invented' for another survey
@@ -177,7 +177,7 @@ def test_fallback_uses_the_statements_story_labelled():
 
 def test_statements_story_holds_every_answer_and_makes_no_story_call():
     rng_items = tuple((q, q.codes[len(q.codes) // 2]) for q in BOOK if q.codes)
-    profile = Profile(rng_items)
+    profile = Profile(rng_items, BOOK)
     text, parts = statements_story(profile)
     for q, code in profile.items:
         assert q.statement(code) in text
@@ -281,7 +281,7 @@ def test_a_sentence_stating_another_option_of_a_profile_item_contradicts(qid, co
 def test_a_sentence_stating_a_bank_item_the_profile_lacks_invents():
     """The old small prompt's example fact, copied into a story whose profile has no attendance
     item (issue 21 item 7), and other made-up survey facts."""
-    person = Profile(tuple((q, c) for q, c in ITEMS if q.id != "Q171"))
+    person = Profile(tuple((q, c) for q, c in ITEMS if q.id != "Q171"), BOOK)
     src = person.as_statements()
     for added in ("You attend religious services once a week.", "Religion is very important in your life.",
                   "You believe in God.", "You are married.", "You are a full-time employee (30 hours a week or more)."):
@@ -295,23 +295,23 @@ def test_a_sentence_stating_a_bank_item_the_profile_lacks_invents():
 
 def test_the_small_prompt_states_no_fact_a_profile_could_hold():
     from valuesim.methods.prompting import load_prompt
-    from valuesim.methods.story_facts import bank_index, find_facts
+    from valuesim.methods.story_facts import codebook_index, find_facts
 
     rules = load_prompt("story_small").split("\nFacts:\n")[0]
-    assert find_facts(rules, Profile(()), bank_index()) == []
+    assert find_facts(rules, Profile(()), codebook_index(BOOK)) == []
     copied = GOOD + " Your favourite colour is green, and you drink tea most days."
     assert "echo" in {p.kind for p in check_story(copied, len(ITEMS), source=PERSON.profile.as_statements())}
 
 
 def test_the_statements_story_of_every_bank_item_raises_no_fact_problem():
     """No false alarm on the lossless story: every option of every item, as its own statement."""
-    from valuesim.methods.story_facts import bank_index, find_facts
+    from valuesim.methods.story_facts import codebook_index, find_facts
 
     for shift in range(3):
         items = tuple((q, q.codes[(len(q.codes) // 2 + shift) % len(q.codes)]) for q in BOOK if q.options)
-        profile = Profile(items)
+        profile = Profile(items, BOOK)
         text, _ = statements_story(profile)
-        assert find_facts(text, profile, bank_index()) == []
+        assert find_facts(text, profile, codebook_index(BOOK)) == []
 
 
 def test_a_part_that_contradicts_the_profile_is_retried_with_another_sample():
@@ -324,7 +324,7 @@ def test_a_part_that_contradicts_the_profile_is_retried_with_another_sample():
 def test_a_model_that_never_writes_a_usable_story_stops_at_the_request_budget():
     """Issue 20 item 4: a server whose stories only ever keep one fact made a story split down to
     single facts, hundreds of requests per person; now the person fails at the budget, with the reason."""
-    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options))
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options), BOOK)
 
     def one_fact(messages):
         facts = messages[-1]["content"].rsplit("\nFacts:\n", 1)[1].split("\n")
@@ -349,7 +349,7 @@ def test_the_paper_prompt_against_a_server_whose_stories_stay_too_short_stops_at
     a reply that is always a few sentences only suits parts of four or five items. The old code
     wrote on down to such parts (hundreds of requests for one `ask`); now the person fails at
     3 x (1 part + 9 audited items) = 30 requests."""
-    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options))
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options), BOOK)
     reply = "You grew up in a quiet street with long walks, and you still like the evening light over the river."
     model = ScriptedModel([(is_story, reply)], default="Answer: 1")
     prediction = ValueSim(model, story_prompt="paper").predict(PersonContext("p4", "DEU", profile), BOOK["Q47"])
@@ -358,7 +358,7 @@ def test_the_paper_prompt_against_a_server_whose_stories_stay_too_short_stops_at
 
 
 def test_a_good_model_stays_far_inside_the_budget():
-    profile = Profile(tuple((q, q.codes[-1]) for q in BOOK if q.options))
+    profile = Profile(tuple((q, q.codes[-1]) for q in BOOK if q.options), BOOK)
     truth = {q.id: c for q, c in profile.items}
 
     def audit(messages):
@@ -377,7 +377,7 @@ def test_the_audit_samples_every_theme():
     from valuesim.methods.story import by_category
     from valuesim.methods.story_audit import audit_items
 
-    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options and len(q.codes) <= 20))
+    profile = Profile(tuple((q, q.codes[0]) for q in BOOK if q.options and len(q.codes) <= 20), BOOK)
     themes = {q.category for q, _ in profile.items}
     for seed in range(5):
         chosen = audit_items(profile, 8, seed)

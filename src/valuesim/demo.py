@@ -129,7 +129,7 @@ def run_demo(
     _say(f"\nReport: {report['html']}\n        {report['markdown']}")
     _say(f"Predictions for pandas: {report.get('parquet', report.get('csv'))}")
     _say(f"Demo finished in {seconds / 60:.1f} minutes.")
-    _say("Note: the embedded 1.5B model is for demos; on real WVS answers it scores at chance level. "
+    _say("Note: the embedded 1.5B model is for demos; on real survey answers it scores at chance level. "
          "Use a strong model through --model openai:MODEL for research.")
     return DemoResult(run_dir, report, seconds)
 

@@ -6,7 +6,7 @@ class ValuesimError(Exception):
 
 
 class DataError(ValuesimError):
-    """A survey file is unreadable, not WVS-7, truncated or has invalid codes."""
+    """A survey file is unreadable, not the codebook's survey, truncated or has invalid codes."""
 
 
 class ModelError(ValuesimError):

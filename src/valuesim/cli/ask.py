@@ -24,8 +24,8 @@ class Progress:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FILE", help="WVS-7 file (official CSV/SPSS/Stata/Parquet, or a synthetic one)")
-    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id (D_INTERVIEW)")
+    p.add_argument("file", metavar="FILE", help="survey file (CSV/SPSS/Stata/Parquet, official or synthetic), read with its codebook (--codebook)")
+    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id (the codebook's id column)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="model: local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
     p.add_argument("--base-url", action="append", default=None, metavar="URL",
@@ -52,7 +52,7 @@ def register(sub) -> None:
         ),
     )
     _common(a)
-    a.add_argument("--question", required=True, metavar="QID", help="question id, e.g. Q46")
+    a.add_argument("--question", required=True, metavar="QID", help="question id, as the codebook names it")
     a.add_argument("--method", default="valuesim", metavar="NAME", help="method name (default valuesim); "
                    "see `valuesim eval --help` for the list")
     a.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",

@@ -13,7 +13,7 @@ def register(sub) -> None:
         "codebook",
         help="show a codebook, or draft one for your own survey from a labelled .sav/.dta",
         description="A codebook describes a survey: its name, id/country/weight columns, missing codes "
-        "and items (text, kind, options). WVS-7 is built in; any other survey is read with "
+        "and items (text, kind, options). One is built in (wvs7); any other survey is read with "
         "--codebook FILE on every command that reads a survey file.",
     )
     p.set_defaults(func=lambda args: p.print_help())

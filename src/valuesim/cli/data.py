@@ -1,4 +1,4 @@
-"""`valuesim data synth|inspect`: make a synthetic WVS-7 file, or describe any WVS-7 file."""
+"""`valuesim data synth|inspect`: make a synthetic survey file, or describe any survey file."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from .loading import add_loading_options, load_from_args
 def register(sub) -> None:
     p = sub.add_parser(
         "data",
-        help="make a synthetic WVS-7 file or inspect a WVS-7 file",
-        description="Work with survey files: the official WVS-7 file (.csv, .sav, .dta, .parquet) "
-        "or a synthetic population in the same layout.",
+        help="make a synthetic survey file or inspect a survey file",
+        description="Work with survey files (.csv, .sav, .dta, .parquet): an official file, read with its "
+        "codebook (--codebook; default the built-in one), or a synthetic population in the same layout.",
     )
     p.set_defaults(func=lambda args: p.print_help())
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
     s = dsub.add_parser(
         "synth",
-        help="write a synthetic population in the official WVS-7 CSV layout",
-        description="Write a synthetic population (not real respondents) in the official WVS-7 CSV "
+        help="write a synthetic population in the built-in survey's official CSV layout (or --codebook's)",
+        description="Write a synthetic population (not real respondents) in the built-in survey's official CSV "
         "layout, for demos and tests. The same seed gives the same file.",
     )
     s.add_argument("--respondents", type=int, default=1000, metavar="N", help="number of respondents (default 1000)")
@@ -37,7 +37,7 @@ def register(sub) -> None:
                    help="write a labelled export instead (variable labels as headers, value labels in "
                         "the cells), as R or pandas write from the SPSS file, with what real exports "
                         "do to labels (multi-line headers, shortened, prefixed and cut labels, recoded "
-                        "items, WVS derived indices); .csv or .parquet")
+                        "items, the survey's derived indices); .csv or .parquet")
     s.add_argument("--codebook", metavar="FILE", default=None,
                    help="write a synthetic population of ANOTHER survey, in its own layout (id, country and "
                         "weight columns, its missing codes) from its codebook file (see `valuesim codebook`)")
@@ -45,8 +45,8 @@ def register(sub) -> None:
 
     i = dsub.add_parser(
         "inspect",
-        help="respondents, countries, items present and missing rates of a WVS-7 file",
-        description="Load a WVS-7 file (official or synthetic; .csv, .sav, .dta or .parquet) with "
+        help="respondents, countries, items present and missing rates of a survey file",
+        description="Load a survey file (official or synthetic; .csv, .sav, .dta or .parquet) with "
         "the same checks every command uses, and describe it: respondents, countries, items "
         "present or absent, missing answers by category (don't know / no answer / not "
         "applicable / not asked / missing), and a data-quality section: what valuesim did to "
@@ -80,7 +80,8 @@ def synth(args: argparse.Namespace) -> int:
         from ..survey.synthetic.generic import generate_for_codebook
 
         if args.quirks or args.labelled:
-            raise ConfigError("--quirks and --labelled write WVS-7 files; leave them out with --codebook")
+            raise ConfigError("--quirks and --labelled write files of the built-in survey; leave them out with "
+                              "--codebook")
         codebook = load_codebook(args.codebook)
         path = write_frame(generate_for_codebook(codebook, respondents=args.respondents, seed=args.seed, **extra),
                            args.out)

@@ -8,7 +8,7 @@ def register(sub) -> None:
         "demo",
         help="run a small end-to-end study on a synthetic population",
         description=(
-            "Write a synthetic WVS-7 population, inspect it, show a profile, then run a small "
+            "Write a synthetic population of the built-in survey, inspect it, show a profile, then run a small "
             "study (ValueSim, Full Info, RAG, country marginal, regression) on the embedded model "
             "and write the report. Real in every step; sized to finish in minutes on 2 cores."
         ),

@@ -31,13 +31,13 @@ def register(sub) -> None:
             "for each user and fold, predict the fold's items they answered from every other item they "
             f"answered, with every method. Every prediction is stored in OUT/{STORE_FILE} as soon "
             "as it exists: interrupt at any time and re-run the same command to continue. Eligible items "
-            "(default): every bank item except numeric ones and country-specific code lists (Q223 party, "
-            "Q266-Q268 country of birth, Q272 language, Q290 ethnic group); those are still shown in "
-            "profiles. Methods: " + _method_help() + "."
+            "(default): every codebook item except numeric ones and country-specific code lists (party, "
+            "country of birth, language, ethnic group); those are still shown in profiles. "
+            "Methods: " + _method_help() + "."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="WVS-7 file (official CSV/SPSS/Stata/Parquet, or a synthetic one)")
+    p.add_argument("file", metavar="FILE", help="survey file (CSV/SPSS/Stata/Parquet, official or synthetic), read with its codebook (--codebook)")
     p.add_argument("--methods", default=DEFAULT_METHODS, metavar="A,B,...",
                    help=f"comma-separated method names (default: {DEFAULT_METHODS})")
     p.add_argument("--option", action="append", default=[], metavar="METHOD.KEY=VALUE",
@@ -71,7 +71,8 @@ def register(sub) -> None:
     p.add_argument("--concurrency", type=int, default=None, metavar="N",
                    help="LLM predictions in flight (default 1 for the local engine, 8 for openai:)")
     p.add_argument("--items", default=None, metavar="IDS",
-                   help="score only these items, e.g. Q1-Q45,Q199 (the targets; the profile is still every other "
+                   help="score only these items: ids and ranges in codebook order, e.g. A1-A45,B9 (the targets; "
+                        "the profile is still every other "
                         "item the person answered)")
     p.add_argument("--profile-items", default=None, metavar="IDS",
                    help="restrict profiles to these items (default: every item that is not a target in the fold)")

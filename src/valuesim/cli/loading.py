@@ -16,12 +16,12 @@ def add_loading_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("reading the survey file")
     g.add_argument("--codebook", metavar="FILE", default=None,
                    help="the codebook of the survey the file holds (YAML or JSON; see README 'Your own "
-                        "survey'); default: WVS-7, the built-in codebook")
+                        "survey'); default: the built-in codebook (`valuesim codebook show wvs7`)")
     g.add_argument("--strict", action="store_true",
-                   help="refuse a file with answer codes the question bank does not know "
+                   help="refuse a file with answer codes the codebook does not know "
                         "(default: load them as missing, with one warning per column)")
     g.add_argument("--country", metavar="ISO3", default=None,
-                   help="country of a file without a B_COUNTRY_ALPHA column (e.g. AUS); for a "
+                   help="country of a file without the codebook's country column (e.g. AUS); for a "
                         "file with one, keep only this country's respondents")
     g.add_argument("--drop-duplicate-rows", action="store_true",
                    help="drop rows that repeat an earlier row exactly (default: keep and warn)")

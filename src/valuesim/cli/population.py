@@ -17,8 +17,8 @@ def register(sub) -> None:
         description=textwrap.fill(
             "Simulate each country's answer distribution (not one person): draw N value profiles per "
             "country (W_WEIGHT-weighted, seeded) from one half of its respondents, describe each by its "
-            "position on the Inglehart-Welzel dimensions (traditional/secular-rational, survival/"
-            "self-expression) and the left-right scale (another survey: its codebook's own `dimensions:`), ask the model for each persona's option "
+            "position on the value dimensions its codebook declares (`dimensions:`; `valuesim codebook show` "
+            "lists them), ask the model for each persona's option "
             "distribution and average them. Compare with the real distribution of the other half: "
             "1 - normalised Wasserstein-1 (ordinal items), Jensen-Shannon distance, total variation, "
             "entropy deviation, and the gap between the best and worst country. Baselines: demographic "
@@ -29,18 +29,18 @@ def register(sub) -> None:
             "interrupt at any time and re-run the same command to continue.", 88
         ),
         epilog=textwrap.fill(
-            "example: valuesim population WVS_Cross-National_Wave_7_csv_v6_0.csv --countries DEU,NGA,JPN "
+            "example: valuesim population survey.csv --countries DEU,NGA,JPN "
             "--personas 100 --method value-persona,demographic,no-persona --calibrate --model local "
             "--out runs/pop", 88, subsequent_indent="  "
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE", help="WVS-7 file (official CSV/SPSS/Stata/Parquet, or a synthetic one)")
+    p.add_argument("file", metavar="FILE", help="survey file (CSV/SPSS/Stata/Parquet, official or synthetic), read with its codebook (--codebook)")
     p.add_argument("--countries", required=True, metavar="A,B,...", help="country codes as in the file, e.g. DEU,NGA")
     p.add_argument("--personas", type=int, default=100, metavar="N", help="personas per country (default 100)")
     p.add_argument("--questions", default=None, metavar="IDS",
-                   help="target questions: ids and/or category names (Core, Hap., Trust, Econ.Int, Security, Tech, "
-                        "Mo.&Rel., Pol.Eng), 'default' (10 diverse items) or 'all'. Value-dimension items, the "
+                   help="target questions: ids and/or the codebook's category names, 'default' (the codebook's "
+                        "targets, else 10 items across its categories) or 'all'. Value-dimension items, the "
                         "demographic persona items, numeric items and country code lists are never targets.")
     p.add_argument("--method", "--methods", dest="methods", default="value-persona", metavar="A,B,...",
                    help="value-persona, demographic, no-persona (default value-persona); country-marginal "
@@ -57,7 +57,8 @@ def register(sub) -> None:
     p.add_argument("--calibrate", action="store_true",
                    help="also report each LLM method after calibration (T fitted on calibration questions)")
     p.add_argument("--calibration-questions", default=None, metavar="IDS",
-                   help="questions to fit the calibration on (default Q2,Q71,Q131,Q199; never evaluated)")
+                   help="questions to fit the calibration on (default: the codebook's calibration items; "
+                        "never evaluated)")
     p.add_argument("--model", default="local", metavar="SPEC",
                    help="local, local:smollm2-135m, local:/x.gguf, openai:MODEL, scripted (default local)")
     p.add_argument("--base-url", action="append", default=None, metavar="URL",

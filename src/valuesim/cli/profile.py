@@ -13,8 +13,9 @@ def register(sub) -> None:
         "layout (each question, its options, then the answer); with --statements one "
         "second-person sentence per answer. Missing answers (-1 ... -5) are left out.",
     )
-    p.add_argument("file", metavar="FILE", help="WVS-7 file (.csv, .sav, .dta or .parquet)")
-    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id: D_INTERVIEW, or the derived key COUNTRY-ID-N where ids are shared (see `data inspect`)")
+    p.add_argument("file", metavar="FILE", help="survey file (CSV/SPSS/Stata/Parquet, official or synthetic), read with its codebook (--codebook)")
+    p.add_argument("--respondent", required=True, metavar="ID", help="respondent id: the codebook's id column, or the derived key COUNTRY-ID-N where ids are "
+                   "shared (see `data inspect`)")
     p.add_argument("--exclude", default="", metavar="Q1,Q2",
                    help="comma-separated question ids to leave out (e.g. the targets being predicted)")
     p.add_argument("--statements", action="store_true", help="print second-person statements instead of Q&A")

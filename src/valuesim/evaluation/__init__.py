@@ -8,7 +8,6 @@ runner that stores every prediction in SQLite, user-averaged metrics and the rep
 """
 
 from .protocol import (
-    COUNTRY_SPECIFIC_ITEMS,
     DEFAULT_CURVE_SIZES,
     Split,
     eligible_items,
@@ -27,7 +26,6 @@ def read_predictions(run_dir) -> "pd.DataFrame":  # noqa: F821
 
 
 __all__ = [
-    "COUNTRY_SPECIFIC_ITEMS",
     "DEFAULT_CURVE_SIZES",
     "RunDir",
     "RunResult",

@@ -39,12 +39,10 @@ from ..errors import ConfigError, DataError
 from ..survey.model import Codebook, Kind
 from ..survey.survey import COUNTRY, Survey
 
-# Items whose answer codes are code lists (party, country of birth, language, ethnic group: a
-# codebook's ``code_list``): an answer code means nothing outside its country and chance is near
-# zero, so they are left out of the default protocol. Numeric items (age, year of birth, number
-# of children) are left out because accuracy and ordinal MAE are not defined for them.
-# The WVS-7 ones, for reference (the protocol asks each question's ``code_list``):
-COUNTRY_SPECIFIC_ITEMS = ("Q223", "Q266", "Q267", "Q268", "Q272", "Q290")
+# Items whose answer codes are code lists (party, country of birth, language, ethnic group: the
+# codebook's ``country_specific`` items): an answer code means nothing outside its country and
+# chance is near zero, so they are left out of the default protocol. Numeric items (age, year of
+# birth, number of children) are left out because accuracy and ordinal MAE are not defined for them.
 
 DEFAULT_CURVE_SIZES = (0, 25, 50, 100, 150)
 ALL_PROFILE = -1  # profile_limit meaning "every profile item the person answered"
@@ -53,12 +51,13 @@ ALL_PROFILE = -1  # profile_limit meaning "every profile item the person answere
 def eligible_items(codebook: Codebook, items: Iterable[str] | str | None = None, available: Iterable[str] | None = None) -> list[str]:
     """The items a study evaluates, in codebook order.
 
-    Default: every codebook item except numeric ones and code lists (281 of the 290 WVS-7
-    items). ``items`` overrides it: ids and ranges like ``"Q1-Q45,Q199"``.
+    Default: every codebook item except numeric ones and code lists (e.g. 281 of the 290 WVS-7
+    items). ``items`` overrides it: ids and ranges of codebook order like ``"a1-a45,b9"``.
     ``available`` (the file's columns) drops items the file does not have.
     """
     if items is None:
-        chosen = [q.id for q in codebook if q.kind != Kind.NUMERIC and not q.code_list]
+        skipped = set(codebook.country_specific)
+        chosen = [q.id for q in codebook if q.kind != Kind.NUMERIC and q.id not in skipped]
     else:
         wanted = parse_items(items, codebook)
         bad = [q for q in wanted if codebook[q].kind == Kind.NUMERIC]
@@ -73,14 +72,15 @@ def eligible_items(codebook: Codebook, items: Iterable[str] | str | None = None,
 
 
 def parse_items(items: Iterable[str] | str, codebook: Codebook, flag: str = "--items") -> list[str]:
-    """``"Q1-Q45,Q199"`` or a list of ids -> ids (unknown ids raise one clear error)."""
+    """``"a1-a45,b9"`` (ranges in codebook order) or a list of ids -> ids (unknown ids raise one
+    clear error)."""
     parts = items.split(",") if isinstance(items, str) else list(items)
     ids = codebook.ids
     out: list[str] = []
     for part in (p.strip() for p in parts):
         if not part:
             continue
-        if "-" in part:
+        if "-" in part and part not in codebook:  # (an id may hold a '-' itself)
             lo, hi = (s.strip() for s in part.split("-", 1))
             for end in (lo, hi):
                 if end not in codebook:

@@ -162,7 +162,7 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
               **settings) -> RunResult:
     """Evaluate the config's methods on a seeded sample of users with folds-fold CV over items.
 
-    ``survey``: a Survey or a path to a WVS-7 file. ``config``: a StudyConfig; or give its
+    ``survey``: a Survey or a path to a survey file. ``config``: a StudyConfig; or give its
     fields as keywords (``run_study(survey, methods=[...], users=100, out="runs/x")``). The run
     directory ``out``: calling again with the same settings resumes, with other settings it
     refuses unless ``force`` (which discards the old run). ``split``: a Split or split.json to

@@ -25,7 +25,7 @@ def residence_line(person: PersonContext, second_person: bool = False) -> str:
     code = str(person.country or "").strip()
     if not code or code.lower() in ("nan", "none", "<na>"):
         return said
-    from ..population.countries import country_name  # the names persona prompts use (DEU -> Germany)
+    from ..survey.countries import country_name  # the names persona prompts use (DEU -> Germany)
 
     name = country_name(code)
     year = getattr(person, "year", None)

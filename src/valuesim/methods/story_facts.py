@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..survey.model import Profile, Question
+from ..survey.model import Codebook, Profile, Question
 
 MENTION_SHARE = 0.4  # share of an item's topic weight a sentence must hold to mention it
 INVENT_SHARE = 0.4  # ... to count as stating an absent item
@@ -271,19 +271,26 @@ def _default(facts: ItemFacts) -> set[int]:
     return set(bare) if len(bare) == 1 else set()
 
 
-@lru_cache(maxsize=1)
-def bank_index() -> FactIndex:
-    """The default codebook's index (the built-in WVS-7 question bank; built once)."""
-    from ..survey.codebook_file import load_codebook
+_INDEXES: dict[int, tuple[Codebook, FactIndex]] = {}
 
-    return FactIndex(list(load_codebook(None)))
+
+def codebook_index(codebook: Codebook) -> FactIndex:
+    """The index of a codebook's items (built once per codebook: a study's people share it)."""
+    hit = _INDEXES.get(id(codebook))
+    if hit is None or hit[0] is not codebook:
+        if len(_INDEXES) >= 8:
+            _INDEXES.clear()
+        hit = _INDEXES[id(codebook)] = (codebook, FactIndex(list(codebook)))
+    return hit[1]
 
 
 def index_for(profile: Profile) -> FactIndex:
-    """The default bank's index when the profile's questions are its items, else an index of the
-    profile's own questions only (another survey: its absent items are not known here)."""
-    bank = bank_index()
-    if all(bank.items.get(q.id, bank.keyless.get(q.id)) in (None, item_facts(q)) for q, _ in profile.items) and all(
-            q.id in bank.items or q.id in bank.keyless or item_facts(q) is None for q, _ in profile.items):
-        return bank
+    """The index of the profile's codebook (a story may state any of its items) when the profile
+    says which it is and its questions are that codebook's, else an index of the profile's own
+    questions only (items it does not know of cannot be 'invented')."""
+    if profile.codebook is not None:
+        book = codebook_index(profile.codebook)
+        if all(book.items.get(q.id, book.keyless.get(q.id)) in (None, item_facts(q)) for q, _ in profile.items) and all(
+                q.id in book.items or q.id in book.keyless or item_facts(q) is None for q, _ in profile.items):
+            return book
     return FactIndex([q for q, _ in profile.items])

@@ -1,8 +1,8 @@
 """Population simulation with calibrated value personas (seeds/001), and its baselines.
 
 A country's answer distribution is simulated by drawing W_WEIGHT-weighted value profiles from
-half of its respondents, describing each as a short value persona (its position on the
-Inglehart-Welzel dimensions and the left-right scale, or on the codebook's own ``dimensions``),
+half of its respondents, describing each as a short value persona (its position on the codebook's ``dimensions``; the
+built-in WVS-7 codebook's are two Inglehart-Welzel dimensions and the left-right scale),
 asking the model for each persona's
 option distribution, averaging them, and optionally calibrating the aggregate's dispersion
 towards human diversity while keeping its mean. The other half of the respondents gives the
@@ -11,11 +11,10 @@ real distribution. See ``runner`` for the run layout, ``dimensions`` for the ite
 """
 
 from .calibration import calibrate, fit_temperature
-from .dimensions import DESCRIPTOR_ITEMS, DIMENSIONS, DimensionScaler
+from .dimensions import DimensionScaler, descriptor_items
 from .metrics import entropy, js_distance, total_variation, wasserstein_score
 from .personas import ALL_METHODS, LLM_METHODS
 from .runner import PopulationConfig, PopulationResult, run_population
-from .targets import DEFAULT_CALIBRATION, DEFAULT_TARGETS
 
 
 def write_population_report(run_dir, questions=None):
@@ -27,15 +26,12 @@ def write_population_report(run_dir, questions=None):
 
 __all__ = [
     "ALL_METHODS",
-    "DEFAULT_CALIBRATION",
-    "DEFAULT_TARGETS",
-    "DESCRIPTOR_ITEMS",
-    "DIMENSIONS",
     "DimensionScaler",
     "LLM_METHODS",
     "PopulationConfig",
     "PopulationResult",
     "calibrate",
+    "descriptor_items",
     "entropy",
     "fit_temperature",
     "js_distance",

@@ -2,13 +2,15 @@
 
 Methods that ask the model:
 
-* ``value-persona``: the person's position on the value dimensions, as short second-person
-  descriptors (prompts/value_descriptors.txt), e.g. "You hold strongly traditional views: ...";
-  a codebook's own dimensions have one sentence per level for any dimension
-  (prompts/dimension_descriptors.txt), e.g. "On religiosity, you stand well above most of the
-  people surveyed (religious)."
-* ``demographic``: the usual persona prompting: age, sex, education, income step and (when the
-  file has H_URBRURAL) urban/rural, from the same drawn person's answers.
+* ``value-persona``: the person's position on the codebook's value dimensions, one short
+  second-person sentence per dimension: the dimension's own sentence for the person's level
+  when the codebook words them (WVS-7's: "You hold strongly traditional views: ..."), else the
+  generic one (prompts/dimension_descriptors.txt), e.g. "On religiosity, you stand well above
+  most of the people surveyed (religious)."
+* ``demographic``: the usual persona prompting: the codebook's demographic items, those with a
+  role (age, sex, education, income step) in sentences of their own
+  (prompts/demographic_facts.txt), the others by their statements, and urban/rural when the
+  codebook names an ``urban`` column the file has, from the same drawn person's answers.
 * ``no-persona``: only the country is named (one call per country and question).
 
 Every prompt names the country, so the methods differ only in what they say about the person.
@@ -25,9 +27,9 @@ from typing import Mapping
 
 import pandas as pd
 
+from ..survey.countries import country_name
 from ..survey.model import Dimension, Question
 from ..survey.survey import Survey
-from .countries import country_name
 from .dimensions import DimensionScaler
 from .prompts import sections, template
 
@@ -36,12 +38,6 @@ MARGINAL, UNIFORM = "country-marginal", "uniform"
 LLM_METHODS = (VALUE, DEMOGRAPHIC, NO_PERSONA)
 REFERENCE_METHODS = (MARGINAL, UNIFORM)
 ALL_METHODS = LLM_METHODS + REFERENCE_METHODS
-
-# WVS-7's demographic persona items (the codebook's ``demographics``), which have sentences of
-# their own in prompts/demographic_facts.txt; another survey's demographic items are stated with
-# their codebook statements. And the file columns that may hold urban/rural.
-DEMOGRAPHIC_ITEMS = ("Q260", "Q262", "Q275", "Q288")
-URBAN_COLUMNS = ("H_URBRURAL", "urban_rural")
 
 
 @dataclass
@@ -62,24 +58,25 @@ class Persona:
         raise ValueError(f"method {method!r} has no per-person text")
 
 
-def value_descriptors(levels: dict[str, int | None], dimensions: Mapping[str, Dimension] | None = None) -> str:
-    """The descriptor sentences for a person's dimension levels (missing dimensions left out):
-    a codebook's own ``dimensions`` from the generic sentences, WVS-7's built-in ones from theirs."""
-    texts = sections("value_descriptors")
-    return "\n".join(dimension_descriptor(dim, lvl, dimensions[dim]) if dimensions and dim in dimensions
-                     else texts[f"{dim} {lvl}"] for dim, lvl in levels.items() if lvl is not None)
+def value_descriptors(levels: dict[str, int | None], dimensions: Mapping[str, Dimension]) -> str:
+    """The descriptor sentences for a person's levels on the codebook's ``dimensions`` (missing
+    dimensions left out)."""
+    return "\n".join(dimension_descriptor(dim, lvl, dimensions[dim]) for dim, lvl in levels.items()
+                     if lvl is not None)
 
 
 def dimension_descriptor(name: str, level: int, dimension: Dimension) -> str:
-    """The sentence for level 1..5 of a codebook dimension, with its low/high words if it has them."""
+    """The sentence for level 1..5 of a codebook dimension: its own, else the generic one with
+    its low/high words if it has them."""
+    if dimension.sentences:
+        return dimension.sentences[level - 1]
     texts = sections("dimension_descriptors")
     words = dimension.low if level < 3 else dimension.high if level > 3 else ""
     return texts[str(level)].format(name=name.replace("_", " ").strip(),
                                     words=" " + texts["words"].format(words=words) if words else "")
 
 
-def value_persona_text(country: str, levels: dict[str, int | None],
-                       dimensions: Mapping[str, Dimension] | None = None) -> str:
+def value_persona_text(country: str, levels: dict[str, int | None], dimensions: Mapping[str, Dimension]) -> str:
     return template("value_persona").format(country=country_name(country),
                                             descriptors=value_descriptors(levels, dimensions))
 
@@ -92,34 +89,31 @@ def _label(question: Question, code) -> str | None:
 
 
 def demographic_facts(row: pd.Series, survey: Survey) -> list[str]:
-    """The persona's demographic sentences from one data row (missing answers left out)."""
+    """The persona's demographic sentences from one data row (missing answers left out): the
+    codebook's demographic items without a role by their statements, then those with a role."""
     cb = survey.codebook
     facts = sections("demographic_facts")
+    roles = {role: qid for role, qid in cb.roles.items() if qid in cb}
     out = []
 
     def get(col):
         return row[col] if col in row.index else None
 
-    if not any(q in cb for q in DEMOGRAPHIC_ITEMS):  # another survey: its own demographic items
-        for qid in cb.demographic_ids:
-            if _label(cb[qid], get(qid)) is not None:
-                out.append(cb[qid].statement(int(get(qid))))
-
-    age = get("Q262")
-    if "Q262" in cb and _label(cb["Q262"], age) is not None:
-        out.append(facts["age"].format(value=int(age)))
-    if "Q260" in cb and (sex := _label(cb["Q260"], get("Q260"))):
+    for qid in cb.demographic_ids:
+        if qid not in roles.values() and _label(cb[qid], get(qid)) is not None:
+            out.append(cb[qid].statement(int(get(qid))))
+    if "age" in roles and _label(cb[roles["age"]], get(roles["age"])) is not None:
+        out.append(facts["age"].format(value=int(get(roles["age"]))))
+    if "sex" in roles and (sex := _label(cb[roles["sex"]], get(roles["sex"]))):
         out.append(facts["sex"].format(value=sex.lower()))
-    if "Q275" in cb and (edu := _label(cb["Q275"], get("Q275"))):
+    if "education" in roles and (edu := _label(cb[roles["education"]], get(roles["education"]))):
         edu = re.sub(r"\s*\(ISCED \d\)", "", edu).strip()
         out.append(facts["education"].format(value=edu[0].lower() + edu[1:]))
-    if "Q288" in cb and _label(cb["Q288"], get("Q288")) is not None:
-        out.append(facts["income"].format(value=int(get("Q288"))))
-    for col in URBAN_COLUMNS:
-        v = get(col)
-        if v is not None and not pd.isna(v) and int(v) in (1, 2):
-            out.append(facts["urban_rural"].format(value="an urban" if int(v) == 1 else "a rural"))
-            break
+    if "income" in roles and _label(cb[roles["income"]], get(roles["income"])) is not None:
+        out.append(facts["income"].format(value=int(get(roles["income"]))))
+    v = get(cb.columns.urban) if cb.columns.urban else None
+    if v is not None and not pd.isna(v) and int(v) in (1, 2):
+        out.append(facts["urban_rural"].format(value="an urban" if int(v) == 1 else "a rural"))
     return out
 
 

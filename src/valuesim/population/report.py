@@ -21,7 +21,7 @@ from ..runs.render import Table, html_page, markdown_page, png, write_atomic
 from ..runs.rundir import RunDir
 from ..survey.codebook_file import codebook_of_run
 from ..survey.model import Dimension
-from .countries import country_name
+from ..survey.countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, UNIFORM
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
 
@@ -274,7 +274,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
 
 def persona_table(run_dir: Path, countries: list[str], dimensions: Mapping[str, Dimension] | None = None) -> Table:
     """Per country: the personas drawn and their mean level per dimension (``dimensions``: the
-    codebook's own, else WVS-7's built-in ones)."""
+    codebook's)."""
     p = RunDir(run_dir).personas()
     rows = []
     for c in countries:

@@ -29,12 +29,13 @@ from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.rundir import RunDir
 from ..runs.runner import Runner, Session
+from ..survey.countries import country_name
+from ..survey.model import natural_key
 from ..survey.survey import COUNTRY, Survey
-from .countries import country_name
-from .dimensions import DESCRIPTOR_ITEMS, DimensionScaler, descriptor_items
+from .dimensions import DimensionScaler, descriptor_items
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
 from .protocol import HELD_OUT, PROTOCOL_METHODS, SPLIT_HALF, TWIN, check_protocol, method_view, resolve_protocol
-from .sampling import CountrySplit, draw_personas, split_country
+from .sampling import CountrySplit, check_weights, draw_personas, split_country
 from .science import protocol_predictions, science_tables
 from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
 from .targets import resolve_calibration, resolve_questions
@@ -158,12 +159,9 @@ def load_population_survey(survey: "Survey | str | Path") -> tuple[Survey, Path 
     if isinstance(survey, Survey):
         return survey, rundir.survey_path(survey)
     from ..survey.io import load_survey
-    from .extra_columns import attach_urban_rural
 
     path = Path(survey)
-    survey = load_survey(path)
-    attach_urban_rural(survey, path)  # urban/rural for the demographic personas, when the file has it
-    return survey, path
+    return load_survey(path), path
 
 
 def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
@@ -192,6 +190,7 @@ def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
                           "--questions, or drop --calibrate")
     targets = _answered_targets(survey, country_list, targets, cfg.questions)
     seen = method_view(survey, protocol, country_list, targets)  # held-out: target answers masked
+    check_weights(survey)
     scaler = DimensionScaler.fit(seen)
     scores = scaler.scores(seen)
     eligible = _persona_pool(survey, scores, method_list, twin)
@@ -234,7 +233,7 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
                    /, **settings) -> PopulationResult:
     """Simulate each country's answer distribution with every method and measure it (resumable).
 
-    ``survey``: a Survey or the path of a WVS-7 file (official or synthetic). ``config``: a
+    ``survey``: a Survey or the path of a survey file (official or synthetic). ``config``: a
     PopulationConfig, or the countries (as always), with the other settings as keywords.
     ``questions`` takes ids, category names, "default" or "all" (see ``targets``). ``model``: a
     spec ("local", "openai:MODEL", ...) or a model; loaded only when an LLM method is asked for.
@@ -372,14 +371,14 @@ def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
     if not value_based:
         return None  # demographic / no-persona personas need no value position
     cb = survey.codebook
-    if cb.source and not cb.dimensions and not any(q in cb for q in DESCRIPTOR_ITEMS):  # another survey
+    if not cb.dimensions:
         why = (f"{' and '.join(value_based)}: personas are placed on value dimensions, and codebook "
                f"{cb.short or cb.name} names none; add them to it as `dimensions: {{NAME: [ITEM, ...]}}` (items "
                "whose higher code is a higher position; `reverse:`, `low:`/`high:` words and `min_items:` "
                "optional, see the README); or ")
     else:
         items = descriptor_items(cb)
-        missing = sorted(items - set(survey.question_ids), key=lambda q: int(q[1:]) if not cb.dimensions else q)
+        missing = sorted(items - set(survey.question_ids), key=natural_key)
         why = (f"{survey.source or 'the survey'} has no answers to the value-dimension items personas are placed "
                f"with ({', '.join(missing) if missing else 'all present but unanswered'}), so "
                f"{' and '.join(value_based)} cannot run; without them, ")

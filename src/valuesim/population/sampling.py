@@ -51,6 +51,17 @@ def split_country(survey: Survey, country: str, seed: int) -> CountrySplit:
     return CountrySplit(str(country), shuffled[:half], shuffled[half:])
 
 
+def check_weights(survey: Survey) -> None:
+    """One line when no respondent has a positive survey weight: nobody could be drawn as a
+    persona and no distribution weighted (said as such, not as unanswered value items)."""
+    w = pd.to_numeric(survey.data[WEIGHT], errors="coerce")
+    if not (w > 0).any():
+        column = survey.codebook.columns.weight or "weight"
+        raise DataError(f"{survey.source or 'the survey'}: every respondent's survey weight ({column}) is 0 or "
+                        "missing, so nobody can be drawn as a persona and no answer distribution can be weighted; "
+                        f"fix the weights, or remove the {column} column (every respondent then weighs 1.0)")
+
+
 def weighted_draw(ids: list[str], weights, n: int, rng: np.random.Generator) -> list[str]:
     """n ids drawn with replacement, probability proportional to weight (non-positive = never)."""
     w = np.asarray(weights, dtype="float64")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..evaluation.report import Table
-from .countries import country_name
+from ..survey.countries import country_name
 from .noise import country_floor
 from .personas import LLM_METHODS, MARGINAL, UNIFORM
 from .protocol import HELD_OUT, OTHERS, TWIN

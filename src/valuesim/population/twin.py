@@ -11,7 +11,7 @@ missing dimension (level 1 is the baseline). Country is not a feature: the targe
 not in the training data. Fitting is unweighted, on every respondent of the other countries
 who answered: the design has at most 6^D distinct rows (D dimensions: 3 for WVS-7), so the
 models are fitted on the distinct (features, answer) rows with their counts as weights (the same
-likelihood, far fewer rows). The dimensions are the scaler's: WVS-7's or a codebook's own.
+likelihood, far fewer rows). The dimensions are the scaler's: the codebook's.
 
 The country distribution is then the plain mean over personas, as for LLM persona answers
 (``aggregate.py``): the twin's rows have the shape of the store's predictions and go through

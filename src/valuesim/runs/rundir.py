@@ -102,7 +102,7 @@ def survey_fingerprint(survey, path: Path | None) -> dict:
         info["sha256_data"] = hashlib.sha256(digest).hexdigest()
     from ..survey.codebook_file import codebook_settings
 
-    info.update(codebook_settings(survey.codebook))  # another survey than WVS-7: which codebook
+    info.update(codebook_settings(survey.codebook))  # a codebook file: which one
     return info
 
 

@@ -15,29 +15,25 @@ per item), reusable answer scales and the items::
          labels: {0: Extremely dissatisfied, 10: Extremely satisfied},
          missing: {77: refusal, 88: don't know, 99: no answer}}
 
-Optional at the top: ``demographics`` (item ids), ``dimensions`` (the value dimensions that
-value personas are placed on, below), ``categories`` (a list of keys in report order, or a
-mapping key -> full name). Optional per item: ``statements`` (code -> second-person sentence),
-``short``, ``high`` (what a high code of an ordinal scale means), ``numeric_statement`` ("You
-were born in {value}."), ``review`` (a note left by ``codebook draft``; ignored). Every error is
-one line naming the item (or dimension) and the key.
+Optional at the top: ``demographics`` (item ids, or a mapping role -> item id for the roles
+age, sex, education and income, which demographic personas state in sentences of their own),
+``dimensions`` (the value dimensions value personas are placed on: ``survey/dimensions_file.py``),
+``targets`` and ``calibration`` (the default target and calibration items of population runs),
+``categories`` (a list of keys in report order, or a mapping key -> full name); ``columns`` may
+also name an ``urban`` column (1 urban, 2 rural). Optional per item: ``statements`` (code ->
+second-person sentence), ``short``, ``high`` (what a high code of an ordinal scale means),
+``numeric_statement`` ("You were born in {value}."), ``review`` (a note left by ``codebook
+draft``; ignored). Every error is one line naming the item (or dimension) and the key.
 
-``dimensions`` maps a dimension name to its items, either as a plain list (every item as coded:
-a higher code is a higher position) or as a mapping::
+``dimensions`` maps a dimension name to its items::
 
     dimensions:
       social_trust: [ppltrst, pplfair]
-      religiosity:
-        items: [rlgdgr, rlgatnd]
-        reverse: [rlgatnd]          # items whose higher code means a LOWER position
-        low: "not religious"        # what a low / high position means (the persona sentence)
-        high: "religious"
-        min_items: 1                # answered items needed (default: half of them, rounded up)
+      religiosity: {items: [rlgdgr, rlgatnd], reverse: [rlgatnd], low: "not religious", high: "religious"}
 
-Items must be ordinal, binary or numeric (a nominal item's codes name categories, not positions).
 A person's position is the average of the item z-scores (``population/dimensions.py``); the
-name is shown with underscores as spaces. Without ``dimensions``, value personas of WVS-7 use the
-built-in Inglehart-Welzel dimensions and other surveys cannot run them.
+name is shown with underscores as spaces. A codebook without ``dimensions`` cannot run value
+personas (the built-in WVS-7 codebook declares its Inglehart-Welzel dimensions).
 """
 
 from __future__ import annotations
@@ -49,14 +45,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .model import MISSING_CODES, Codebook, Columns, Dimension, Kind, Option, Question
+from .dimensions_file import dimension_dict, parse_dimension
+from .model import MISSING_CODES, ROLES, Codebook, Columns, Kind, Option, Question
 
 TOP_KEYS = {"survey", "short", "columns", "missing", "scales", "items", "demographics", "dimensions",
-            "categories", "name"}
+            "categories", "name", "targets", "calibration"}
+COLUMN_KEYS = ("id", "country", "weight", "year", "urban")
 ITEM_KEYS = {"id", "text", "kind", "category", "options", "range", "labels", "missing", "statements",
              "short", "high", "numeric_statement", "section", "review", "code_list", "count",
              "statement_template"}
-DIMENSION_KEYS = ("items", "reverse", "low", "high", "min_items")
 BUILT_IN = ("wvs7",)
 PLAIN_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@#$-]{0,99}$")
 RESERVED_COLUMNS = ("respondent_id", "country", "weight", "year", "SYNTHETIC")  # survey.Survey's own columns
@@ -144,8 +141,8 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
     if not isinstance(scales, dict):
         raise fail("key 'scales'", "must map a scale name to {code: label}")
     columns = raw.get("columns") or {}
-    if not isinstance(columns, dict) or set(map(str, columns)) - {"id", "country", "weight", "year"}:
-        raise fail("key 'columns'", "must be a mapping with id, country, weight and year column names")
+    if not isinstance(columns, dict) or set(map(str, columns)) - set(COLUMN_KEYS):
+        raise fail("key 'columns'", f"must be a mapping with {', '.join(COLUMN_KEYS)} column names")
     bad_column = next((k for k, v in columns.items() if v is not None and not isinstance(v, str)), None)
     if bad_column:
         raise fail("key 'columns'", f"{bad_column}: must be a column name (text), got {columns[bad_column]!r}")
@@ -173,21 +170,44 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
         from dataclasses import replace
 
         questions = [replace(q, category_name=category_names.get(q.category, "")) for q in questions]
-    known = {q.id for q in questions}
-    demographics = _ids(raw.get("demographics") or [], known, lambda m: fail("key 'demographics'", m))
-    dimensions = raw.get("dimensions") or {}
-    if not isinstance(dimensions, dict):
-        raise fail("key 'dimensions'", "must map a dimension name to its items")
-    by_id = {q.id: q for q in questions}
-    dimensions = {str(name): _dimension(spec, by_id, lambda m, k=name: fail(f"dimension {k!r}", m))
-                  for name, spec in dimensions.items()}
     return Codebook(
         tuple(questions), name=str(raw.get("name") or raw.get("short") or raw.get("survey") or "codebook"),
         survey=str(raw.get("survey") or ""), short=str(raw.get("short") or ""),
         columns=Columns(**{k: str(v) for k, v in columns.items() if v}),
         missing=survey_missing, categories=categories, category_names=category_names,
-        demographics=demographics, dimensions=dimensions, source=source,
+        source=source, **population_keys(raw, questions, fail),
     )
+
+
+def population_keys(raw: dict, questions: "list[Question] | tuple[Question, ...]", fail) -> dict:
+    """What a codebook file says for population runs: ``demographics`` (and their roles),
+    ``dimensions``, ``targets`` and ``calibration``, as Codebook fields. ``fail(where, message)``
+    builds the one-line error (also how the built-in WVS-7 codebook reads its own)."""
+    known = {q.id for q in questions}
+    demographics, roles = _demographics(raw.get("demographics") or [], known, lambda m: fail("key 'demographics'", m))
+    dimensions = raw.get("dimensions") or {}
+    if not isinstance(dimensions, dict):
+        raise fail("key 'dimensions'", "must map a dimension name to its items")
+    by_id = {q.id: q for q in questions}
+    dimensions = {str(name): parse_dimension(spec, by_id, lambda m, k=name: fail(f"dimension {k!r}", m),
+                                             lambda v, f: _ids(v, known, f), is_whole_number)
+                  for name, spec in dimensions.items()}
+    targets, calibration = (_ids(raw.get(k) or [], known, lambda m, k=k: fail(f"key {k!r}", m))
+                            for k in ("targets", "calibration"))
+    return {"demographics": demographics, "roles": roles, "dimensions": dimensions, "targets": targets,
+            "calibration": calibration}
+
+
+def _demographics(raw, known: set[str], fail) -> tuple[tuple[str, ...], dict[str, str]]:
+    """``demographics``: item ids, or role -> item id (the roles of ``model.ROLES``)."""
+    if not isinstance(raw, dict):
+        return _ids(raw, known, fail), {}
+    stray = [str(r) for r in raw if str(r) not in ROLES]
+    if stray:
+        raise fail(f"{stray[0]!r} is not a demographic role (roles: {', '.join(ROLES)}); list other "
+                   "demographic items as a plain list of ids")
+    ids = _ids(list(raw.values()), known, fail)
+    return ids, dict(zip(map(str, raw), ids))
 
 
 def _question(item: dict, scales: dict, fail) -> Question:
@@ -337,41 +357,6 @@ def _ids(ids, known: set[str], fail) -> tuple[str, ...]:
     return tuple(str(i) for i in ids)
 
 
-def _dimension(spec, questions: dict[str, Question], fail) -> Dimension:
-    """One entry of ``dimensions``: a list of item ids, or a mapping with ``items`` (see above)."""
-    if isinstance(spec, (list, tuple)):
-        spec = {"items": spec}
-    if not isinstance(spec, dict):
-        raise fail(f"must be a list of item ids or a mapping with {', '.join(DIMENSION_KEYS)}")
-    unknown = sorted(set(map(str, spec)) - set(DIMENSION_KEYS))
-    if unknown:
-        raise fail(f"key {unknown[0]!r} is not a dimension key (known: {', '.join(DIMENSION_KEYS)})")
-    items = _ids(spec.get("items") or [], set(questions), fail)
-    if not items:
-        raise fail("needs at least one item ('items')")
-    for qid in items:
-        if items.count(qid) > 1:
-            raise fail(f"item {qid!r} appears twice")
-        if questions[qid].kind == Kind.NOMINAL:
-            raise fail(f"item {qid!r} is nominal: its codes name categories, not positions on a scale "
-                       "(use ordinal, binary or numeric items)")
-    reverse = spec.get("reverse") or []
-    if not isinstance(reverse, (list, tuple)):
-        raise fail("'reverse' must be a list of item ids")
-    stray = [str(q) for q in reverse if str(q) not in items]
-    if stray:
-        raise fail(f"reverse item {stray[0]!r} is not one of its items ({', '.join(items)})")
-    words = {}
-    for key in ("low", "high"):
-        if not isinstance(spec.get(key) or "", str):
-            raise fail(f"'{key}' must be text (what a {key} position means)")
-        words[key] = " ".join(str(spec.get(key) or "").split())
-    min_items = spec.get("min_items", 0)
-    if "min_items" in spec and not (is_whole_number(min_items) and 1 <= int(float(str(min_items))) <= len(items)):
-        raise fail(f"'min_items' must be a whole number from 1 to {len(items)} (its item count), got {min_items!r}")
-    return Dimension(items, tuple(str(q) for q in reverse), words["low"], words["high"], int(float(str(min_items))))
-
-
 def _categories(raw, fail) -> tuple[tuple[str, ...], dict[str, str]]:
     if raw is None:
         return (), {}
@@ -416,28 +401,24 @@ def codebook_of_run(settings: dict) -> Codebook:
 def codebook_to_dict(codebook: Codebook) -> dict:
     """The codebook in the file format (what `valuesim codebook show` prints)."""
     out: dict[str, Any] = {"survey": codebook.survey or codebook.name, "short": codebook.short}
-    cols = {k: v for k, v in (("id", codebook.columns.id), ("country", codebook.columns.country),
-                              ("weight", codebook.columns.weight), ("year", codebook.columns.year)) if v}
+    cols = {k: getattr(codebook.columns, k) for k in COLUMN_KEYS if getattr(codebook.columns, k)}
     if cols:
         out["columns"] = cols
     if codebook.missing:
         out["missing"] = dict(codebook.missing)
     if codebook.category_names:
         out["categories"] = {k: codebook.category_name(k) for k in codebook.category_order}
-    if codebook.demographics:
+    if codebook.roles and set(codebook.demographics) == set(codebook.roles.values()):
+        out["demographics"] = dict(codebook.roles)
+    elif codebook.demographics:
         out["demographics"] = list(codebook.demographics)
     if codebook.dimensions:
-        out["dimensions"] = {k: list(d.items) if d.plain else _dimension_dict(d)
-                             for k, d in codebook.dimensions.items()}
+        by_id = {q.id: q for q in codebook}
+        out["dimensions"] = {k: dimension_dict(d, by_id) for k, d in codebook.dimensions.items()}
+    for key in ("targets", "calibration"):
+        if getattr(codebook, key):
+            out[key] = list(getattr(codebook, key))
     out["items"] = [_item_dict(q) for q in codebook]
-    return out
-
-
-def _dimension_dict(d: Dimension) -> dict:
-    out: dict[str, Any] = {"items": list(d.items)}
-    if d.reverse:
-        out["reverse"] = list(d.reverse)
-    out.update({k: v for k, v in (("low", d.low), ("high", d.high), ("min_items", d.min_items)) if v})
     return out
 
 

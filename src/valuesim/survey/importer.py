@@ -34,7 +34,6 @@ from .wvs7.readers import FORMATS, READERS, Reader, WVSFileWarning, check_readab
 # The synthetic generator writes this column with 1 on every row, so a demo population can
 # never be mistaken for the real survey.
 SYNTHETIC_COLUMN = "SYNTHETIC"
-URBAN_COLUMN = "H_URBRURAL"  # urban/rural, kept for the demographic personas of population runs
 
 
 def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str] | None = None,
@@ -61,6 +60,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     weight_col = codebook.columns.weight.upper() or WEIGHT_COLUMN
     wvs = is_wvs7(codebook)
     year_col = codebook.columns.year.upper() or (YEAR_COLUMN if wvs else "")
+    urban_col = codebook.columns.urban.upper()  # urban/rural, kept for the demographic personas
     check_readable(path)
     fmt = detect_format(path)
     reader = reader or READERS[fmt]
@@ -114,7 +114,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     for col, q in undecided:
         columns[f"?{col}"] = col
     absent = [q.id for q in wanted if q.id not in columns]
-    for extra in (id_col, country_col, weight_col, year_col, SYNTHETIC_COLUMN, URBAN_COLUMN):
+    for extra in (id_col, country_col, weight_col, year_col, SYNTHETIC_COLUMN, urban_col):
         if extra and extra in by_upper:
             columns[extra] = by_upper[extra]
     # WVS derived indices (Y001-Y003, SACSECVAL, RESEMAVAL, I_...): kept next to the items
@@ -217,7 +217,7 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         ids, country_codes = ids[keep], country_codes[keep]
         weights = weights[keep] if weights is not None else None
         codes = {q: (v[keep], m[keep]) for q, (v, m) in codes.items()}
-        frame = {k: s[keep].reset_index(drop=True) if k in (SYNTHETIC_COLUMN, URBAN_COLUMN) else s
+        frame = {k: s[keep].reset_index(drop=True) if k in (SYNTHETIC_COLUMN, urban_col) else s
                  for k, s in frame.items()}
     if id_col in frame:
         keys, report.duplicate_ids = checks.respondent_keys(ids, country_codes, name, id_col)
@@ -242,8 +242,8 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
         data_columns[codebook.columns.id or id_col] = ids  # the file's own id, also where the key was derived
     if years is not None and not np.isnan(years).all():
         data_columns[YEAR] = years
-    if URBAN_COLUMN in frame:
-        data_columns[URBAN_COLUMN] = pd.to_numeric(frame[URBAN_COLUMN], errors="coerce").to_numpy(dtype="float64")
+    if urban_col and urban_col in frame:
+        data_columns[codebook.columns.urban] = pd.to_numeric(frame[urban_col], errors="coerce").to_numpy(dtype="float64")
     for n, values in indices.items():
         data_columns[n] = values
         report.derived_indices[n] = {"column": str(derived[n]), "values": int(np.isfinite(values).sum())}

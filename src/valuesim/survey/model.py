@@ -206,6 +206,7 @@ class Columns:
     country: str = ""
     weight: str = ""
     year: str = ""
+    urban: str = ""  # urban (1) or rural (2), for the demographic personas
 
 
 @dataclass
@@ -225,7 +226,12 @@ class Codebook:
     categories: tuple[str, ...] = ()  # category keys in report order (default: first appearance)
     category_names: dict[str, str] = field(default_factory=dict)  # key -> full name
     demographics: tuple[str, ...] = ()  # default: the items whose category is a demographics one
+    # What some demographic items are (role -> item id: age, sex, education, income; see ROLES):
+    # the demographic personas say those in sentences of their own, the others by their statements.
+    roles: dict[str, str] = field(default_factory=dict)
     dimensions: dict[str, Dimension] = field(default_factory=dict)  # value dimension -> its items
+    targets: tuple[str, ...] = ()  # the default population targets (none: some of every category)
+    calibration: tuple[str, ...] = ()  # the default calibration items of population runs
     source: str = ""  # the codebook file it was read from ("" for the built-in WVS-7 codebook)
     _by_id: dict[str, Question] = field(init=False, repr=False)
 
@@ -262,6 +268,17 @@ class Codebook:
             return tuple(q for q in self.demographics if q in self._by_id)
         return tuple(q.id for q in self.questions if q.category.lower() in ("demographics", "demo"))
 
+    @property
+    def demographic_items(self) -> tuple[str, ...]:
+        """Items that describe demographic personas: the demographic ones and those with a role."""
+        return tuple(dict.fromkeys(self.demographic_ids + tuple(self.roles.values())))
+
+    @property
+    def country_specific(self) -> tuple[str, ...]:
+        """Items whose codes mean something only within a country (code lists: party, country of
+        birth, language, ethnic group)."""
+        return tuple(q.id for q in self.questions if q.code_list)
+
     def missing_codes(self, question: Question) -> dict[int, str]:
         """The codes that mean "no answer" for this item (its own, else the survey-wide ones)."""
         return dict(question.missing) if question.missing else dict(self.missing)
@@ -297,28 +314,79 @@ class Codebook:
         return out
 
 
+# Demographic roles a codebook may give items (``Codebook.roles``): age in years, sex, the
+# highest education level, the household income step (1 lowest .. 10 highest).
+ROLES = ("age", "sex", "education", "income")
+
+
+@dataclass(frozen=True)
+class Component:
+    """One scored part of a value dimension, built from items' answers: the sum of each item's
+    value times its weight (1 each by default), plus ``base``. An item's value is its code, or
+    ``low + high - code`` when ``reverse``, or 1/0 for whether the answer is one of ``codes``;
+    ``valid`` gives each item's (low, high) codes, answers outside them count as missing, and a
+    person who misses any of the items has no value for the component. Example (WVS-7): the
+    autonomy index "independence and determination mentioned, minus obedience and religious
+    faith mentioned" is items (Q8, Q14, Q15, Q17), weights (1, 1, -1, -1), codes (1,)."""
+
+    name: str
+    items: tuple[str, ...]
+    valid: tuple[tuple[int, int], ...]
+    weights: tuple[float, ...] = ()
+    codes: tuple[int, ...] = ()
+    reverse: bool = False
+    base: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.valid) != len(self.items) or (self.weights and len(self.weights) != len(self.items)):
+            raise ValueError(f"component {self.name}: one valid range (and weight) per item")
+
+    @property
+    def single(self) -> bool:
+        """One item counted as coded or reversed: what a plain dimension item is."""
+        return len(self.items) == 1 and not self.codes and not self.base and self.weights in ((), (1,), (1.0,))
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A value dimension a codebook places people on (its ``dimensions:``): the items, each as
-    coded (a higher code = a higher position) unless listed in ``reverse``; what a low and a high
-    position mean, in words for the persona sentence ("" = none); and how many of its items a
-    person must have answered to be placed (0: about half, at least one)."""
+    coded (a higher code = a higher position) unless listed in ``reverse``, or ``components``
+    built from several items each (indices; then ``items`` are all their items); what a low and a
+    high position mean, in words for the persona sentence ("" = none), or one ``sentences`` per
+    level (1 = lowest fifth .. 5 = highest) when the survey words them itself; how many of its
+    items (or components) a person must have answered to be placed (0: about half, at least
+    one); and ``related`` items that belong with it (the rest of a battery), which are never
+    population targets either."""
 
     items: tuple[str, ...]
     reverse: tuple[str, ...] = ()
     low: str = ""
     high: str = ""
     min_items: int = 0
+    components: tuple[Component, ...] = ()
+    sentences: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
 
     @property
     def needed(self) -> int:
-        """Answered items a person needs: ``min_items``, else half the items rounded up."""
-        return self.min_items or max(1, (len(self.items) + 1) // 2)
+        """Answered items (components) a person needs: ``min_items``, else half, rounded up."""
+        return self.min_items or max(1, (len(self.components or self.items) + 1) // 2)
 
     @property
     def plain(self) -> bool:
         """Nothing but its items (a codebook file writes it as a plain list)."""
-        return not (self.reverse or self.low or self.high or self.min_items)
+        return not (self.reverse or self.low or self.high or self.min_items or self.components
+                    or self.sentences or self.related)
+
+    @property
+    def describes(self) -> tuple[str, ...]:
+        """Every item that places people on it or belongs with it (never a population target)."""
+        return tuple(dict.fromkeys(self.items + tuple(i for c in self.components for i in c.items) + self.related))
+
+
+def natural_key(qid: str) -> tuple:
+    """Sort key that puts Q2 before Q10 (digits compared as numbers)."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(qid)))
 
 
 @dataclass
@@ -343,6 +411,8 @@ class Profile:
     """What is known about a person: their answers to some questions (never the target)."""
 
     items: tuple[tuple[Question, int], ...]
+    # The codebook the questions come from, when known (what a story may be checked against).
+    codebook: Codebook | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_respondent(
@@ -359,7 +429,7 @@ class Profile:
             for q in wanted
             if q in respondent.answers and q not in excluded
         )
-        return cls(items)
+        return cls(items, codebook)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -373,7 +443,7 @@ class Profile:
 
     def restrict(self, qids: Iterable[str]) -> "Profile":
         keep = set(qids)
-        return Profile(tuple((q, c) for q, c in self.items if q.id in keep))
+        return Profile(tuple((q, c) for q, c in self.items if q.id in keep), self.codebook)
 
     def as_qa_list(self) -> str:
         """The paper's profile layout: each question, its options, then the person's answer."""

@@ -26,9 +26,6 @@ CATEGORY_NAMES = {
     "Pol.Eng": "Political Engagement",
     "Demo": "Demographics",
 }
-# The demographic items that describe a person in demographic personas and profiles' opening block:
-# sex, age, education, income step (persona descriptors).
-DEMOGRAPHICS = ("Q260", "Q262", "Q275", "Q288")
 # The 14 sections of the WVS-7 core questionnaire, in questionnaire order (seeds/002 Table 5).
 SECTIONS = (
     "Social Values, Attitudes & Stereotypes",
@@ -97,14 +94,24 @@ def _unlisted_template(item: dict) -> str:
 
 @lru_cache(maxsize=1)
 def load_codebook() -> Codebook:
-    """All core items Q1-Q290 of the WVS-7 master questionnaire."""
-    raw = json.loads(resources.files(__package__).joinpath("questions.json").read_text(encoding="utf-8"))
-    return Codebook(tuple(_question(i) for i in raw["questions"]), name="WVS-7 question bank",
+    """All core items Q1-Q290 of the WVS-7 master questionnaire, with what codebook.yaml declares
+    for population runs (demographic roles, the value dimensions, default targets/calibration)."""
+    import yaml
+
+    from ...errors import ConfigError
+    from ..codebook_file import population_keys
+
+    files = resources.files(__package__)
+    raw = json.loads(files.joinpath("questions.json").read_text(encoding="utf-8"))
+    questions = tuple(_question(i) for i in raw["questions"])
+    declared = yaml.safe_load(files.joinpath("codebook.yaml").read_text(encoding="utf-8"))
+    extras = population_keys(declared, questions, lambda where, m: ConfigError(f"wvs7/codebook.yaml: {where}: {m}"))
+    return Codebook(questions, name="WVS-7 question bank",
                     survey="World Values Survey wave 7 (2017-2022)", short="WVS-7",
-                    columns=Columns(id="D_INTERVIEW", country="B_COUNTRY_ALPHA", weight="W_WEIGHT", year="A_YEAR"),
+                    columns=Columns(id="D_INTERVIEW", country="B_COUNTRY_ALPHA", weight="W_WEIGHT", year="A_YEAR",
+                                    urban="H_URBRURAL"),
                     missing={int(c): c.label for c in MissingCode},
-                    categories=CATEGORIES, category_names=dict(CATEGORY_NAMES),
-                    demographics=DEMOGRAPHICS)
+                    categories=CATEGORIES, category_names=dict(CATEGORY_NAMES), **extras)
 
 
 def is_wvs7(codebook: Codebook) -> bool:

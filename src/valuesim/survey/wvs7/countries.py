@@ -77,6 +77,24 @@ def is_country_shaped(value: str) -> bool:
     return bool(_CODE_SHAPE.match(value))
 
 
+@lru_cache(maxsize=1)
+def _said() -> dict[str, str]:
+    """alpha-3 -> how a sentence names the country, where that differs from the ISO short name
+    ("the Netherlands", "Great Britain" as WVS-7 names the GBR sample)."""
+    text = resources.files(__package__).joinpath("countries.csv").read_text(encoding="utf-8")
+    return {row["alpha3"]: row["said"] for row in csv.DictReader(io.StringIO(text)) if row.get("said")}
+
+
+def sentence_name(code) -> str:
+    """'DEU', 'deu' or '276' -> 'Germany', 'NLD' -> 'the Netherlands': a country as prompts and
+    reports say it; a code the table does not know is returned as it is (it may be a name)."""
+    key = str(code).strip()
+    alpha = _table()[2].get(int(key)) if key.isdigit() else key.upper()
+    if alpha is None:
+        return _table()[0].get(int(key), key)
+    return _said().get(alpha) or _table()[1].get(alpha) or key
+
+
 def numeric_for_alpha(alpha: str) -> int | None:
     """The numeric code of an alpha-3 code (DEU -> 276), None when unknown."""
     for numeric, code in _table()[2].items():
