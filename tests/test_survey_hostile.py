@@ -158,3 +158,113 @@ def test_file_names_built_from_data_stay_in_their_folder():
     for name in names:
         assert "/" not in name and "\\" not in name and ".." not in name and not name.startswith(".")
         assert name.startswith("distribution_") and name.endswith(".png") and len(name) < 120
+
+
+def _alias_bomb(levels: int = 10) -> str:
+    lines = ["survey: Bomb", "columns: {id: pid, country: cntry}", "scales:",
+             '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, levels):
+        lines.append(f"  l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]")
+    lines += ["items:", f"  - {{id: a1, kind: binary, text: *l{levels - 1}, options: {{1: Yes, 2: No}}}}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("text, words", [
+    (_alias_bomb(), ["aliases expand to", "alias bomb"]),
+    ("survey: R\ncolumns: {id: pid}\nscales: {s: &s [*s]}\nitems: []\n", ["recursive"]),
+    (AGREE.replace("missing: {1: refusal, 9: no answer}\n", "").replace(
+        "options: {1: Agree strongly, 2: Agree, 3: Disagree}", "range: [0, 10000000]"),
+     ["10,000,001 answer codes", "declare the item numeric"]),
+    (AGREE.replace('text: "Agree?"', 'text: "' + "x" * 30_000 + '"'), ["'text'", "30,000 characters"]),
+    (AGREE.replace("options: {1: Agree strongly, 2: Agree, 3: Disagree}",
+                   "options: {" + ", ".join(f"{c}: o{c}" for c in range(10, 5_020)) + "}"),
+     ["5,010 codes", "more than one item may have"]),
+    ("survey: X\nitems:\n" + "".join(f"  - {{id: i{n}, kind: binary, text: t, options: {{1: a, 2: b}}}}\n"
+                                      for n in range(20_001)), ["20,001 items"]),
+    ("survey: X\nitems: " + "[" * 5000 + "]" * 5000 + "\n", ["nest"]),  # (libyaml: "maximum nesting depth")
+])
+def test_a_codebook_past_a_limit_is_refused_in_one_line(tmp_path, capsys, text, words):
+    err = _one_line_refusal(capsys, ["codebook", "show", str(_codebook(tmp_path, text))])
+    assert all(w in err for w in words), err
+
+
+def test_a_codebook_file_larger_than_a_codebook_can_be_is_not_read(tmp_path, capsys, monkeypatch):
+    from valuesim.survey import codebook_limits
+
+    monkeypatch.setattr(codebook_limits, "MAX_FILE_BYTES", 1000)
+    path = _codebook(tmp_path, AGREE + "# " + "x" * 2000 + "\n")
+    err = _one_line_refusal(capsys, ["codebook", "show", str(path)])
+    assert "is more than a codebook can be" in err and "data file" in err
+
+
+ESS = Path(__file__).parent / "fixtures" / "ess9_codebook.yaml"
+
+
+def test_all_weights_zero_says_so(synthetic_file, tmp_path, capsys):
+    import pandas as pd
+
+    path = Path(synthetic_file(300, countries=2, seed=4))
+    frame = pd.read_csv(path)
+    frame["W_WEIGHT"] = 0.0
+    frame.to_csv(path, index=False)
+    country = sorted(frame["B_COUNTRY_ALPHA"].unique())[0]
+    err = _one_line_refusal(capsys, ["population", str(path), "--countries", country, "--personas", "2",
+                                     "--model", "scripted", "--out", str(tmp_path / "run"), "--no-progress"])
+    assert "W_WEIGHT" in err and "is 0 or missing" in err and "unanswered" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_codebook_id_column_missing_from_the_file_is_said_once(tmp_path, capsys):
+    from valuesim.survey.synthetic.generic import generate_for_codebook
+
+    frame = generate_for_codebook(__import__("valuesim.survey.codebook_file", fromlist=["x"]).load_codebook(ESS),
+                                  respondents=40, countries=2, seed=1).drop(columns=["idno"])
+    path = tmp_path / "ess.csv"
+    frame.to_csv(path, index=False)
+    assert main(["data", "inspect", str(path), "--codebook", str(ESS)]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "has no idno column" in line]
+    assert len(said) == 1 and "row number" in said[0]
+
+
+def test_out_a_dangling_symlink_says_what_it_is(synthetic_file, tmp_path, capsys):
+    path = Path(synthetic_file(100, countries=2, seed=5))
+    link = tmp_path / "run"
+    link.symlink_to(tmp_path / "gone")
+    err = _one_line_refusal(capsys, ["eval", str(path), "--methods", "country-marginal", "--users", "2",
+                                     "--out", str(link), "--no-progress"])
+    assert "symbolic link" in err and "gone" in err and "File exists" not in err
+
+
+def test_a_line_break_in_a_warning_or_error_keeps_it_one_line(synthetic_file, monkeypatch, capsys):
+    import warnings
+
+    import valuesim.survey.io as io
+
+    path = Path(synthetic_file(60, countries=2, seed=6))
+    real = io.load_survey
+
+    def warning_load(*args, **kwargs):
+        warnings.warn("column 'Q1\nvaluesim: error: forged' has odd codes")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(io, "load_survey", warning_load)
+    assert main(["data", "inspect", str(path)]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "odd codes" in line or "forged" in line]
+    assert lines == ["valuesim: warning: column 'Q1\\nvaluesim: error: forged' has odd codes"]
+
+
+def test_report_md_escapes_category_names(tmp_path, capsys):
+    text = ESS.read_text(encoding="utf-8") + (
+        'categories: {Politics: "[click](javascript:alert(1)) <b>x</b>", Wellbeing: "*Well* | being"}\n')
+    codebook = _codebook(tmp_path, text, "ess.yaml")
+    data = tmp_path / "ess.csv"
+    assert main(["data", "synth", "--codebook", str(codebook), "--respondents", "80", "--out", str(data)]) == 0
+    out = tmp_path / "run"
+    assert main(["eval", str(data), "--codebook", str(codebook), "--methods", "country-marginal", "--users", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    assert main(["report", str(out)]) == 0
+    capsys.readouterr()
+    md = next(out.rglob("report.md")).read_text(encoding="utf-8")
+    line = next(line for line in md.splitlines() if line.startswith("Categories"))
+    assert "](javascript" not in line and "<b>" not in line and "\\[click\\]" in line and "\\*Well\\*" in line

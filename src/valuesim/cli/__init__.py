@@ -17,7 +17,7 @@ from ..errors import ValuesimError
 from ..llm.secrets import scrub
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
-from .terminal import safe_streams
+from .terminal import one_line, safe_streams
 
 COMMAND_MODULES = ["demo", "data", "codebook", "profile", "models", "evaluate", "population", "ask", "methods", "batch",
                    "view"]
@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
-        print(f"valuesim: error: {scrub(exc)}", file=sys.stderr)
+        print(f"valuesim: error: {one_line(scrub(exc))}", file=sys.stderr)
         return 2
     except sqlite3.DatabaseError as exc:  # a damaged store met outside the checks that name it
         print(f"valuesim: error: a run's SQLite file is damaged or not a database ({scrub(exc)})", file=sys.stderr)

@@ -37,6 +37,7 @@ def loading_options(args: argparse.Namespace) -> dict:
 def load_reporting_warnings(path, **kwargs):
     """``load_survey`` with each warning printed as one line on stderr."""
     from ..survey.io import load_survey
+    from .terminal import one_line
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -44,7 +45,7 @@ def load_reporting_warnings(path, **kwargs):
     for w in caught:
         if issubclass(w.category, ResourceWarning):  # the collector's business (an idle HTTP client), not the file's
             continue
-        print(f"valuesim: warning: {w.message}", file=sys.stderr)
+        print(f"valuesim: warning: {one_line(w.message)}", file=sys.stderr)
     return survey
 
 

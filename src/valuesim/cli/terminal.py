@@ -30,6 +30,12 @@ def neutralise(text: str, keep_carriage_return: bool = False) -> str:
     return (_STDERR if keep_carriage_return else _STDOUT).sub(_visible, text)
 
 
+def one_line(text) -> str:
+    """``text`` for a one-line warning or error: a line break inside it (an item id, a file's
+    header) written as ``\\n``, so the line stays one line."""
+    return str(text).replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
+
+
 class SafeStream:
     """A text stream that neutralises what it is given before writing it."""
 

@@ -41,6 +41,12 @@ def md_cell(text: str) -> str:
     return str(text).replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
 
 
+def md_text(text: str) -> str:
+    """Markdown running text from a data file (a codebook's category names): every character
+    Markdown gives a meaning (links, emphasis, code, headings, tables, raw HTML) written as itself."""
+    return md_cell(re.sub(r"([\\`*_{}\[\]()#+!~])", r"\\\1", str(text)))
+
+
 def table_markdown(t: Table) -> str:
     lines = [f"### {md_cell(t.title)}", ""]
     if t.caption:
@@ -92,7 +98,7 @@ def markdown_page(title: str, meta, sections, intro: str, footer: str) -> str:
     out = [f"# {md_cell(title)}", ""]
     out += ["| | |", "|---|---|"] + [f"| {md_cell(k)} | {md_cell(v)} |" for k, v in meta] + [""]
     if intro:
-        out += [intro, ""]
+        out += [md_text(intro), ""]
     for heading, items in sections:
         out += [f"## {md_cell(heading)}", ""]
         for item in items:

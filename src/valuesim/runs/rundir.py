@@ -264,6 +264,9 @@ def check_out(out: "str | Path") -> Path:
     if out is None or not str(out).strip():
         raise ConfigError("--out is empty: name the run directory, e.g. --out runs/NAME")
     path = Path(out)
+    if path.is_symlink() and not path.exists():
+        raise ConfigError(f"--out {path} is a symbolic link to {os.readlink(path)}, which does not exist: create "
+                          "that directory, remove the link, or choose another --out")
     if path.exists() and not path.is_dir():
         raise ConfigError(f"--out {path} is an existing file, not a run directory: choose another --out")
     parent = path

@@ -40,12 +40,12 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .dimensions_file import dimension_dict, parse_dimension
+from . import codebook_limits as limits
+from .dimensions_file import parse_dimension
 from .model import MISSING_CODES, ROLES, Codebook, Columns, Kind, Option, Question
 
 TOP_KEYS = {"survey", "short", "columns", "missing", "scales", "items", "demographics", "dimensions",
@@ -73,10 +73,19 @@ def load_codebook(spec: "str | Path | Codebook | None") -> Codebook:
         raise ConfigError(f"codebook {spec}: no such file (give a .yaml/.json codebook, or one of: "
                           f"{', '.join(BUILT_IN)})")
     try:
+        size = path.stat().st_size
+        if size > limits.MAX_FILE_BYTES:
+            raise ConfigError(f"codebook {path}: {size / 1e6:.1f} MB is more than a codebook can be "
+                              f"({limits.MAX_FILE_BYTES / 1e6:.0f} MB); is it the data file?")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"codebook {path}: cannot be read ({exc.__class__.__name__}: {exc})") from None
-    return parse_codebook(_parse_text(text, path), str(path))
+    try:
+        return parse_codebook(_parse_text(text, path), str(path))
+    except limits.TooBig as exc:
+        raise ConfigError(f"codebook {path}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"codebook {path}: nested too deeply to be a codebook") from None
 
 
 def _parse_text(text: str, path: Path) -> Any:
@@ -88,36 +97,12 @@ def _parse_text(text: str, path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader: no tags that build objects)
+        return limits.load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"codebook {path}: not valid YAML ({where}{problem})") from None
-
-
-@lru_cache(maxsize=1)
-def _yaml_loader():
-    """PyYAML's SafeLoader read the YAML 1.2 way: only true/false are booleans and only ``~`` or
-    nothing is null, so ``{1: yes, 2: no}``, an id ``on`` or ``null`` stay the words they are; whole
-    numbers are decimal (``010`` is 10, not octal 8; no ``1:30`` sexagesimal)."""
-    import re
-
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    dropped = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:int"}
-    Loader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag not in dropped]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-    Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                                 list("tTfF"))
-    Loader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(?:~|)$"), ["~", ""])
-    Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-    Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node), 10))
-    return Loader
 
 
 def parse_codebook(raw: Any, source: str = "") -> Codebook:
@@ -133,9 +118,13 @@ def parse_codebook(raw: Any, source: str = "") -> Codebook:
     for key in ("survey", "short", "name"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise fail(f"key {key!r}", f"must be text, got {type(raw[key]).__name__} {_shown(raw[key])} (quote it)")
+        if limits.too_long(raw.get(key), 1000):
+            raise fail(f"key {key!r}", f"{len(raw[key]):,} characters is too long for a survey's name")
     items = raw.get("items")
     if not isinstance(items, list) or not items:
         raise fail("key 'items'", "must be a non-empty list of items")
+    if len(items) > limits.MAX_ITEMS:
+        raise fail("key 'items'", f"{len(items):,} items is more than a codebook may hold ({limits.MAX_ITEMS:,})")
     survey_missing = _codes(raw.get("missing") or {}, lambda m: fail("key 'missing'", m))
     scales = raw.get("scales") or {}
     if not isinstance(scales, dict):
@@ -218,6 +207,9 @@ def _question(item: dict, scales: dict, fail) -> Question:
     for key in TEXT_KEYS:
         if item.get(key) is not None and not isinstance(item[key], str):
             raise fail(key, f"must be text, got {type(item[key]).__name__} {_shown(item[key])} (quote it)")
+        if limits.too_long(item.get(key)):
+            raise fail(key, f"{len(item[key]):,} characters is longer than a codebook text may be "
+                            f"({limits.MAX_TEXT:,})")
     text = str(item.get("text") or "").strip()
     if not text:
         raise fail("text", "is required (the question as respondents heard it)")
@@ -244,6 +236,11 @@ def _question(item: dict, scales: dict, fail) -> Question:
     if kind != Kind.NUMERIC and not option_labels:
         if not valid_range:
             raise fail("options", f"a {kind.value} item needs options (or a range with endpoint labels)")
+        width = valid_range[1] - valid_range[0] + 1
+        if width > limits.MAX_OPTIONS:
+            raise fail("range", f"{valid_range[0]} to {valid_range[1]} is {width:,} answer codes, more than an "
+                                f"item of kind {kind.value} may list ({limits.MAX_OPTIONS:,}); declare the item numeric "
+                                "(kind: numeric) if its answers are counts or amounts")
         option_labels = {c: labels.get(c, str(c)) for c in range(valid_range[0], valid_range[1] + 1)}
         valid_range = None
     if kind == Kind.NUMERIC and not valid_range and not option_labels:
@@ -331,6 +328,8 @@ def _codes(mapping, fail) -> dict[int, str]:
     """{code: label} with whole-number codes (YAML may give them as ints or strings)."""
     if not isinstance(mapping, dict):
         raise fail(f"must be a mapping code: label, got {type(mapping).__name__}")
+    if len(mapping) > limits.MAX_OPTIONS:
+        raise fail(f"{len(mapping):,} codes is more than one item may have ({limits.MAX_OPTIONS:,})")
     out = {}
     for code, label in mapping.items():
         if not is_whole_number(code):
@@ -339,6 +338,8 @@ def _codes(mapping, fail) -> dict[int, str]:
             raise fail(f"code {code} has no label")
         if isinstance(label, bool) or not isinstance(label, (str, int, float)):
             raise fail(f"code {code}: the label must be text, got {type(label).__name__} {_shown(label)} (quote it)")
+        if limits.too_long(label):
+            raise fail(f"code {code}: its label is {len(label):,} characters, more than {limits.MAX_TEXT:,}")
         out[int(float(str(code)))] = str(label).strip()
     return out
 
@@ -398,65 +399,4 @@ def codebook_of_run(settings: dict) -> Codebook:
                         short=recorded.get("short", ""), source=recorded["path"])
 
 
-def codebook_to_dict(codebook: Codebook) -> dict:
-    """The codebook in the file format (what `valuesim codebook show` prints)."""
-    out: dict[str, Any] = {"survey": codebook.survey or codebook.name, "short": codebook.short}
-    cols = {k: getattr(codebook.columns, k) for k in COLUMN_KEYS if getattr(codebook.columns, k)}
-    if cols:
-        out["columns"] = cols
-    if codebook.missing:
-        out["missing"] = dict(codebook.missing)
-    if codebook.category_names:
-        out["categories"] = {k: codebook.category_name(k) for k in codebook.category_order}
-    if codebook.roles and set(codebook.demographics) == set(codebook.roles.values()):
-        out["demographics"] = dict(codebook.roles)
-    elif codebook.demographics:
-        out["demographics"] = list(codebook.demographics)
-    if codebook.dimensions:
-        by_id = {q.id: q for q in codebook}
-        out["dimensions"] = {k: dimension_dict(d, by_id) for k, d in codebook.dimensions.items()}
-    for key in ("targets", "calibration"):
-        if getattr(codebook, key):
-            out[key] = list(getattr(codebook, key))
-    out["items"] = [_item_dict(q) for q in codebook]
-    return out
-
-
-def _item_dict(q: Question) -> dict:
-    item: dict[str, Any] = {"id": q.id, "text": q.text, "kind": q.kind.value}
-    if q.category:
-        item["category"] = q.category
-    if q.short:
-        item["short"] = q.short
-    if q.section:
-        item["section"] = q.section
-    if q.options:
-        item["options"] = {o.code: o.label for o in q.options}
-        statements = {o.code: o.statement for o in q.options if o.statement}
-        if statements:
-            item["statements"] = statements
-    if q.valid_range and (not q.options or q.kind == Kind.NUMERIC):
-        item["range"] = list(q.valid_range)
-    if q.ordinal_high:
-        item["high"] = q.ordinal_high
-    if q.numeric_statement:
-        item["numeric_statement"] = q.numeric_statement
-    if q.missing:
-        item["missing"] = dict(q.missing)
-    if q.code_list:
-        item["code_list"] = q.code_list
-    if q.count:
-        item["count"] = True
-    if q.statement_template:
-        item["statement_template"] = q.statement_template
-    return item
-
-
-def dump_codebook(codebook: Codebook | dict, fmt: str = "yaml") -> str:
-    """The codebook as YAML (or JSON) text that :func:`load_codebook` reads back."""
-    data = codebook if isinstance(codebook, dict) else codebook_to_dict(codebook)
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    import yaml
-
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
+from .codebook_dump import codebook_to_dict, dump_codebook  # noqa: E402,F401  (the same format, written)

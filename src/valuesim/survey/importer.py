@@ -170,8 +170,9 @@ def load_wvs7(path, *, codebook: Codebook | None = None, questions: Iterable[str
     else:
         ids = np.array([f"row{i}" for i in range(1, n + 1)], dtype=object)
         report.keys = "row number"
-        warnings.warn(f"{name} has no {id_col} column: respondents are keyed by their row number (row1, row2 ...), "
-                      "so a resumed run or a --split needs the rows in the same order", WVSFileWarning, stacklevel=2)
+        warnings.warn(f"{name} has no {codebook.columns.id or id_col} column: respondents are keyed by their row "
+                      "number (row1, row2 ...), so a resumed run or a --split needs the rows in the same order",
+                      WVSFileWarning, stacklevel=2)
     if country_col in frame:
         raw_countries = frame[country_col]
         if mapping is not None or numeric_country or not wvs:
