@@ -115,6 +115,26 @@ def test_model_text_is_escaped_and_stripped_of_escapes(served):
     assert "evil&lt;b&gt;1" in html
 
 
+def test_compare_the_same_method_in_two_runs_on_one_split(runs, tmp_path):
+    ev, _ = runs
+    again = tmp_path / "again"
+    assert main(["eval", str(RunDir(ev).info()["settings"]["data"]["path"]), "--methods", "full-info", "--model",
+                 "scripted", "--split", str(RunDir(ev).split_file), "--out", str(again), "--no-progress"]) == 0
+    first = RunDir(ev).predictions()
+    users = RunDir(ev).split_json()["users"]  # (another test adds a person outside the split)
+    first = first[(first.method == "full-info") & (first.profile_limit < 0) & first.respondent_id.isin(users)]
+    server = Serving([ev, again])
+    try:
+        html = get(server.url + "r/study/compare?a=study:full-info&b=again:full-info&show=disagree")
+    finally:
+        server.close()
+    assert "different splits" not in html
+    # the scripted model answers the same prompt the same way: every stored pair agrees
+    n = int((~first.failed).sum())
+    assert f"<th>Same predictions compared</th><td>{len(first)}</td>" in html
+    assert f"<th>Same answer</th><td>{n}</td>" in html or n == 0
+
+
 def test_unknown_pages_are_404_not_tracebacks(served):
     for page in ("r/study/person/nobody", "r/nope/", "r/study/item/Q999", "static/../source.py"):
         with pytest.raises(urllib.error.HTTPError) as err:
@@ -141,5 +161,10 @@ def test_cli_static_copy_and_errors(runs, tmp_path, capsys):
     assert "<script>alert" not in "".join(p.read_text() for p in (out / "r" / "study" / "person").iterdir())
     assert main(["view", str(tmp_path / "missing")]) == 2
     assert "not a directory" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "predictions.sqlite").write_bytes(b"not a database" * 100)
+    assert main(["view", str(bad)]) == 2
+    assert "damaged or not a SQLite database" in capsys.readouterr().err
     assert main(["view", str(ev), "--static", str(ev / "copy")]) == 2
     assert "never writes to a run" in capsys.readouterr().err and not (ev / "copy").exists()

@@ -81,7 +81,7 @@ def compare(sources: dict[str, RunSource], a: str, b: str, show: str = "all", pa
             except ValueError:
                 r[f"{side}_dist"] = {}
     n, both, only_a, only_b, neither, same = (int(v or 0) for v in summary)
-    split_a, split_b = ((s.info().get("settings") or {}).get("split") for s in (sa, sb))
+    split_a, split_b = split_key(sa), split_key(sb)
     return {"a": {"key": ka, "method": ma, "run": sa.name}, "b": {"key": kb, "method": mb, "run": sb.name},
             "n": n, "both": both, "only_a": only_a, "only_b": only_b, "neither": neither, "same": same,
             "rows": rows, "total": total, "page": page, "pages": pages, "show": show,
@@ -93,6 +93,12 @@ def _side(spec: str, sources: dict[str, RunSource]) -> tuple[str, str]:
     if key not in sources:
         raise LookupError(f"no run {key!r} in this viewer")
     return key, method
+
+
+def split_key(src: RunSource) -> str:
+    """What makes two runs' predictions comparable: the same people in the same folds of the same items."""
+    split = src.run.split_json()
+    return json.dumps([split.get("users"), split.get("folds")], sort_keys=True)
 
 
 def compare_choices(sources: dict[str, RunSource]) -> list[tuple[str, str]]:
@@ -114,8 +120,7 @@ def compare_pairs(sources: dict[str, RunSource]) -> list[tuple[str, str]]:
     for i, a in enumerate(choices):
         for b in choices[i + 1:]:
             (ka, ma), (kb, mb) = a.split(":", 1), b.split(":", 1)
-            if ka == kb or (ma == mb and (sources[ka].info().get("settings") or {}).get("split")
-                            == (sources[kb].info().get("settings") or {}).get("split")):
+            if ka == kb or (ma == mb and split_key(sources[ka]) == split_key(sources[kb])):
                 pairs.append((a, b))
     return pairs
 

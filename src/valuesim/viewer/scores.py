@@ -89,7 +89,8 @@ def population_tables(src: RunSource) -> dict[str, pd.DataFrame]:
     them; empty frames while the run has not written them yet."""
 
     def read(name: str) -> pd.DataFrame:
-        path = src.run / name
+        # the run's report/ folder; runs from before one place for them kept them at the root
+        path = src.run.report_dir / name if (src.run.report_dir / name).exists() else src.run / name
         try:
             return pd.read_csv(path, dtype={"country": str}) if path.exists() and path.stat().st_size > 1 else pd.DataFrame()
         except (OSError, ValueError, pd.errors.ParserError):

@@ -8,6 +8,7 @@ damaged store) are a short page, never a traceback in the browser.
 from __future__ import annotations
 
 import mimetypes
+import sqlite3
 import sys
 import urllib.parse
 from http import HTTPStatus
@@ -32,8 +33,11 @@ class Handler(BaseHTTPRequestHandler):
             body = self.site.render(url.path, urllib.parse.parse_qs(url.query))
         except NotFound as exc:
             return self._send(HTTPStatus.NOT_FOUND, _error_page("Not found", f"Nothing here: {exc}"))
-        except ValuesimError as exc:
+        except (ValuesimError, sqlite3.Error) as exc:
             return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, _error_page("Cannot read the run", str(exc)))
+        except Exception as exc:  # noqa: BLE001 (a page, and one line on the terminal, never a traceback)
+            sys.stderr.write(clean(f"valuesim view: {self.path}: {type(exc).__name__}: {exc}") + "\n")
+            return self._send(HTTPStatus.INTERNAL_SERVER_ERROR, _error_page("This page failed", f"{type(exc).__name__}: {exc}"))
         self._send(HTTPStatus.OK, body)
 
     def _asset(self, name: str) -> None:

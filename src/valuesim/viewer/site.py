@@ -87,6 +87,8 @@ def static_path(route: str, key: str, params: dict) -> str:
         return (f"r/{key}/predictions/{file_name(params.get('method') or ALL)}--{params.get('outcome') or ALL}--"
                 f"{int(params.get('page') or 1)}.html")
     if route == "compare":
+        if not params.get("a") and not params.get("b"):
+            return f"r/{key}/compare/index.html"
         return (f"r/{key}/compare/{file_name(params.get('a', ''))}--{file_name(params.get('b', ''))}--"
                 f"{params.get('show') or ALL}--{int(params.get('page') or 1)}.html")
     if route == "persona":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..runs.names import LOCK_FILE, OLD_POPULATION_STORE
-from ..runs.rundir import RunDir
+from ..runs.rundir import RunDir, damaged
 from ..runs.trace import Trace
 
 PER_PAGE = 50
@@ -118,6 +118,10 @@ class RunSource:
                                   f"{self.run.path}` once to bring it up to date, then view it")
             raise ConfigError(f"{self.run.path} is not a valuesim run directory (no {self.run.store_path.name}); "
                               "name the --out of a `valuesim eval` or `valuesim population` run")
+        try:  # a damaged store is one line now, not an error page later
+            self.query("SELECT 1 FROM predictions LIMIT 1")
+        except sqlite3.DatabaseError as exc:
+            raise damaged(self.run.store_path, exc) from None
         self._cache: dict[str, tuple[tuple, object]] = {}
         self._lock = threading.Lock()
         self._guards: dict[str, threading.Lock] = {}
@@ -130,7 +134,7 @@ class RunSource:
         try:
             return connect_ro(self.run.store_path)
         except sqlite3.Error as exc:
-            raise ConfigError(f"{self.run.store_path} cannot be read ({exc})") from None
+            raise damaged(self.run.store_path, exc) from None
 
     def query(self, sql: str, args: "list | tuple" = ()) -> list[sqlite3.Row]:
         with closing(self.connect()) as con:
