@@ -48,6 +48,15 @@ def run_batched(args: argparse.Namespace, config, study: Callable[[Any], Any],
         model.collector.close()
 
 
+def estimate_batched(args: argparse.Namespace, config, study: Callable[[Any], Any], model_settings: dict) -> int:
+    """``--estimate --batch``: print the rounds, requests, tokens and cost (runs/batch_estimate.py)."""
+    from ..runs.batch_estimate import estimate_batched as estimate
+
+    result = estimate(study, config, model_settings, prices=config.prices)
+    print(result.text(f"model {model_settings['spec']}"))
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("batch", help="batch runs: export a round's requests, import an engine's results, cancel",
                        description="The files driver's two halves (see `valuesim eval --batch files`), and cancelling "

@@ -214,14 +214,16 @@ def study_config(args: argparse.Namespace):
 def run_eval(args: argparse.Namespace) -> int:
     from ..evaluation import run_study, write_report
     from . import estimate as estimate_cli
-    from .batch import run_batched
+    from .batch import estimate_batched, run_batched
 
     config = study_config(args)
-    if args.estimate:
+    if args.estimate and not args.batch:
         return estimate_cli.eval_estimate(args, config)
     from .loading import load_from_args
 
     survey = load_from_args(args)
+    if args.estimate:  # --estimate --batch: the rounds, run over a stand-in engine in a scratch directory
+        return estimate_batched(args, config, lambda cfg: run_study(survey, cfg), batch_model_settings(args, config))
     result, waiting = run_batched(args, config, lambda cfg: run_study(survey, cfg), batch_model_settings(args, config))
     print(result.summary().rsplit("\nreport: ", 1)[0])  # where the report is comes last, after the results
     if waiting:  # --batch files: the next round needs the engine's results first

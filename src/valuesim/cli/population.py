@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from . import estimate as estimate_cli
 
     config = population_config(args)
-    if args.estimate:
+    if args.estimate and not args.batch:
         return estimate_cli.population_estimate(args, config)
     from .loading import load_from_args
 
@@ -120,11 +120,13 @@ def run(args: argparse.Namespace) -> int:
     if args.plot_questions:  # refused before the run, not after it (the report plots only targets)
         args.plot_questions = _check_plot_questions(args.plot_questions, args.questions, survey)
     from ..llm import default_concurrency
-    from .batch import run_batched
+    from .batch import estimate_batched, run_batched
 
     settings = {"spec": config.model, "base_url": config.base_url,
                 "concurrency": config.workers or default_concurrency(config.model),
                 **({"prices": config.prices} if config.prices else {})}
+    if args.estimate:  # --estimate --batch: the rounds, run over a stand-in engine in a scratch directory
+        return estimate_batched(args, config, lambda cfg: run_population(survey, cfg), settings)
     result, waiting = run_batched(args, config, lambda cfg: run_population(survey, cfg), settings)
     print(result.text_summary())
     if waiting:  # --batch files: the next round needs the engine's results first
