@@ -142,6 +142,6 @@ def country(src: RunSource, code: str) -> dict:
 
 
 def countries(src: RunSource) -> list[dict]:
-    rows = src.query("SELECT country, COUNT(DISTINCT persona) AS personas, COUNT(*) AS n, SUM(failed) AS failed "
-                     "FROM predictions WHERE persona >= 0 OR fold < 0 GROUP BY country ORDER BY country")
+    rows = src.query("SELECT country, COUNT(DISTINCT CASE WHEN persona >= 0 THEN persona END) AS personas, "
+                     "COUNT(*) AS n, SUM(failed) AS failed FROM predictions GROUP BY country ORDER BY country")
     return [dict(r) for r in rows]
