@@ -42,9 +42,8 @@ def prediction_hashes(preds: pd.DataFrame) -> dict[str, tuple[int, str]]:
     """{method: (rows, sha256 of its sorted rows)}."""
     out = {}
     df = preds.copy()
-    for col in ("fold", "profile_limit"):
-        if col not in df.columns:
-            df[col] = -1
+    for col in ("fold", "profile_limit", "persona"):  # (in-memory rows had no fold: -1, as stored)
+        df[col] = (df[col] if col in df.columns else pd.Series(-1, index=df.index)).fillna(-1).astype(int)
     for method, g in df.groupby("method", sort=True):
         lines = sorted(
             "|".join(str(r[k]) for k in KEY) + f"|{int(bool(r['failed']))}|"

@@ -307,9 +307,9 @@ def test_a_second_survey_runs_through_llm_methods_and_population(tmp_path, capsy
     pop = tmp_path / "pop"
     assert _cli("population", data, "--codebook", ESS, "--countries", "DEU,USA", "--personas", 4, "--method",
                 "demographic,no-persona", "--model", "scripted", "--out", pop) == 0
-    report = (pop / "report.md").read_text()
+    report = (pop / "report" / "report.md").read_text()
     assert "European Social Survey, round 9 (2018)" in report and "demographic" in report
-    metrics = pd.read_csv(pop / "metrics.csv")
+    metrics = pd.read_csv(pop / "report" / "metrics.csv")
     assert {"demographic", "no-persona"} <= set(metrics["method"])
 
 
@@ -367,9 +367,9 @@ def test_value_personas_on_a_codebooks_own_dimensions_end_to_end(tmp_path, capsy
     levels = [json.loads(x) for x in personas.levels]
     assert all(set(lv) == {"social_trust", "religiosity"} for lv in levels)
     assert {lv["religiosity"] for lv in levels} - {None} <= {1, 2, 3, 4, 5}
-    metrics = pd.read_csv(pop / "metrics.csv")
+    metrics = pd.read_csv(pop / "report" / "metrics.csv")
     assert {"value-persona", "value-twin"} <= set(metrics["method"])
     assert not {"ppltrst", "rlgdgr", "rlgatnd"} & set(metrics["question"])  # descriptor items: never targets
-    report = (pop / "report.md").read_text()
+    report = (pop / "report" / "report.md").read_text()
     assert "social_trust: " in report and "religiosity: rlgdgr, rlgatnd (reversed)" in report
     assert "Inglehart" not in report and "traditional" not in report

@@ -456,14 +456,14 @@ def test_population_report_of_an_unfinished_run_says_so(synth, tmp_path, capsys)
     pop = ["population", str(synth), "--countries", "DEU,NGA", "--questions", "Q1,Q2", "--method", "no-persona",
            "--model", "scripted", "--personas", "2", "--no-progress", "--out", str(out)]
     ok(capsys, pop)
-    assert status_line(out / "report.md").startswith("| Status | complete: no-persona 4/4 done")
+    assert status_line(out / "report" / "report.md").startswith("| Status | complete: no-persona 4/4 done")
     with closing(sqlite3.connect(out / "predictions.sqlite")) as db, db:
         db.execute("DELETE FROM predictions WHERE method = 'no-persona' AND rowid IN "
                    "(SELECT rowid FROM predictions WHERE method = 'no-persona' LIMIT 3)")
     from valuesim.population import write_population_report
 
     write_population_report(out)
-    assert "UNFINISHED (predictions missing): no-persona 1/4 done" in status_line(out / "report.md")
+    assert "UNFINISHED (predictions missing): no-persona 1/4 done" in status_line(out / "report" / "report.md")
 
 
 # --- 10. HTTP attempts beside LLM calls; no division by ~0 in `models check` ------------------

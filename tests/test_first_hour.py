@@ -189,9 +189,9 @@ def test_the_report_command_serves_population_runs_too(tmp_path, capsys):
 
     run_population(_population_survey(), countries="DEU", personas=3, questions="Q49,Q173", methods="demographic",
                    model="scripted", out=tmp_path / "pop", progress=False, command="valuesim population x.csv")
-    assert not (tmp_path / "pop" / "report.md").exists()  # the API leaves the report to the command
+    assert not (tmp_path / "pop" / "report" / "report.md").exists()  # the API leaves the report to the command
     assert cli_main(["report", str(tmp_path / "pop")]) == 0
-    assert "markdown:" in capsys.readouterr().out and (tmp_path / "pop" / "report.md").exists()
+    assert "markdown:" in capsys.readouterr().out and (tmp_path / "pop" / "report" / "report.md").exists()
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
     for name in ("run.json", "predictions.sqlite"):

@@ -148,7 +148,7 @@ def test_report_is_self_contained_and_escaped(survey, tmp_path):
     for text in ("value-persona + calibration", "country-marginal (reference)", "Wall time", "Country gap",
                  "JPN (Japan)"):
         assert text in md
-    assert (tmp_path / "r" / "figures" / "distribution_Q1.png").exists()
+    assert (tmp_path / "r" / "report" / "figures" / "distribution_Q1.png").exists()
 
 
 def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
@@ -161,7 +161,7 @@ def test_cli_population_on_a_synthetic_file(tmp_path, capsys):
                  "--out", str(tmp_path / "run"), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0 and "value-persona" in out and "report:" in out
-    assert (tmp_path / "run" / "report.html").exists() and (tmp_path / "run" / "metrics.csv").exists()
+    assert (tmp_path / "run" / "report" / "report.html").exists() and (tmp_path / "run" / "report" / "metrics.csv").exists()
     demo = RunDir(tmp_path / "run").personas().demographic_text
     # urban/rural comes from the file's H_URBRURAL column (outside the question bank)
     assert demo.str.contains(r"You live in an? (?:urban|rural) area\.").all()
@@ -190,3 +190,32 @@ def test_metrics_are_those_recorded_before_population_methods_became_simulators(
     assert len(now) == len(old) == 96
     pd.testing.assert_frame_equal(now, old, check_dtype=False, atol=1e-9, rtol=0)
     assert result.temperatures == pytest.approx(before["temperatures"], abs=1e-9)
+
+
+@pytest.mark.parametrize("protocol", ["split-half", "held-out-country"])
+def test_report_rebuilds_the_same_tables_from_the_store(tmp_path, capsys, protocol):
+    """Every scored prediction (the references and the value-twin too) is a row of the store:
+    with the run's tables and report deleted, `valuesim report RUN` writes the same ones."""
+    import shutil
+
+    from valuesim.cli import main
+    from valuesim.survey.synthetic import write_synthetic
+
+    path = write_synthetic(tmp_path / "synth.csv", respondents=240, countries=["DEU", "NGA", "JPN"], seed=1)
+    run_dir = tmp_path / "run"
+    assert main(["population", str(path), "--countries", "DEU,NGA", "--personas", "3", "--questions", "Q1,Q111",
+                 "--method", "no-persona,value-twin", "--calibrate", "--calibration-questions", "Q2",
+                 "--model", "scripted", "--protocol", protocol, "--out", str(run_dir), "--no-progress"]) == 0
+    methods = set(RunDir(run_dir).predictions().method)
+    assert {"value-twin", "uniform", "other-countries" if protocol == "held-out-country" else "country-marginal"} <= methods
+    report = run_dir / "report"
+    before = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    assert {"metrics.csv", "summary.csv", "noise_floor.csv", "report.md"} <= {str(p) for p in before}
+    shutil.rmtree(report)
+    capsys.readouterr()
+    assert main(["report", str(run_dir)]) == 0
+    after = {p.relative_to(report): p.read_bytes() for p in report.rglob("*") if p.is_file()}
+    assert set(after) == set(before)
+    for name in before:
+        if name.suffix in (".csv", ".json", ".md"):
+            assert after[name] == before[name], name

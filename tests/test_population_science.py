@@ -128,7 +128,8 @@ def test_twin_tracks_the_value_dimensions(survey, tmp_path):
     r = run(survey, tmp_path / "r", methods="value-twin", calibrate=False)
     s = r.summary.set_index("method")
     assert s.loc[TWIN, "js_distance"] < s.loc[OTHERS, "js_distance"] - 0.05
-    assert r.new_predictions == 0  # a statistical-only run asks no model
+    assert r.accounting == {} and r.model.startswith("none")  # a statistical-only run asks no model
+    assert r.new_predictions > 0  # the twin's and the references' rows are stored like any method's
 
 
 def test_noise_floor_shrinks_with_more_respondents():
@@ -174,11 +175,11 @@ def test_group_summary_gap_says_which_group_is_served_worse():
 
 def test_run_writes_floor_and_groups_and_the_report_shows_them(survey, tmp_path):
     r = run(survey, tmp_path / "r")
-    groups = pd.read_csv(tmp_path / "r" / "country_groups.csv")
+    groups = pd.read_csv(tmp_path / "r" / "report" / "country_groups.csv")
     assert (groups.basis == LLM_BASIS).all() and set(groups.group_label) == {"aligned", "middle", "far"}
-    per = pd.read_csv(tmp_path / "r" / "group_summary.csv")
+    per = pd.read_csv(tmp_path / "r" / "report" / "group_summary.csv")
     assert {TWIN, OTHERS, "value-persona"} <= set(per.method) and "gap" in set(per.group.astype(str))
-    floor = pd.read_csv(tmp_path / "r" / "noise_floor.csv")
+    floor = pd.read_csv(tmp_path / "r" / "report" / "noise_floor.csv")
     assert len(floor) == len(COUNTRIES) * len(TARGETS) and floor.js_distance.between(0, 1).all()
     assert "noise floor" in r.text_summary()
     md = write_population_report(tmp_path / "r")["markdown"].read_text()

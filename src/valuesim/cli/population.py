@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     if waiting:  # --batch files: the next round needs the engine's results first
         return 0
     if not args.no_report:
-        paths = write_population_report(result.run_dir, questions=args.plot_questions)
+        paths = write_population_report(result.run_dir, questions=args.plot_questions, survey=survey)
         print(f"report: {paths['html']}\n        {paths['markdown']}")
     from ..population.personas import LLM_METHODS
     from .evaluate import all_failed

@@ -198,7 +198,7 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
         sim.embedder = DryEmbedder()
     groups: dict[int, list[list]] = {}
     for u in units:
-        groups.setdefault(u[0].key[2], []).append(u)  # by profile size
+        groups.setdefault(u[0].key.profile_limit, []).append(u)  # by profile size
     total: dict = {}
     unit_all: list[dict] = []
     pred_all: list[dict] = []

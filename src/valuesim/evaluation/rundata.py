@@ -56,8 +56,8 @@ class RunData:
 def load_run(run_dir: "RunDir | str | Path") -> RunData:
     run = RunDir(run_dir)
     if run.is_population():
-        raise DataError(f"{run.path} is a population run: its tables are metrics.csv, summary.csv and "
-                        "distributions.csv there, and `valuesim report` writes its report")
+        raise DataError(f"{run.path} is a population run: `valuesim report` recomputes its tables "
+                        "(metrics.csv, summary.csv, distributions.csv) and its report into its report/ folder")
     if not run.exists() or not run.has_store():
         raise DataError(f"{run.path} is not a valuesim run directory (no run settings or predictions); "
                         "create one with `valuesim eval FILE --out RUN_DIR`")

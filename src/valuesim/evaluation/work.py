@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..methods.base import PersonContext
 from ..runs.people import respondent_context
-from ..runs.runner import StudyMethod, WorkItem
+from ..runs.runner import StudyMethod, WorkItem, WorkKey
 from ..survey.model import Respondent
 from ..survey.survey import COUNTRY, Survey
 from .crossfit import fit_plan, load_respondents
@@ -43,7 +43,8 @@ class IndividualProtocol:
         name, out = method.name, []
         for u in self.method_units(name):
             truth, country = self.truth[u.user], self.country[u.user]
-            out += [WorkItem((name, u.fold, u.profile_limit, country, -1, u.user, q), truth[q], u) for q in u.targets]
+            out += [WorkItem(WorkKey(name, u.fold, u.profile_limit, country, -1, u.user, q), truth[q], u)
+                    for q in u.targets]
         return out
 
     def context(self, item: WorkItem) -> PersonContext:
@@ -54,7 +55,7 @@ class IndividualProtocol:
         return respondent_context(self.survey, resp, include=unit.profile)[1]
 
     def prefetch(self, items: list[WorkItem]) -> None:
-        wanted = {i.key[5] for i in items} - set(self._respondents)
+        wanted = {i.key.respondent_id for i in items} - set(self._respondents)
         self._respondents.update(load_respondents(self.survey, sorted(wanted)))  # one block read, not one per user
 
     def fits(self, method: StudyMethod) -> Iterator[tuple[Survey, set[str] | None]]:

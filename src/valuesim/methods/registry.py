@@ -18,6 +18,8 @@ from ..errors import ConfigError
 from .base import Simulator
 from .options import Option, check_options
 
+INDIVIDUAL, POPULATION = "individual", "population"
+
 
 @dataclass(frozen=True)
 class MethodInfo:
@@ -26,15 +28,23 @@ class MethodInfo:
     needs_llm: bool
     description: str
     options: tuple[Option, ...] = field(default=())
+    protocols: tuple[str, ...] = (INDIVIDUAL,)  # the studies it serves: individual, population
 
 
 METHODS: dict[str, MethodInfo] = {}
 
 
 def register(name: str, target: str, *, needs_llm: bool, description: str,
-             options: "list[Option] | tuple[Option, ...]" = ()) -> None:
-    """Add a method; ``options`` declares every keyword its factory accepts from users."""
-    METHODS[name] = MethodInfo(name, target, needs_llm, description, tuple(options))
+             options: "list[Option] | tuple[Option, ...]" = (), protocols: tuple[str, ...] = (INDIVIDUAL,)) -> None:
+    """Add a method; ``options`` declares every keyword its factory accepts from users;
+    ``protocols`` the studies it can take part in."""
+    METHODS[name] = MethodInfo(name, target, needs_llm, description, tuple(options), tuple(protocols))
+
+
+def methods_of(protocol: str, *, needs_llm: bool | None = None) -> list[str]:
+    """The registered methods of a protocol (optionally: only those that need a model or not)."""
+    return [m.name for m in METHODS.values() if protocol in m.protocols
+            and (needs_llm is None or m.needs_llm == needs_llm)]
 
 
 def available() -> list[MethodInfo]:
@@ -128,12 +138,13 @@ def _valuesim_with(**defaults) -> tuple[Option, ...]:
 
 # --- the table: one line per method (owners add their own) ---------------------------------
 register("chance", "statistical:chance", needs_llm=False,
-         description="uniform over the question's valid options (the floor every method must beat)")
+         description="uniform over the question's valid options (the floor every method must beat)",
+         protocols=(INDIVIDUAL, POPULATION))
 register("global-marginal", "statistical:global_marginal", needs_llm=False,
          description="survey-weighted answer shares of all training respondents", options=[SMOOTHING])
 register("country-marginal", "statistical:country_marginal", needs_llm=False,
          description="answer shares of the person's country, shrunk toward the global marginal",
-         options=[SHRINKAGE, SMOOTHING])
+         options=[SHRINKAGE, SMOOTHING], protocols=(INDIVIDUAL, POPULATION))
 register("knn", "statistical:knn", needs_llm=False,
          description="the K training respondents most similar on the profile items vote (option k)",
          options=[
@@ -208,8 +219,20 @@ register("no-profile", "no_profile:make_no_profile", needs_llm=True,
 PERSONA = (_int("max_tokens", 16, "reply tokens (the persona prompt asks for the option number only)", low=1),
            *SINGLE_PROMPT[2:])
 register("value-persona", "persona:make_value_persona", needs_llm=True,
-         description="population: the persona's value-dimension positions as descriptors (seeds/001)", options=PERSONA)
+         description="population: the persona's value-dimension positions as descriptors (seeds/001)", options=PERSONA,
+         protocols=(POPULATION,))
 register("demographic", "persona:make_demographic", needs_llm=True,
-         description="population: the persona's age, sex, education, income and urban/rural", options=PERSONA)
+         description="population: the persona's age, sex, education, income and urban/rural", options=PERSONA,
+         protocols=(POPULATION,))
 register("no-persona", "persona:make_no_persona", needs_llm=True,
-         description="population: only the country is named (the model's prior for it)", options=PERSONA)
+         description="population: only the country is named (the model's prior for it)", options=PERSONA,
+         protocols=(POPULATION,))
+register("value-twin", "twin:make_value_twin", needs_llm=False,
+         description="population: the statistical twin of value-persona, fitted on the other countries' respondents",
+         options=[Option("levels", str, None, "every respondent's dimension levels (set by the population study)",
+                         nullable=True, objects=True),
+                  _int("n_levels", 5, "levels per dimension", low=1), _float("C", 1.0, "inverse L2 penalty", low=1e-6)],
+         protocols=(POPULATION,))
+register("other-countries", "references:make_other_countries", needs_llm=False,
+         description="population reference (held-out-country): the pooled answers of every other country",
+         protocols=(POPULATION,))

@@ -17,11 +17,12 @@ from .personas import ALL_METHODS, LLM_METHODS
 from .runner import PopulationConfig, PopulationResult, run_population
 
 
-def write_population_report(run_dir, questions=None):
-    """Write report.md and report.html (self-contained) into ``run_dir``; returns their paths."""
+def write_population_report(run_dir, questions=None, survey=None):
+    """Recompute the run's tables from its store and write them, report.md and report.html
+    (self-contained) into the run's report/ folder; returns the pages' paths."""
     from .report import write_population_report as _write
 
-    return _write(run_dir, questions=questions)
+    return _write(run_dir, questions=questions, survey=survey)
 
 
 __all__ = [

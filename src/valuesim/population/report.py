@@ -23,6 +23,7 @@ from ..survey.codebook_file import codebook_of_run
 from ..survey.model import Dimension
 from ..survey.countries import country_name
 from .personas import ALL_METHODS, LLM_METHODS, UNIFORM
+from .score import run_record, score, tables_dir, write_results
 from .science_report import METHOD_ORDER, is_reference, protocol_line, science_sections
 
 METRIC_LABELS = {
@@ -61,23 +62,28 @@ def _country(code: str) -> str:
     return code if name == code else f"{code} ({name})"
 
 
-def _load(run_dir: Path) -> dict:
-    info = RunDir(run_dir).info()
-    if info is None:
-        raise DataError(f"{run_dir} is not a population run (no run settings); "
-                        "run `valuesim population FILE ... --out DIR` first")
-    if not (run_dir / "metrics.csv").exists():
+def _load(run: RunDir, survey=None) -> dict:
+    """The run's tables, recomputed from its store (``score``) and written to report/; a run of
+    an in-memory survey (no file to read the real answers from) reads the tables it wrote."""
+    info = run_record(run)
+    result = score(run, survey)
+    if result is not None:
+        write_results(run, result)
+    where = tables_dir(run)
+    if not (where / "metrics.csv").exists():
         command = info.get("command") or "valuesim population FILE ... --out DIR"
-        raise DataError(f"{run_dir} is a population run that has not finished (no metrics.csv yet); run its "
-                        f"command again to finish it (what is stored is kept): {command}")
-    read = lambda name: pd.read_csv(run_dir / name, dtype={"country": str}) if (run_dir / name).stat().st_size > 1 else pd.DataFrame()  # noqa: E731
+        raise DataError(f"{run.path} has no result tables, and its survey cannot be read again (an in-memory "
+                        "survey, or its data file is gone): it has not finished, or its tables were deleted; run "
+                        f"its command again (what is stored is kept): {command}")
+    read = lambda name: pd.read_csv(where / name, dtype={"country": str}) if (where / name).stat().st_size > 1 else pd.DataFrame()  # noqa: E731
+    calibration = where / "calibration.json"
     return {
-        "info": info,
+        "info": info, "tables": where,
         "metrics": read("metrics.csv"),
         "distributions": read("distributions.csv"),
         "country_summary": read("country_summary.csv"),
         "summary": read("summary.csv"),
-        "calibration": json.loads((run_dir / "calibration.json").read_text()) if (run_dir / "calibration.json").exists() else {},
+        "calibration": json.loads(calibration.read_text()) if calibration.exists() else {},
     }
 
 
@@ -200,12 +206,16 @@ def _methods_line(info: dict, summary: pd.DataFrame) -> str:
     return (", ".join(methods) or "none (references only)") + (f"; references: {', '.join(refs)}" if refs else "")
 
 
-def write_population_report(run_dir, questions=None) -> dict[str, Path]:
-    """Write report.md, report.html and figures/*.png into ``run_dir``.
+def write_population_report(run_dir, questions=None, survey=None) -> dict[str, Path]:
+    """Recompute the run's tables from its store, then write report.md, report.html and
+    figures/*.png beside them, in the run's report/ folder (as for every run).
 
-    ``questions``: ids to plot (default: the first four targets)."""
-    run_dir = Path(run_dir)
-    data = _load(run_dir)
+    ``questions``: ids to plot (default: the first four targets); ``survey``: the run's survey
+    when the caller has it (default: read again from the run's data file)."""
+    run = RunDir(run_dir)
+    run_dir = run.path
+    data = _load(run, survey)
+    out = run.report_dir
     info, metrics, summary = data["info"], data["metrics"], data["summary"]
     model = info.get("model", "?")
     cb = codebook_of_run(info.get("settings", {}).get("data", {}))
@@ -246,7 +256,7 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
         cs = data["country_summary"]
         sections.append(("Country gap", [country_gap_table(cs, "js_distance", model),
                                          country_gap_table(cs, "wasserstein_score", model)]))
-        sections += science_sections(run_dir, cs, model)
+        sections += science_sections(data["tables"], cs, model)
     cal = calibration_table(data["calibration"], model)
     if cal:
         sections.append(("Calibration", [cal]))
@@ -259,14 +269,14 @@ def write_population_report(run_dir, questions=None) -> dict[str, Path]:
             if not data["distributions"].empty else None
         if image:
             name = "figures/" + data_file_name("distribution_", q, ".png")
-            write_atomic(run_dir / name, image)
+            write_atomic(out / name, image)
             images[name] = image
             figures.append(("figure", name, f"{q} {texts.get(q, '')}: real (grey bars) vs simulated; dashed = calibrated"))
     if figures:
         sections.append(("Real vs simulated distributions", figures))
     sections.append(("Personas", [persona_table(run_dir, countries, cb.dimensions)]))
     title = f"valuesim population — {run_dir.name}"
-    paths = {"markdown": run_dir / "report.md", "html": run_dir / "report.html"}
+    paths = {"markdown": out / "report.md", "html": out / "report.html"}
     write_atomic(paths["markdown"], _markdown(title, meta, sections))
     write_atomic(paths["html"], _html(title, meta, sections, images))
     return paths

@@ -8,9 +8,11 @@
     write_population_report("runs/pop")
 
 One run directory (``runs.rundir.RunDir``) holds ``run.json`` (what produced it, every
-session's wall time), the store (every persona distribution, in the one predictions schema;
-re-running skips what is stored) and the result tables ``metrics.csv``, ``distributions.csv``,
-``country_summary.csv``, ``summary.csv``, ``calibration.json``. The population protocol
+session's wall time), the store (every persona distribution, the references' and the
+value-twin's, in the one predictions schema; re-running skips what is stored) and, in its
+``report/`` folder, the result tables ``metrics.csv``, ``distributions.csv``,
+``country_summary.csv``, ``summary.csv``, ``calibration.json``, computed from the store by
+``score.score`` (as ``valuesim report RUN`` does). The population protocol
 (``work.py``) turns countries × personas × questions into work items for the one runner.
 """
 
@@ -28,7 +30,7 @@ from typing import Any, Iterable
 from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.rundir import RunDir
-from ..runs.runner import Runner, Session
+from ..runs.runner import Runner, Session, StudyMethod
 from ..survey.countries import country_name
 from ..survey.model import natural_key
 from ..survey.survey import COUNTRY, Survey
@@ -36,10 +38,11 @@ from .dimensions import DimensionScaler, descriptor_items
 from .personas import LLM_METHODS, MARGINAL, UNIFORM, VALUE, Persona, build_personas
 from .protocol import HELD_OUT, PROTOCOL_METHODS, SPLIT_HALF, TWIN, check_protocol, method_view, resolve_protocol
 from .sampling import CountrySplit, check_weights, draw_personas, split_country
-from .science import protocol_predictions, science_tables
+from .score import score, write_results
 from .scoring import PopulationResult, evaluate, summarise, write_tables  # noqa: F401  (part of this API)
 from .targets import resolve_calibration, resolve_questions
-from .work import REFERENCES, PopulationProtocol, persona_methods, reference_methods
+from .twin import twin_levels
+from .work import PROTOCOL_REFERENCES, PopulationProtocol, persona_methods, reference_methods
 
 
 def _listify(value: "str | Iterable[str] | None") -> list[str]:
@@ -145,14 +148,24 @@ class PopulationPlan:
     scores: Any
     splits: dict[str, CountrySplit]
     people: dict[str, list[Persona]]
+    twin: bool = False  # the statistical twin of value personas runs too
+
+    @property
+    def scored(self) -> list[str]:
+        """The methods the tables score besides the references: the LLM methods and the twin."""
+        return self.methods + ([TWIN] if self.twin else [])
 
     def protocol(self, survey: Survey) -> PopulationProtocol:
         source = survey.subset([i for c in self.countries for i in self.splits[c].source_ids])
         return PopulationProtocol(survey, self.countries, self.people, self.targets + self.calib, self.targets, source)
 
     def study_methods(self):
-        references = REFERENCES if self.protocol_name == SPLIT_HALF else {}  # held-out: computed in evaluate
-        return persona_methods(self.methods, self.method_options) + reference_methods(references)
+        methods = persona_methods(self.methods, self.method_options)
+        methods += reference_methods(PROTOCOL_REFERENCES[self.protocol_name])
+        if self.twin:
+            levels = twin_levels(self.scaler, self.scores, self.people)
+            methods.append(StudyMethod(TWIN, False, None, {"levels": levels, "n_levels": self.scaler.levels}))
+        return methods
 
 
 def load_population_survey(survey: "Survey | str | Path") -> tuple[Survey, Path | None]:
@@ -201,7 +214,7 @@ def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
         drawn = draw_personas(seen, splits[c], cfg.personas, cfg.seed, eligible)
         people[c] = build_personas(seen, c, drawn, scaler, scores)
     return PopulationPlan(protocol, country_list, method_list, dict(options or {}), targets, calib, seen, scaler,
-                          scores, splits, people)
+                          scores, splits, people, twin)
 
 
 # Settings that fix who the personas are and what they answered; a run directory cannot be
@@ -250,8 +263,7 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
     survey, path = load_population_survey(survey)
     plan = plan_population(survey, cfg)
     protocol, country_list, method_list = plan.protocol_name, plan.countries, plan.methods
-    targets, calib, seen, scaler, scores, splits, people = (plan.targets, plan.calib, plan.seen, plan.scaler,
-                                                             plan.scores, plan.splits, plan.people)
+    targets, calib, scaler, people = plan.targets, plan.calib, plan.scaler, plan.people
     workers = cfg.workers
     if workers is None:
         from ..llm import default_concurrency
@@ -263,7 +275,7 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
         from ..llm.preflight import preflight                            # leaves nothing behind
 
         preflight(llm)  # (a resumed run checks before its first pending LLM prediction: runs.runner)
-    run_dir, command, seed, personas = run.path, cfg.command, cfg.seed, cfg.personas
+    command, seed, personas = cfg.command, cfg.seed, cfg.personas
     source = survey.source or "<in-memory survey>"
     if Path(source).exists():
         source = str(Path(source).resolve())  # the same file, however the path was written
@@ -313,25 +325,17 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
                             "accounting": acct() or {}})
             run.write_info(record)
             store.close()
-        preds = population_predictions(run)
-
-        preds, scored = protocol_predictions(preds, protocol, survey, scaler, scores, people, targets + calib,
-                                             method_list, seed, personas, wants_twin(cfg.methods, protocol))
-        result = evaluate(survey, splits, preds, country_list, scored, targets, calib, cfg.calibrate, personas, seen,
-                          protocol)
-        result.science = science_tables(run_dir, result, survey, splits, preds, country_list, targets, method_list,
-                                        seed)
-        wall = time.perf_counter() - started
         spec = llm.spec if llm is not None else (record["settings"].get("model") or "none (no LLM method)")
         record.update({"model": spec, "seed": int(seed), "personas": int(personas), "source": source,
-                       "countries": country_list, "methods": method_list, "questions": targets,
+                       "countries": country_list, "methods": method_list, "twin": plan.twin, "questions": targets,
                        "calibration_questions": calib, "calibrate": bool(cfg.calibrate), "scaler": scaler.as_dict(),
                        "protocol": protocol,
                        "split": "per country: seeded shuffle, first ceil(n/2) persona-source, rest evaluation"})
         run.write_info(record)
-        result.run_dir, result.model = run_dir, spec
-        result.wall_seconds, result.new_predictions, result.accounting = wall, runner.new, acct() or {}
-        write_tables(run_dir, result)
+        result = score(run, survey)  # from the store, as `valuesim report RUN` computes it
+        result.wall_seconds, result.new_predictions = time.perf_counter() - started, runner.new
+        result.accounting = acct() or {}
+        write_results(run, result)
         return result
 
 

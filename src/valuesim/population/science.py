@@ -1,7 +1,5 @@
-"""The protocol-dependent steps of a population run, kept out of the runner.
+"""The science tables of a population run, kept out of the runner.
 
-``protocol_predictions`` adds the statistical twin's per-persona rows under the held-out-country
-protocol (so they are aggregated, calibrated and scored exactly like LLM persona answers);
 ``science_tables`` computes the noise floor and the LLM-prior groups over a finished result and
 writes ``noise_floor.csv``, ``country_groups.csv`` and ``group_summary.csv``.
 """
@@ -17,24 +15,16 @@ from ..survey.survey import Survey
 from .groups import assign_groups, group_summary, prior_distances
 from .noise import country_floor, noise_floor
 from .personas import NO_PERSONA
-from .protocol import HELD_OUT, TWIN
-from .twin import twin_predictions
 
 FLOOR_FILE, GROUPS_FILE, GROUP_SUMMARY_FILE = "noise_floor.csv", "country_groups.csv", "group_summary.csv"
 
 
-def protocol_predictions(preds: pd.DataFrame, protocol: str, survey: Survey, scaler, scores: pd.DataFrame,
-                         people: dict, questions: list[str], methods: list[str], seed: int,
-                         n_personas: int, twin: bool | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """The stored predictions plus the protocol's statistical ones, and the methods to score.
-    ``survey`` is the unmasked survey: the twin reads only respondents outside each country.
-    ``twin``: add the statistical twin (default: under held-out-country only)."""
-    if not (protocol == HELD_OUT if twin is None else twin):
-        return preds, list(methods)
-    drawn = {c: [p for p in ps if p.index < n_personas] for c, ps in people.items()}
-    twin = twin_predictions(survey, scaler, scores, drawn, questions)
-    both = pd.concat([preds, twin], ignore_index=True) if len(preds) else twin
-    return both, list(methods) + [TWIN]
+def write_science(out: Path, science: dict) -> None:
+    """The science tables (``science_tables``) into ``out``, each atomically."""
+    out = Path(out)
+    write_csv(science["floor"], out / FLOOR_FILE)
+    write_csv(science["groups"], out / GROUPS_FILE)
+    write_csv(science["group_summary"], out / GROUP_SUMMARY_FILE)
 
 
 def science_tables(run_dir: str | Path | None, result, survey: Survey, splits: dict, preds: pd.DataFrame,
@@ -46,12 +36,11 @@ def science_tables(run_dir: str | Path | None, result, survey: Survey, splits: d
                                 use_llm=NO_PERSONA in methods)
     groups = assign_groups(distances)
     per_group = group_summary(result.country_summary, groups, country_floor(floor))
+    science = {"floor": floor, "groups": groups, "group_summary": per_group,
+               "text": text_table(per_group, floor, groups)}
     if run_dir is not None:
-        run_dir = Path(run_dir)
-        write_csv(floor, run_dir / FLOOR_FILE)
-        write_csv(groups, run_dir / GROUPS_FILE)
-        write_csv(per_group, run_dir / GROUP_SUMMARY_FILE)
-    return {"floor": floor, "groups": groups, "group_summary": per_group, "text": text_table(per_group, floor, groups)}
+        write_science(Path(run_dir), science)
+    return science
 
 
 def text_table(per_group: pd.DataFrame, floor: pd.DataFrame, groups: pd.DataFrame) -> str:

@@ -19,7 +19,8 @@ from .aggregate import average_distributions
 from .calibration import CalibrationItem, calibrate as calibrate_dist, calibration_loss, fit_temperature
 from .metrics import compare, normalise
 from .personas import MARGINAL, UNIFORM
-from .protocol import HELD_OUT, SPLIT_HALF, held_out_references, reference_names
+from ..methods.references import pooled_marginal
+from .protocol import OTHERS, SPLIT_HALF, reference_names
 from .sampling import CountrySplit, RealAnswers
 
 
@@ -73,16 +74,18 @@ def evaluate(survey: Survey, splits: dict[str, CountrySplit], preds: pd.DataFram
         for c in countries:
             for q in targets + calib:
                 sim[(m, c, q)] = _aggregates(groups, m, c, q, cb[q].codes)
-    if protocol == HELD_OUT:  # computed from the other countries, never stored
-        sim.update(held_out_references(survey, countries, targets, cb))
-    else:  # the references' stored predictions (one per country and question)
-        for c in countries:
-            for q in targets:
-                codes = cb[q].codes
-                _, n = source[c].distribution(q, codes)  # how many real answers the marginal rests on
-                vec = _aggregates(groups, MARGINAL, c, q, codes)[0]
-                sim[(MARGINAL, c, q)] = (vec if n else None, n, 0)
-                sim[(UNIFORM, c, q)] = (_aggregates(groups, UNIFORM, c, q, codes)[0], 0, 0)
+    for c in countries:  # the references' stored predictions (one per country and question)
+        for q in targets:
+            codes = cb[q].codes
+            for ref in reference_names(protocol):
+                vec = _aggregates(groups, ref, c, q, codes)[0]
+                if ref == UNIFORM:
+                    sim[(ref, c, q)] = (vec, 0, 0)
+                    continue
+                # how many real answers the marginal rests on: the country's source half, or the others
+                n = (source[c].distribution(q, codes)[1] if ref == MARGINAL else
+                     pooled_marginal(survey, c, q, codes)[1] if ref == OTHERS else 0)
+                sim[(ref, c, q)] = (vec if n else None, n, 0)
 
     temperatures: dict[str, float] = {}
     calib_losses: dict[str, dict] = {}

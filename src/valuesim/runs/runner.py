@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator, NamedTuple, Protocol
 
 from tqdm import tqdm
 
@@ -54,22 +54,45 @@ class StudyMethod:
         return self.simulator
 
 
+class WorkKey(NamedTuple):
+    """The store's key of one prediction (``store.KEY_COLUMNS``, in that order). Immutable and
+    compared like the tuples the store's key sets hold; read by name, never by position."""
+
+    method: str
+    fold: int
+    profile_limit: int
+    country: str
+    persona: int
+    respondent_id: str
+    question_id: str
+
+    @property
+    def person(self) -> tuple:
+        """Everything but the question: who answers (one context per person)."""
+        return self[:6]
+
+    @property
+    def group(self) -> tuple[int, int]:
+        """(fold, profile size): the people a statistical fit predicts together."""
+        return self.fold, self.profile_limit
+
+
 @dataclass(frozen=True)
 class WorkItem:
-    """One prediction to make. ``key`` is the store's key: (method, fold, profile_limit, country,
-    persona, respondent_id, question_id); everything but the question names who answers."""
+    """One prediction to make: its store key, the truth if there is one, and what the protocol
+    builds the person from (a Unit, a Persona, ...)."""
 
-    key: tuple
+    key: WorkKey
     truth: int | None = None
-    source: Any = None  # what the protocol builds the person from (a Unit, a Persona, ...)
+    source: Any = None
 
     @property
     def question_id(self) -> str:
-        return self.key[6]
+        return self.key.question_id
 
     @property
     def person_key(self) -> tuple:
-        return self.key[:6]
+        return self.key.person
 
 
 class StudyProtocol(Protocol):
@@ -128,7 +151,7 @@ class Runner:
                    disable=not self.progress, dynamic_ncols=True, smoothing=0.1, mininterval=0.5)
         try:
             for train, group in plan:  # one fit, or one per cross-fitting group
-                todo = pending if group is None else [i for i in pending if i.key[5] in group]
+                todo = pending if group is None else [i for i in pending if i.key.respondent_id in group]
                 if not todo:
                     continue
                 if train is not None:
@@ -144,9 +167,10 @@ class Runner:
     # --- rows -----------------------------------------------------------------------------------
     def row(self, method: StudyMethod, item: WorkItem, pred: Prediction, ctx: PersonContext,
             seconds: float | None) -> Row:
-        m, fold, limit, country, persona, rid, qid = item.key
+        k = item.key
         trace = Trace.of(pred.trace)
-        return Row(m, qid, pred.distribution, fold, limit, country, persona, rid, len(ctx.profile),
+        return Row(k.method, k.question_id, pred.distribution, k.fold, k.profile_limit, k.country, k.persona,
+                   k.respondent_id, len(ctx.profile),
                    None if pred.failed else int(pred.answer), item.truth, trace.dist_method, bool(pred.failed),
                    str(pred.error or "")[:2000], self.model_label if method.needs_llm else "", pred.trace or None,
                    trace.seconds or seconds, trace.cached)
@@ -162,7 +186,7 @@ class Runner:
         protocol.prefetch(pending)
         groups: dict[tuple, dict[str, list[WorkItem]]] = {}
         for item in pending:
-            groups.setdefault(item.key[1:3], {}).setdefault(item.question_id, []).append(item)
+            groups.setdefault(item.key.group, {}).setdefault(item.question_id, []).append(item)
         codebook = protocol.codebook
 
         def batches() -> Iterator[list[WorkItem]]:
@@ -175,9 +199,9 @@ class Runner:
         group_of: list = [None]
 
         def work(batch: list[WorkItem]):
-            if batch[0].key[1:3] != group_of[0]:  # a new fold / profile size: its people's contexts
+            if batch[0].key.group != group_of[0]:  # a new fold / profile size: its people's contexts
                 contexts.clear()
-                group_of[0] = batch[0].key[1:3]
+                group_of[0] = batch[0].key.group
             pairs = []
             for item in batch:
                 ctx = contexts.get(item.person_key)
