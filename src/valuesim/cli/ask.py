@@ -99,12 +99,6 @@ def _model(args):
     return get_model(args.model, base_url=args.base_url, cache=None if args.no_cache else DEFAULT_CACHE)
 
 
-def _person(survey, respondent_id: str, exclude: list[str]):
-    from ..runs.people import respondent_context
-
-    return respondent_context(survey, respondent_id, exclude=exclude)
-
-
 def _wrap(text: str, indent: str = "    ") -> str:
     return "\n".join(textwrap.fill(line, 100, initial_indent=indent, subsequent_indent=indent) if line else ""
                      for line in text.splitlines())
@@ -112,22 +106,23 @@ def _wrap(text: str, indent: str = "    ") -> str:
 
 def ask_one(survey, respondent_id: str, question_id: str, method: str = "valuesim", model=None, progress=None,
             **options):
-    """The Python call behind `valuesim ask`: (prediction, respondent, question). ``progress``:
-    called with each ValueSim stage (story, audit, modules, coordinator)."""
-    from ..methods.base import Fittable
+    """The Python call behind `valuesim ask`: (prediction, respondent, question), a study of one
+    person and one question (``runs.study.ask``). ``progress``: called with each ValueSim stage
+    (story, audit, modules, coordinator)."""
+    from ..evaluation.work import OnePerson
     from ..methods.registry import get_method, method_info
     from ..methods.valuesim import ValueSim
+    from ..runs import study
+    from ..runs.runner import StudyMethod
 
     question = survey.codebook[question_id]
-    resp, person = _person(survey, respondent_id, exclude=[question_id])
+    protocol = OnePerson(survey, respondent_id, question_id)
     info = method_info(method)
     sim = get_method(method, model if info.needs_llm else None, **options)
     if progress is not None and isinstance(sim, ValueSim):
         sim.watch(progress)
-    if isinstance(sim, Fittable):  # statistical methods and the hybrid learn from everyone else
-        others = [i for i in survey.data.index if i != resp.id]
-        sim.fit(survey.subset(others))
-    return sim.predict(person, question), resp, question
+    prediction = study.ask(protocol, StudyMethod(method, info.needs_llm, sim, dict(options)), model)
+    return prediction, protocol.respondent, question
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -222,7 +217,9 @@ def run_story(args: argparse.Namespace) -> int:
     exclude = [q.strip() for q in args.exclude.split(",") if q.strip()]
     for qid in exclude:
         survey.codebook[qid]
-    resp, person = _person(survey, args.respondent, exclude)
+    from ..runs.people import respondent_context
+
+    resp, person = respondent_context(survey, args.respondent, exclude=exclude)
     model = _model(args)
     writer = StoryWriter(model, progress=Progress(not args.quiet), **writer_options)
     try:

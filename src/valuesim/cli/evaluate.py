@@ -260,10 +260,11 @@ def all_failed(stored: int, failed: int, run_dir) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
+    """`valuesim report RUN`: either kind of run, recomputed from its store into RUN/report/."""
     from ..errors import ConfigError
-    from ..evaluation import write_report
     from ..evaluation.report import results_text
     from ..runs.rundir import RunDir
+    from ..runs.study import report
 
     if args.compare is not None:
         from ..evaluation.compare import compare_runs, compare_text
@@ -272,9 +273,9 @@ def run_report(args: argparse.Namespace) -> int:
         return 0
     if (args.weighted or args.export) and RunDir(args.run_dir).is_population():
         raise ConfigError("--weighted and --export are for individual runs: a population run's real distributions "
-                          "are weighted already, and its tables are CSV files in the run directory")
-    paths = write_report(args.run_dir, reference=args.reference, demographics=args.demographics,
-                         weighted=args.weighted, item=args.item)
+                          "are weighted already, and its tables are CSV files in its report/ folder")
+    paths = report(args.run_dir, reference=args.reference, demographics=args.demographics,
+                   weighted=args.weighted, item=args.item)
     if args.weighted:
         print(results_text(args.run_dir, weighted=True))
     if args.export:

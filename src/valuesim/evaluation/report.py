@@ -44,10 +44,10 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     of the confusion matrices (default: the hardest value item with few options)."""
     from .plots import bars_with_ci, profile_curve, radar
 
-    if RunDir(run_dir).is_population():  # the same command serves both kinds of run
-        from ..population.report import write_population_report
+    if RunDir(run_dir).is_population():  # the same call serves both kinds of run: the run's own protocol
+        from ..runs.study import report
 
-        return write_population_report(run_dir)
+        return report(run_dir)
     run = load_run(run_dir)
     run.weighted = weighted
     if weighted:

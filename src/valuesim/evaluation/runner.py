@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,7 +30,7 @@ from ..methods.base import ModelUser, Simulator
 from ..runs import rundir
 from ..runs.rundir import RunDir
 from ..methods.base import Fittable
-from ..runs.runner import Runner, Session, StudyMethod
+from ..runs.runner import StudyMethod
 from ..survey.survey import COUNTRY, WEIGHT, Survey
 from .crossfit import fit_plan
 from .protocol import DEFAULT_CURVE_SIZES, Split, check_protocol, make_split
@@ -167,82 +166,98 @@ def run_study(survey: "Survey | str | Path", config: "StudyConfig | Sequence | N
     directory ``out``: calling again with the same settings resumes, with other settings it
     refuses unless ``force`` (which discards the old run). ``split``: a Split or split.json to
     repeat an earlier study exactly. Failed predictions are stored, and retried next time.
+    (A thin name over the one study function, ``runs.study.run``.)
     """
-    cfg = study_config(config, **settings)
-    started = time.time()
-    run = RunDir(rundir.check_out(cfg.out))  # empty, a file, not writable: refused before anything is created
-    check_protocol(cfg.users if not isinstance(cfg.users, tuple) else 1, cfg.folds, cfg.run_folds, cfg.fit_groups)
-    survey, path = _load(survey)
-    plan = plan_study(survey, cfg)
-    resolved, concurrency = plan.methods, plan.concurrency
-    model = None
-    if plan.llm_methods:
+    from ..runs import study
+
+    return study.run(survey, IndividualStudy(), study_config(config, **settings))
+
+
+class IndividualStudy:
+    """The individual protocol as a whole object for ``runs.study``: users × folds × profile
+    sizes, scored against each user's own answers (``evaluation.report``)."""
+
+    kind = "individual"
+    api = "valuesim.evaluation.run_study"
+    hint = rundir.STUDY_HINT
+
+    def load(self, survey, cfg: StudyConfig) -> Survey:
+        check_protocol(cfg.users if not isinstance(cfg.users, tuple) else 1, cfg.folds, cfg.run_folds, cfg.fit_groups)
+        survey, self.path = _load(survey)
+        return survey
+
+    def plan(self, survey: Survey, cfg: StudyConfig) -> "StudyPlan":
+        return plan_study(survey, cfg)
+
+    def model(self, plan: "StudyPlan", cfg: StudyConfig):
+        if not plan.llm_methods:
+            return None
         if cfg.model is None:
             raise ConfigError(f"methods {', '.join(plan.llm_methods)} need a model (--model SPEC)")
         model = cfg.model
         if isinstance(model, str):
             from ..llm import get_model
 
-            model = get_model(model, base_url=cfg.base_url, concurrency=max(1, concurrency),
-                              **({"prices": cfg.prices} if cfg.prices else {}))
-        elif isinstance(model, ModelAPI):
-            model = as_model(model)  # a backend gets its Model (cache-less, with accounts) once, here
-    if model is not None and not (run.path / rundir.RUN_FILE).exists():  # a new run: a model that cannot answer
-        from ..llm.preflight import preflight                                  # leaves nothing behind
+            return get_model(model, base_url=cfg.base_url, concurrency=max(1, plan.concurrency),
+                             **({"prices": cfg.prices} if cfg.prices else {}))
+        return as_model(model) if isinstance(model, ModelAPI) else model  # a backend gets its Model once, here
 
-        preflight(model)  # (a resumed run checks before its first pending LLM prediction: runs.runner)
-    model_label = rundir.model_label(model)
+    def record(self, plan: "StudyPlan", model, cfg: StudyConfig) -> tuple[dict, dict]:
+        return study_settings(plan, model, cfg, self.path), rundir.provenance(
+            cfg.command, self.api, model_label=rundir.model_label(model),
+            methods={m.name: {"needs_llm": m.needs_llm} for m in plan.methods}, concurrency=plan.concurrency,
+            failure_policy="failed predictions are stored, retried on resume, and left out of accuracy/MAE "
+                           "(the report shows how many there are per method)")
+
+    def begin(self, run: RunDir, plan: "StudyPlan", record: dict):
+        if run.has_split():  # a resumed run keeps its split
+            plan.split = Split.from_json(run.split_json())
+            plan.split.check(plan.survey)
+        else:
+            run.write_split(plan.split.to_json())
+        return plan.protocol(plan.survey, plan.curve_methods), plan.methods
+
+    def stage(self, store, plan: "StudyPlan") -> None:
+        store.add_questions(plan.survey.codebook[q] for q in plan.split.items)
+        people = plan.survey.data.loc[list(plan.split.users), [COUNTRY, WEIGHT]]  # for survey-weighted scores
+        store.add_respondents(zip(people.index, people[COUNTRY], people[WEIGHT]))
+
+    def finish(self, run: RunDir, plan: "StudyPlan", record: dict, done) -> RunResult:
+        return RunResult(run.path, done.stored, done.runner.new, done.resumed, done.failed, done.seconds,
+                         done.session.usage, [m.name for m in plan.methods])
+
+    def report(self, run: RunDir, **options) -> dict:
+        from .report import write_report
+
+        return write_report(run, **options)
+
+    def estimate(self, survey: Survey, cfg: StudyConfig, **options):
+        from .estimate import estimate_study
+
+        return estimate_study(survey, cfg, **options)
+
+
+def study_settings(plan: "StudyPlan", model, cfg: StudyConfig, path: Path | None) -> dict:
+    """What fixes an individual study's results (run.json ``settings``; compared on resume)."""
     split = plan.split if cfg.split is not None else None
-
-    settings_record = {
-        "methods": [m.name for m in resolved],
-        "method_options": {m.name: m.options for m in resolved if m.options},
+    listed = lambda v: v if v is None or isinstance(v, str) else list(v)  # noqa: E731
+    return {
+        "methods": [m.name for m in plan.methods],
+        "method_options": {m.name: m.options for m in plan.methods if m.options},
         "users": cfg.users if isinstance(cfg.users, (int, str)) else sorted(map(str, cfg.users)),
         "folds": cfg.folds,
         "seed": cfg.seed,
-        "items": cfg.items if cfg.items is None or isinstance(cfg.items, str) else list(cfg.items),
+        "items": listed(cfg.items),
         "stratify": cfg.stratify,
-        **({"run_folds": cfg.run_folds, "profile_items": cfg.profile_items if cfg.profile_items is None or isinstance(
-            cfg.profile_items, str) else list(cfg.profile_items), "fit_groups": cfg.fit_groups}
+        **({"run_folds": cfg.run_folds, "profile_items": listed(cfg.profile_items), "fit_groups": cfg.fit_groups}
            if (cfg.run_folds, cfg.profile_items, cfg.fit_groups) != (None, None, None) else {}),  # old runs resume
         "curve": bool(cfg.curve),
         "curve_sizes": plan.curve_sizes if cfg.curve else None,
         "curve_methods": list(cfg.curve_methods) if cfg.curve and cfg.curve_methods is not None else None,
         "model": model.spec if isinstance(model, Model) else None,  # (a test's stand-in has no spec)
-        "data": rundir.survey_fingerprint(survey, path),
+        "data": rundir.survey_fingerprint(plan.survey, path),
         "split": hashlib.sha256(json.dumps(split.to_json(), sort_keys=True).encode()).hexdigest() if split else None,
     }
-    info = rundir.provenance(
-        cfg.command, "valuesim.evaluation.run_study", model_label=model_label,
-        methods={m.name: {"needs_llm": m.needs_llm} for m in resolved}, concurrency=concurrency,
-        failure_policy="failed predictions are stored, retried on resume, and left out of accuracy/MAE "
-                       "(the report shows how many there are per method)",
-    )
-
-    with run.lock(cfg.command):
-        run.prepare(settings_record, info, merge=rundir.merge_study, force=cfg.force)
-        if run.has_split():
-            split = Split.from_json(run.split_json())
-            split.check(survey)
-        else:
-            split = plan.split
-            run.write_split(split.to_json())
-        protocol = IndividualProtocol(survey, split, None if cfg.curve_methods is None else set(cfg.curve_methods))
-        store = run.store()
-        try:
-            store.add_questions(survey.codebook[q] for q in split.items)
-            people = survey.data.loc[list(split.users), [COUNTRY, WEIGHT]]  # for survey-weighted scores
-            store.add_respondents(zip(people.index, people[COUNTRY], people[WEIGHT]))
-            resumed = store.count()
-            runner = Runner(store, model, model_label or "", concurrency, cfg.progress, cfg.verbose)
-            with Session(store, model, started) as session:
-                session.runner = runner
-                runner.run(protocol, resolved)
-            total, failed_total = store.count(), store.count(failed=True)
-        finally:
-            store.close()
-    return RunResult(run.path, total, runner.new, resumed, failed_total, time.time() - started, session.usage,
-                     [m.name for m in resolved])
 
 
 def _load(survey) -> tuple[Survey, Path | None]:
@@ -262,10 +277,17 @@ class StudyPlan:
     split: Split
     curve_sizes: list[int]
     concurrency: int
+    survey: Survey | None = None
+    curve_methods: tuple | None = None
 
     @property
     def llm_methods(self) -> list[str]:
         return [m.name for m in self.methods if m.needs_llm]
+
+    @property
+    def session(self) -> dict:
+        """What run.json's entry of a session of this plan records."""
+        return {"methods": [m.name for m in self.methods]}
 
     def protocol(self, survey: Survey, curve_methods=None) -> IndividualProtocol:
         return IndividualProtocol(survey, self.split, None if curve_methods is None else set(curve_methods))
@@ -304,4 +326,4 @@ def plan_study(survey: Survey, cfg: StudyConfig, run: RunDir | None = None) -> S
     for m in resolved:  # statistical methods are cheap to build: a bad option is refused here
         if not m.needs_llm and isinstance(m.build(None), Fittable):
             fit_plan(survey, split)  # e.g. every respondent evaluated and nobody left to fit on
-    return StudyPlan(resolved, split, curve_sizes, int(concurrency))
+    return StudyPlan(resolved, split, curve_sizes, int(concurrency), survey, cfg.curve_methods)

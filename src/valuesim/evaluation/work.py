@@ -61,3 +61,27 @@ class IndividualProtocol:
     def fits(self, method: StudyMethod) -> Iterator[tuple[Survey, set[str] | None]]:
         for train, group in fit_plan(self.survey, self.split):  # one training subset at a time
             yield self.survey.subset(train), group
+
+
+class OnePerson:
+    """The protocol of ``valuesim ask``: one respondent, one question held out of their profile;
+    a method that learns is fitted on everyone else in the file."""
+
+    def __init__(self, survey: Survey, respondent_id: str, question_id: str):
+        self.survey, self.codebook, self.question_id = survey, survey.codebook, question_id
+        self.respondent, self.person = respondent_context(survey, respondent_id, exclude=[question_id])
+
+    def items(self, method: StudyMethod) -> list[WorkItem]:
+        p = self.person
+        return [WorkItem(WorkKey(method.name, -1, -1, p.country, -1, p.respondent_id, self.question_id),
+                         self.respondent.answers.get(self.question_id))]
+
+    def context(self, item: WorkItem) -> PersonContext:
+        return self.person
+
+    def prefetch(self, items: list[WorkItem]) -> None:
+        pass
+
+    def fits(self, method: StudyMethod) -> list[tuple[Survey, None]]:
+        others = [i for i in self.survey.data.index if i != self.respondent.id]
+        return [(self.survey.subset(others), None)]

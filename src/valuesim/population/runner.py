@@ -22,7 +22,6 @@ import dataclasses
 import json
 import math
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,8 +29,7 @@ from typing import Any, Iterable
 from ..errors import ConfigError
 from ..runs import rundir
 from ..runs.rundir import RunDir
-from ..runs.runner import Runner, Session, StudyMethod
-from ..survey.countries import country_name
+from ..runs.runner import StudyMethod
 from ..survey.model import natural_key
 from ..survey.survey import COUNTRY, Survey
 from .dimensions import DimensionScaler, descriptor_items
@@ -149,6 +147,16 @@ class PopulationPlan:
     splits: dict[str, CountrySplit]
     people: dict[str, list[Persona]]
     twin: bool = False  # the statistical twin of value personas runs too
+    survey: Survey | None = None  # the survey itself (unmasked)
+    calibrate: bool = False
+    concurrency: int = 1
+
+    @property
+    def session(self) -> dict:
+        """What run.json's entry of a session of this plan records."""
+        out = {"countries": self.countries, "methods": self.methods, "questions": self.targets,
+               "calibration_questions": self.calib, "calibrate": self.calibrate}
+        return {**out, "method_options": self.method_options} if self.method_options else out
 
     @property
     def scored(self) -> list[str]:
@@ -217,29 +225,8 @@ def plan_population(survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
                           scores, splits, people, twin)
 
 
-# Settings that fix who the personas are and what they answered; a run directory cannot be
-# resumed with other values (countries, methods and questions may be added).
-FIXED_SETTINGS = ("seed", "personas", "data", "model", "protocol")
-
-
-def _merge(old: dict, settings: dict, info: dict):
-    """Resume rule: FIXED_SETTINGS must match (a run made before settings were recorded is
-    compared on what it has; a run without LLM methods has no model to compare)."""
-    o = old.get("settings") or {k: old[k] for k in FIXED_SETTINGS if k in old}
-    keys = tuple(k for k in FIXED_SETTINGS if k in o and not (k == "model" and (o[k] is None or settings[k] is None)))
-    problems = rundir.compare({k: o[k] for k in keys}, {k: settings[k] for k in keys})
-    # a method already in the run keeps its options (its stored answers were made with them)
-    ran = {m for s in old.get("sessions", []) if s.get("status") != "failed" for m in s.get("methods", [])}
-    o_opts, n_opts = o.get("method_options") or {}, settings.get("method_options") or {}
-    for m in sorted(ran & set(info.get("methods", ()))):
-        if o_opts.get(m, {}) != n_opts.get(m, {}):
-            problems.append(f"options of {m}: were {o_opts.get(m, {})!r}, now {n_opts.get(m, {})!r}")
-    if problems:
-        return problems, None
-    merged = {**settings, "model": settings["model"] or o.get("model"), "method_options": {**o_opts, **n_opts}}
-    if not merged["method_options"]:
-        del merged["method_options"]  # runs without options keep the settings they always had
-    return [], {**old, "settings": merged}
+HINT = ("Use another --out, or repeat the original seed, personas, data file and model to resume (countries, "
+        "methods and questions may be added)")
 
 
 def run_population(survey: "Survey | str | Path", config: "PopulationConfig | str | Iterable[str] | None" = None,
@@ -253,90 +240,94 @@ def run_population(survey: "Survey | str | Path", config: "PopulationConfig | st
     ``workers``: persona distributions requested in parallel (default: the backend's own).
     Re-running with the same ``out`` continues the run; another seed, persona count, data file
     or model is refused. Everything that can be refused is checked before the run directory is
-    created or touched. ``protocol``: "split-half" or "held-out-country" (see ``protocol.py``)."""
+    created or touched. ``protocol``: "split-half" or "held-out-country" (see ``protocol.py``).
+    (A thin name over the one study function, ``runs.study.run``.)"""
+    from ..runs import study
+
     if config is not None and not isinstance(config, PopulationConfig):
         settings["countries"] = config
         config = None
-    cfg = population_config(config, **settings)
-    started = time.perf_counter()
-    rundir.check_out(cfg.out)  # empty, a file, not writable: refused before anything is created
-    survey, path = load_population_survey(survey)
-    plan = plan_population(survey, cfg)
-    protocol, country_list, method_list = plan.protocol_name, plan.countries, plan.methods
-    targets, calib, scaler, people = plan.targets, plan.calib, plan.scaler, plan.people
-    workers = cfg.workers
-    if workers is None:
-        from ..llm import default_concurrency
+    return study.run(survey, PopulationStudy(), population_config(config, **settings))
 
-        workers = default_concurrency(cfg.model)
-    llm = _load_model(cfg.model, cfg.base_url, workers, cfg.prices) if method_list else None  # no LLM method: no model
-    run = RunDir(cfg.out)
-    if llm is not None and not (run.path / rundir.RUN_FILE).exists():  # a new run: a model that cannot answer
-        from ..llm.preflight import preflight                            # leaves nothing behind
 
-        preflight(llm)  # (a resumed run checks before its first pending LLM prediction: runs.runner)
-    command, seed, personas = cfg.command, cfg.seed, cfg.personas
-    source = survey.source or "<in-memory survey>"
-    if Path(source).exists():
-        source = str(Path(source).resolve())  # the same file, however the path was written
-    settings = {"seed": int(seed), "personas": int(personas), "data": rundir.survey_fingerprint(survey, path),
-                "model": llm.spec if llm is not None else None, "protocol": protocol}
-    if plan.method_options:
-        settings["method_options"] = plan.method_options
-    info = rundir.provenance(command, "valuesim.population.run_population", source=source, sessions=[],
-                             methods=method_list)
-    with run.lock(command):
-        record = run.prepare(settings, info, merge=_merge,
-                             hint="Use another --out, or repeat the original seed, personas, data file and model "
-                                  "to resume (countries, methods and questions may be added)")
-        for s in record.get("sessions", []):  # a session still "running" was killed
-            if s.get("status") == "running":
-                s["status"] = "interrupted"
-        session = {"started": rundir.now(), "status": "running", "command": command, "countries": country_list,
-                   "methods": method_list, "questions": targets, "calibration_questions": calib,
-                   "calibrate": bool(cfg.calibrate)}
+class PopulationStudy:
+    """The population protocol as a whole object for ``runs.study``: countries × personas ×
+    questions, scored from the store against the real answers (``score.py``)."""
+
+    kind = "population"
+    api = "valuesim.population.run_population"
+    hint = HINT
+
+    def load(self, survey, cfg: PopulationConfig) -> Survey:
+        survey, self.path = load_population_survey(survey)
+        return survey
+
+    def plan(self, survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
+        plan = plan_population(survey, cfg)
+        plan.survey, plan.calibrate = survey, bool(cfg.calibrate)
+        if cfg.workers is None:
+            from ..llm import default_concurrency
+
+            plan.concurrency = default_concurrency(cfg.model)
+        else:
+            plan.concurrency = int(cfg.workers)
+        return plan
+
+    def model(self, plan: PopulationPlan, cfg: PopulationConfig):
+        return _load_model(cfg.model, cfg.base_url, plan.concurrency, cfg.prices) if plan.methods else None
+
+    def record(self, plan: PopulationPlan, model, cfg: PopulationConfig) -> tuple[dict, dict]:
+        settings = {"seed": int(cfg.seed), "personas": int(cfg.personas),
+                    "data": rundir.survey_fingerprint(plan.survey, self.path),
+                    "model": model.spec if model is not None else None, "protocol": plan.protocol_name}
         if plan.method_options:
-            session["method_options"] = plan.method_options
-        record.setdefault("sessions", []).append(session)
-        run.write_info(record)
+            settings["method_options"] = plan.method_options
+        return settings, rundir.provenance(cfg.command, self.api, source=_source(plan.survey),
+                                           methods={m: {"needs_llm": True} for m in plan.methods})
 
-        store = run.store()
-        acct = (lambda: llm.accounting.as_dict()) if llm is not None else (lambda: None)
-        runner = Runner(store, llm, rundir.model_label(llm) or "", workers, cfg.progress, cfg.verbose)
-        status = "failed"
-        try:
-            store.add_questions(survey.codebook[q] for q in targets + calib)
-            store.add_personas([
-                {"country": p.country, "persona": p.index, "respondent_id": p.respondent_id,
-                 "levels": json.dumps(p.levels),
-                 "scores": json.dumps({k: (None if math.isnan(v) else v) for k, v in p.scores.items()}),
-                 "value_text": p.value_text, "demographic_text": p.demographic_text}
-                for c in country_list for p in people[c]])
-            with Session(store, llm) as store_session:
-                store_session.runner = runner
-                runner.run(plan.protocol(survey), plan.study_methods())
-            status = "finished"
-        except KeyboardInterrupt:
-            status = "interrupted"
-            raise
-        finally:
-            wall = time.perf_counter() - started
-            session.update({"status": status, "wall_seconds": round(wall, 2), "new_predictions": runner.new,
-                            "accounting": acct() or {}})
-            run.write_info(record)
-            store.close()
-        spec = llm.spec if llm is not None else (record["settings"].get("model") or "none (no LLM method)")
-        record.update({"model": spec, "seed": int(seed), "personas": int(personas), "source": source,
-                       "countries": country_list, "methods": method_list, "twin": plan.twin, "questions": targets,
-                       "calibration_questions": calib, "calibrate": bool(cfg.calibrate), "scaler": scaler.as_dict(),
-                       "protocol": protocol,
+    def begin(self, run: RunDir, plan: PopulationPlan, record: dict):
+        return plan.protocol(plan.survey), plan.study_methods()
+
+    def stage(self, store, plan: PopulationPlan) -> None:
+        store.add_questions(plan.survey.codebook[q] for q in plan.targets + plan.calib)
+        store.add_personas([
+            {"country": p.country, "persona": p.index, "respondent_id": p.respondent_id,
+             "levels": json.dumps(p.levels),
+             "scores": json.dumps({k: (None if math.isnan(v) else v) for k, v in p.scores.items()}),
+             "value_text": p.value_text, "demographic_text": p.demographic_text}
+            for c in plan.countries for p in plan.people[c]])
+
+    def finish(self, run: RunDir, plan: PopulationPlan, record: dict, done) -> PopulationResult:
+        """Record what this session scores, then score it from the store and write the tables."""
+        model = done.session.model
+        spec = model.spec if model is not None else (record["settings"].get("model") or "none (no LLM method)")
+        record.update({"model": spec, "seed": record["settings"]["seed"], "personas": record["settings"]["personas"],
+                       "source": _source(plan.survey), "countries": plan.countries,
+                       "methods": {m: {"needs_llm": True} for m in plan.methods}, "twin": plan.twin,
+                       "questions": plan.targets, "calibration_questions": plan.calib, "calibrate": plan.calibrate,
+                       "scaler": plan.scaler.as_dict(), "protocol": plan.protocol_name,
                        "split": "per country: seeded shuffle, first ceil(n/2) persona-source, rest evaluation"})
         run.write_info(record)
-        result = score(run, survey)  # from the store, as `valuesim report RUN` computes it
-        result.wall_seconds, result.new_predictions = time.perf_counter() - started, runner.new
-        result.accounting = acct() or {}
+        result = score(run, plan.survey)  # from the store, as `valuesim report RUN` computes it
+        result.wall_seconds, result.new_predictions = done.seconds, done.runner.new
+        result.accounting = done.session.usage_now() or {}
         write_results(run, result)
         return result
+
+    def report(self, run: RunDir, questions=None, survey=None, **_) -> dict:
+        from .report import write_population_report
+
+        return write_population_report(run, questions=questions, survey=survey)
+
+    def estimate(self, survey: Survey, cfg: PopulationConfig, **options):
+        from .estimate import estimate_population
+
+        return estimate_population(survey, cfg, **options)
+
+
+def _source(survey: Survey) -> str:
+    source = survey.source or "<in-memory survey>"
+    return str(Path(source).resolve()) if Path(source).exists() else source  # the same file, however written
 
 
 def population_predictions(run: RunDir):
@@ -388,8 +379,3 @@ def _persona_pool(survey: Survey, scores, methods: list[str], twin: bool):
                f"{' and '.join(value_based)} cannot run; without them, ")
     others = [m for m in LLM_METHODS if m != VALUE]
     raise ConfigError(f"{why}run --method {','.join(others)} (--protocol split-half)")
-
-
-def country_label(code: str) -> str:
-    name = country_name(code)
-    return code if name == code else f"{name} ({code})"

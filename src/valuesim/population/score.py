@@ -71,7 +71,8 @@ def _check_stored(preds: pd.DataFrame, info: dict, scored: list[str]) -> None:
     """A run from before the references and the twin were stored has none of their rows:
     its command, run again, adds them (nothing else is recomputed)."""
     protocol = info.get("protocol", SPLIT_HALF)
-    missing = [m for m in [*scored, *reference_names(protocol)] if m not in set(preds.method)]
+    statistical = [m for m in scored if m == TWIN] + reference_names(protocol)  # made in every session
+    missing = [m for m in statistical if m not in set(preds.method)]
     if missing and len(preds):
         command = info.get("command") or "valuesim population FILE ... --out DIR"
         raise DataError(f"this run was made before valuesim stored {', '.join(missing)}; run its command again to "

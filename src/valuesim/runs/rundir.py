@@ -172,32 +172,93 @@ def compare(old: dict, new: dict) -> list[str]:
 METHOD_KEYS = ("methods", "method_options", "curve_methods")
 
 
-def merge_study(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
-    """Problems that forbid resuming a study, or the merged run.json when only methods were
-    added. Predictions are keyed by method, so adding a method to a run (same data, split,
-    model) is safe; changing the options of a method that is already there is not."""
+def ran_methods(old: dict) -> set[str]:
+    """The methods a run already has answers from: its settings' methods and those of every
+    session that did not fail (a population run records them per session)."""
+    return set((old.get("settings") or {}).get("methods") or ()) | {
+        m for s in old.get("sessions", []) if s.get("status") != "failed" for m in s.get("methods", [])}
+
+
+def merge_run(old: dict, settings: dict, info: dict) -> tuple[list[str], dict | None]:
+    """The one resume rule, for every kind of run: the problems that forbid resuming, or the
+    merged run.json. Every setting must match (the data compared by content; the model when
+    both name one), except what predictions are keyed by: methods may be added (for a
+    population, countries and questions too, which are not settings), but a method that already
+    has answers keeps its options."""
     o, n = old.get("settings", {}), settings
     problems = compare({k: v for k, v in o.items() if k not in METHOD_KEYS + ("model",)},
                        {k: v for k, v in n.items() if k not in METHOD_KEYS + ("model",)})
     if o.get("model") and n.get("model") and o["model"] != n["model"]:
         problems.append(f"model: was {o['model']!r}, now {n['model']!r}")
     o_opts, n_opts = o.get("method_options", {}) or {}, n.get("method_options", {}) or {}
-    for m in set(o.get("methods", [])) & set(n.get("methods", [])):
+    now = set(n.get("methods", [])) | set(info.get("methods", ()))
+    for m in sorted(ran_methods(old) & now):
         if o_opts.get(m, {}) != n_opts.get(m, {}):
             problems.append(f"options of {m}: were {o_opts.get(m, {})!r}, now {n_opts.get(m, {})!r}")
     if problems:
         return problems, None
-    methods = list(o.get("methods", [])) + [m for m in n.get("methods", []) if m not in o.get("methods", [])]
-    oc, nc = o.get("curve_methods"), n.get("curve_methods")
-    merged_settings = {**o, "methods": methods, "method_options": {**o_opts, **n_opts},
-                       "curve_methods": None if oc is None or nc is None else sorted(set(oc) | set(nc)),
-                       "model": o.get("model") or n.get("model")}
+    merged = {**o, **{k: v for k, v in n.items() if k not in o}, "model": o.get("model") or n.get("model"),
+              "method_options": {**o_opts, **n_opts}}
+    if "methods" in o or "methods" in n:
+        merged["methods"] = list(o.get("methods", [])) + [m for m in n.get("methods", []) if m not in o.get("methods", [])]
+    if "curve_methods" in o or "curve_methods" in n:
+        oc, nc = o.get("curve_methods"), n.get("curve_methods")
+        merged["curve_methods"] = None if oc is None or nc is None else sorted(set(oc) | set(nc))
+    if not merged["method_options"] and "method_options" not in o and "method_options" not in n:
+        del merged["method_options"]  # runs without options keep the settings they always had
     if isinstance(o.get("data"), dict) and isinstance(n.get("data"), dict):
-        merged_settings["data"] = relocated(o["data"], n["data"])
-    merged = {**old, "settings": merged_settings,
-              "methods": {**old.get("methods", {}), **info.get("methods", {})},
-              "model_label": old.get("model_label") or info.get("model_label")}
-    return [], merged
+        merged["data"] = relocated(o["data"], n["data"])
+    methods = old.get("methods")
+    if isinstance(methods, dict) or isinstance(info.get("methods"), dict):
+        methods = {**(methods if isinstance(methods, dict) else {}), **info.get("methods", {})}
+    out = {**old, "settings": merged, "methods": methods if methods is not None else info.get("methods")}
+    if "model_label" in old or "model_label" in info:
+        out["model_label"] = old.get("model_label") or info.get("model_label")
+    return [], out
+
+
+merge_study = merge_run  # (the name individual studies used)
+
+
+def open_session(record: dict, command: str | None, details: dict) -> dict:
+    """Append this session to run.json's ``sessions`` (a session still "running" was killed)."""
+    for s in record.get("sessions", []):
+        if s.get("status") == "running":
+            s["status"] = "interrupted"
+    entry = {"started": now(), "status": "running", "command": command or "", **details}
+    record.setdefault("sessions", []).append(entry)
+    return entry
+
+
+def close_session(entry: dict, status: str, wall: float, new: int, accounting: dict) -> None:
+    entry.update({"status": status, "wall_seconds": round(wall, 2), "new_predictions": new,
+                  "accounting": accounting})
+
+
+def migrate_record(record: dict | None) -> dict | None:
+    """run.json as this valuesim reads it: a run from before ``kind`` was recorded is a
+    population run when it recorded personas, else an individual study; a population run from
+    before settings were recorded has them from its top level, and the split-half protocol."""
+    if record is None or "kind" in record:
+        return record
+    out = dict(record)
+    population = "personas" in record or "personas" in (record.get("settings") or {})
+    out["kind"] = "population" if population else "individual"
+    if population:
+        settings = record.get("settings") or {k: record[k] for k in ("seed", "personas", "data", "model",
+                                                                     "protocol") if k in record}
+        out["settings"] = {**OLD_DEFAULTS, **settings}
+    return out
+
+
+OLD_DEFAULTS = {"protocol": "split-half"}  # population settings recorded before they existed
+
+
+def migrate_identity(ident: dict | None, record: dict | None) -> dict | None:
+    """A store's copy of the settings, with the defaults ``migrate_record`` gave run.json."""
+    if ident is None or record is None or record.get("kind") != "population":
+        return ident
+    return {**OLD_DEFAULTS, **ident}
 
 
 def read_run_file(out: Path) -> dict | None:
@@ -295,8 +356,8 @@ def prepare(out: Path, settings: dict, info: dict, *, merge, force: bool = False
     db = out / store if store else None
     old = ident = None
     try:
-        old = read_run_file(out)
-        ident = read_identity(db) if db is not None else None
+        old = migrate_record(read_run_file(out))
+        ident = migrate_identity(read_identity(db) if db is not None else None, old)
     except ConfigError:
         if not force:
             raise
@@ -470,12 +531,16 @@ class RunDir:
         return (self.path / RUN_FILE).exists()
 
     def info(self) -> dict | None:
-        return read_run_file(self.path)
+        """run.json, brought up to this version's shape (``migrate_record``)."""
+        return migrate_record(read_run_file(self.path))
+
+    def kind(self) -> str:
+        """"individual" or "population": which protocol made the run (and writes its report)."""
+        return (self.info() or {}).get("kind", "individual")
 
     def is_population(self) -> bool:
-        """A population run (personas answering for countries), not a study of people: its
-        report is population/report.py's."""
-        return "personas" in (self.info() or {})
+        """A population run (personas answering for countries), not a study of people."""
+        return self.kind() == "population"
 
     def write_info(self, record: dict) -> None:
         write_run_file(self.path, record)

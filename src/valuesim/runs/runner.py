@@ -118,13 +118,17 @@ class Runner:
     """Plans, executes and stores the work items of one or more protocols (one session)."""
 
     def __init__(self, store: Store, model=None, model_label: str = "", concurrency: int = 1, progress: bool = True,
-                 verbose: bool = False):
+                 verbose: bool = False, *, check: bool = True, keep: bool = False):
+        """``verbose``: every stage line (runs.stages), not only slow ones; ``check``: the model's
+        check before its first pending prediction (``ask``'s first call is its check); ``keep``:
+        keep every (item, Prediction) in ``kept`` as made."""
         self.store, self.model, self.model_label = store, model, model_label or ""
         self.concurrency = max(1, int(concurrency))
-        self.progress, self.verbose = progress, verbose  # verbose: every stage line (runs.stages), not only slow ones
+        self.progress, self.verbose, self.check = progress, verbose, check
         self.stages: StageLines | None = None
         self.started = time.time()
         self.new = self.failed = 0
+        self.kept: list[tuple[WorkItem, Prediction]] | None = [] if keep else None
 
     def plan(self, protocol: StudyProtocol, method: StudyMethod) -> tuple[int, list[WorkItem]]:
         """(all items of ``method``, those not yet stored)."""
@@ -142,7 +146,8 @@ class Runner:
         if not pending:
             return
         if method.needs_llm:  # once per model: one clear error instead of a run of failures
-            preflight(self.model)
+            if self.check:
+                preflight(self.model)
         sim = method.build(self.model)
         watched = method.needs_llm and (self.progress or self.verbose)  # --no-progress: no slow-stage lines either
         self.stages = watch_stages(sim, method.name, self.verbose, self.started) if watched else None
@@ -169,6 +174,8 @@ class Runner:
             seconds: float | None) -> Row:
         k = item.key
         trace = Trace.of(pred.trace)
+        if self.kept is not None:
+            self.kept.append((item, pred))
         return Row(k.method, k.question_id, pred.distribution, k.fold, k.profile_limit, k.country, k.persona,
                    k.respondent_id, len(ctx.profile),
                    None if pred.failed else int(pred.answer), item.truth, trace.dist_method, bool(pred.failed),
