@@ -6,6 +6,7 @@ These types know nothing about files, LLMs or methods; every other module speaks
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Iterable, Iterator, Mapping
@@ -384,10 +385,11 @@ class Profile:
 
     def as_qa_list(self) -> str:
         """The paper's profile layout: each question, its options, then the person's answer."""
-        blocks = []
-        for q, code in self.items:
-            blocks.append(f"{q.render()}\nAnswer: {q.answer_text(code)}")
-        return "\n\n".join(blocks)
+        return self._qa_list
+
+    @cached_property
+    def _qa_list(self) -> str:  # once per profile: Full Info renders it for every question of a person
+        return "\n\n".join(f"{q.render()}\nAnswer: {q.answer_text(code)}" for q, code in self.items)
 
     def as_statements(self) -> str:
         """One second-person sentence per known answer."""
