@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, ValuesimError
+from ..errors import ConfigError
 from ..llm.accounting import Prices
 from ..llm.base import Usage
-from ..methods.base import EmbedderUser, PersonPreparer
+from ..methods.base import EmbedderUser
 from ..runs.rundir import ESTIMATE_FILE, RunDir
 from .dryrun import KEYS, Counter, DryEmbedder, DryRunModel, _add, tokenizer_for
 
@@ -185,12 +185,16 @@ class _Cost:
     errors: list[str] = field(default_factory=list)
 
 
-def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRunModel, counter: Counter,
-              rng: random.Random, units_per_group: int, questions_per_unit: int) -> _Cost:
+def _dry_cost(method, options: dict, units: list[list], protocol, dry: DryRunModel, counter: Counter,
+              rng: random.Random, units_per_group: int, questions_per_unit: int, name: str | None = None) -> _Cost:
     """``units``: the study's work items of one method, one list per person (and fold and profile
-    size), as the runner would execute them; a seeded sample is predicted with the dry model."""
+    size), as the runner would execute them; a seeded sample of them runs through the one runner
+    over the dry-run backend (``runs.study.dry_run``). ``name``: the registered method whose
+    requests are counted (the hybrid's LLM method), default ``method.name``."""
     from ..methods.registry import get_method, method_info
+    from ..runs.study import dry_run
 
+    name = name or method.name
     if any(o.name == "min_fidelity" for o in method_info(name).options):
         options = {**options, "min_fidelity": 0.0}  # placeholders recover nothing: assume each story passes its gate
     sim = get_method(name, model=dry, **options)
@@ -199,43 +203,44 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
     groups: dict[int, list[list]] = {}
     for u in units:
         groups.setdefault(u[0].key.profile_limit, []).append(u)  # by profile size
-    total: dict = {}
-    unit_all: list[dict] = []
-    pred_all: list[dict] = []
-    failed, errors = 0, []
+    chosen: list[list[list]] = []  # per group, the sampled units' sampled questions
     for group in groups.values():
         picked = sorted(rng.sample(range(len(group)), min(units_per_group, len(group))))
-        unit_costs, firsts, later = [], [], []
+        chosen.append([])
         for i in picked:
-            unit = group[i]
-            person = protocol.context(unit[0])
-            dry.phase, start = "unit", len(dry.calls)
-            if isinstance(sim, PersonPreparer):  # ValueSim's backstory: once per person
-                try:
-                    sim.prepare(person)
-                except ValuesimError as exc:
-                    errors.append(str(exc))
-            cost: dict = {}
-            for c in dry.calls[start:]:
-                cost = _add(cost, counter.call(c))
-            unit_costs.append(cost)
-            dry.phase = "prediction"
-            qids = [i.question_id for i in unit]
-            targets = sorted(rng.sample(qids, min(questions_per_unit, len(qids))), key=qids.index)
-            for j, qid in enumerate(targets):
-                dry.question = protocol.codebook[qid]
-                start = len(dry.calls)
-                pred = sim.predict(person, dry.question)
-                if pred.failed:
-                    failed += 1
-                    errors.append(pred.error)
-                cost = {}
-                for c in dry.calls[start:]:
-                    cost = _add(cost, counter.call(c))
-                (firsts if j == 0 else later).append(cost)
-        preds = firsts + later
-        per_pred = {k: sum(p.get(k, 0) for p in preds) / max(1, len(preds)) for k in KEYS}
-        per_unit = {k: sum(u.get(k, 0) for u in unit_costs) / max(1, len(unit_costs)) for k in KEYS}
+            qids = [item.question_id for item in group[i]]
+            targets = set(rng.sample(qids, min(questions_per_unit, len(qids))))
+            chosen[-1].append([item for item in group[i] if item.question_id in targets])
+    recorder = dry_run(protocol, method, sim, [i for g in chosen for u in g for i in u], dry)
+    return _costs(list(groups.values()), chosen, recorder, dry, counter)
+
+
+def _costs(groups: list[list[list]], chosen: list[list[list]], recorder, dry: DryRunModel, counter: Counter) -> _Cost:
+    """Per-unit and per-prediction means from the dry run's calls (counted in the order they
+    were made: the counter follows the prefix cache), scaled to every unit and prediction."""
+    def cost(span: tuple[int, int]) -> dict:
+        out: dict = {}
+        for c in dry.calls[span[0]: span[1]]:
+            out = _add(out, counter.call(c))
+        return out
+
+    def mean(xs):
+        return {k: sum(x.get(k, 0) for x in xs) / max(1, len(xs)) for k in KEYS}
+
+    done = iter(recorder.units)
+    total: dict = {}
+    unit_all, pred_all, failed = [], [], 0
+    for group, sampled in zip(groups, chosen):
+        unit_costs, firsts, later = [], [], []
+        for _ in sampled:
+            unit = next(done)
+            unit_costs.append(cost(unit["prepare"]))
+            for j, (start, end, pred) in enumerate(unit["predictions"]):
+                failed += pred is None or bool(pred.failed)
+                if pred is not None and pred.failed:
+                    recorder.errors.append(pred.error)
+                (firsts if j == 0 else later).append(cost((start, end)))
+        per_pred, per_unit = mean(firsts + later), mean(unit_costs)
         if later:  # a person's first question finds none of their prefix cached: once per unit
             share = sum(p.get("cached_tokens", 0) for p in later) / max(1, sum(p.get("prompt_tokens", 0) for p in later))
             per_pred["cached_tokens"] = share * per_pred["prompt_tokens"]
@@ -245,10 +250,7 @@ def _dry_cost(name: str, options: dict, units: list[list], protocol, dry: DryRun
         total = _add(total, _add({k: v * n_units for k, v in per_unit.items()}, per_pred, n_preds))
         unit_all.append(per_unit)
         pred_all.append(per_pred)
-    def mean(xs):
-        return {k: sum(x.get(k, 0) for x in xs) / max(1, len(xs)) for k in KEYS}
-
-    return _Cost(mean(unit_all), mean(pred_all), total, failed, errors)
+    return _Cost(mean(unit_all), mean(pred_all), total, failed, recorder.errors)
 
 
 def _backend(model: Any, base_url: str | None):
@@ -350,8 +352,8 @@ def estimate_study(
             name_for_cost = name
         dry = DryRunModel(backend, spec, reads=reads, answer_share=answer_share, story_share=story_share)
         counter = Counter(tokenizer, cache, min_cached)
-        cost = _dry_cost(name_for_cost, options, units, protocol, dry, counter, random.Random(cfg.seed),
-                         units_per_group, questions_per_unit)
+        cost = _dry_cost(method, options, units, protocol, dry, counter, random.Random(cfg.seed),
+                         units_per_group, questions_per_unit, name=name_for_cost)
         total = _add(_add(cost.total, cost.unit, fit_units), cost.prediction, fit_preds)
         if cost.failed:
             notes.append(f"{cost.failed} sampled predictions failed in the dry run (e.g. {cost.errors[0][:160]})")

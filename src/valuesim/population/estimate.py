@@ -6,7 +6,8 @@ The personas and the (method, country, persona, question) work items are the run
 are drawn from the same view of the survey, masked under held-out-country); one request per task (the option distribution is read from the
 log-probabilities of a short "Answer: N" completion; the embedded engine makes one-token reads
 instead). Prompt tokens and cached prefixes are counted on the rendered prompts of a sample of
-personas per method and country (see valuesim.evaluation.estimate for tokenizers and caching).
+personas per method and country, run by the one runner over the dry-run backend
+(``runs.study.dry_run``; see valuesim.evaluation.estimate for tokenizers and caching).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def estimate_population(survey: Any, config=None, /, *, prices=None, rate: float
     own plan (``plan_population``: the same personas, drawn from the same view of the survey)
     and its work items, a sample of personas predicted against a dry-run model."""
     from ..evaluation.estimate import by_person
+    from ..runs.study import dry_run
     from .runner import PopulationConfig, load_population_survey, plan_population, population_config
 
     started = time.perf_counter()
@@ -64,14 +66,12 @@ def estimate_population(survey: Any, config=None, /, *, prices=None, rate: float
         counter = Counter(tokenizer, cache, min_cached)
         picked = [groups[i] for i in sorted(rng.sample(range(len(groups)),
                                                        min(PERSONAS_SAMPLED * len(country_list), len(groups))))]
+        recorder = dry_run(protocol, method, sim, [item for group in picked for item in group], dry)
         per_task: list[dict] = []
-        for group in picked:
-            for item in group:
-                start = len(dry.calls)
-                dry.question = protocol.codebook[item.question_id]
-                sim.predict(protocol.context(item), dry.question)
+        for unit in recorder.units:  # in the order the runner made the calls (the counter follows the cache)
+            for start, end, _ in unit["predictions"]:
                 cost: dict = {}
-                for call in dry.calls[start:]:
+                for call in dry.calls[start:end]:
                     cost = _add(cost, counter.call(call))
                 per_task.append(cost)
         n = sum(len(v) for v in groups)

@@ -154,3 +154,80 @@ def ask(protocol: Any, method: StudyMethod, model: Any = None) -> Any:
     if not runner.kept:
         raise RuntimeError(f"{method.name} made no prediction")  # (the protocol yields exactly one item)
     return runner.kept[0][1]
+
+
+# --- the estimate: the same runner over the dry-run backend ------------------------------------
+class Sample:
+    """A study protocol restricted to chosen work items (the estimate's sample of the plan)."""
+
+    def __init__(self, protocol: Any, items: list):
+        self.protocol, self.codebook, self.chosen = protocol, protocol.codebook, list(items)
+
+    def items(self, method: StudyMethod) -> list:
+        return self.chosen
+
+    def context(self, item: Any) -> Any:
+        return self.protocol.context(item)
+
+    def prefetch(self, items: list) -> None:
+        self.protocol.prefetch(items)
+
+    def fits(self, method: StudyMethod) -> Any:
+        return self.protocol.fits(method)
+
+
+class DryRecorder:
+    """A method's simulator in a dry run: tells the dry-run backend the question being answered
+    and which phase it is in, prepares each person once (ValueSim's backstory: the "unit"
+    phase), and records which of the backend's calls each person and prediction made."""
+
+    def __init__(self, sim: Any, dry: Any):
+        self.sim, self.dry, self.name = sim, dry, sim.name
+        self.units: list[dict] = []  # {"prepare": (start, end), "predictions": [(start, end, Prediction)]}
+        self.errors: list[str] = []
+        self._person = None
+
+    def predict(self, person: Any, question: Any) -> Any:
+        from ..errors import ValuesimError
+        from ..methods.base import PersonPreparer
+
+        calls = self.dry.calls
+        if person is not self._person:  # the runner builds one context per person, in order
+            self._person, start = person, len(calls)
+            if isinstance(self.sim, PersonPreparer):
+                self.dry.phase = "unit"
+                try:
+                    self.sim.prepare(person)
+                except ValuesimError as exc:
+                    self.errors.append(str(exc))
+            self.units.append({"prepare": (start, len(calls)), "predictions": []})
+        self.dry.phase, self.dry.question, start = "prediction", question, len(calls)
+        try:
+            pred = self.sim.predict(person, question)
+        except ValuesimError as exc:  # the runner records it as a failure; the estimate counts it
+            self.units[-1]["predictions"].append((start, len(calls), None))
+            self.errors.append(str(exc))
+            raise
+        self.units[-1]["predictions"].append((start, len(calls), pred))
+        return pred
+
+
+def dry_run(protocol: Any, method: StudyMethod, sim: Any, items: list, dry: Any) -> DryRecorder:
+    """Run ``items`` of ``method`` (built as ``sim`` over the dry-run backend ``dry``) through
+    the one runner, one at a time and in order, into a store that is thrown away."""
+    import tempfile
+    from pathlib import Path
+
+    from ..llm import as_model
+    from .names import STORE_FILE
+    from .store import Store
+
+    recorder = DryRecorder(sim, dry)
+    with tempfile.TemporaryDirectory(prefix="valuesim-estimate-") as tmp:
+        store = Store(Path(tmp) / STORE_FILE)
+        runner = Runner(store, as_model(dry), dry.spec or "", 1, progress=False, check=False)
+        try:
+            runner.run(Sample(protocol, items), [StudyMethod(method.name, True, recorder, dict(method.options))])
+        finally:
+            store.close()
+    return recorder
