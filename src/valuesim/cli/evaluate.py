@@ -118,7 +118,7 @@ def register(sub) -> None:
                    help="count the demographic items (sex, age, household size, ...) in the Overall scores too "
                         "(default: value items only; the Demo column shows them either way)")
     r.add_argument("--weighted", action="store_true",
-                   help="also score with the survey's design weights (WVS-7 W_WEIGHT, a codebook's columns.weight): "
+                   help="also score with the survey's design weights (the codebook's weight column): "
                         "weighted figures beside the unweighted ones")
     r.add_argument("--item", default=None, metavar="ID",
                    help="the item whose confusion matrices (real answer × predicted, per method) the report shows "

@@ -4,7 +4,6 @@ return that hides a line, a bidi override), and names made fit for a static file
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -17,15 +16,11 @@ def clean(text: object) -> str:
     return _CONTROL.sub("", _ANSI.sub("", str(text)))
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
-
-
 def file_name(name: object) -> str:
     """A file name for a page named by data (a respondent id, a question id, a country): the
-    name itself when it is plain, else its plain characters and a short hash (so two names never
+    one rule every file name made from data follows (``runs.names.data_file_name``: the name
+    itself when it is plain, else its plain characters and a short hash, so two names never
     share a file and nothing can climb out of the folder)."""
-    text = str(name)
-    safe = _UNSAFE.sub("_", text)[:60]
-    if safe == text and safe not in ("", ".", ".."):
-        return safe
-    return f"{safe}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+    from ..runs.names import data_file_name
+
+    return data_file_name("", name, "")
