@@ -68,12 +68,15 @@ def timed(cmd: list[str], refused: bool = False) -> tuple[float, float, str, flo
 
 
 def hostile(tmp: Path) -> dict[str, Path]:
-    """Two codebooks that once ran for minutes in gigabytes: an alias bomb and a 10^8-code range."""
+    """Codebooks that once ran for minutes in gigabytes: an alias bomb, 100,000 items, a 10^8-code range."""
     lines = ["survey: Bomb", "scales:", '  l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     lines += [f"  l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, 10)]
     lines += ["items:", "  - {id: a1, kind: binary, text: *l9, options: {1: Yes, 2: No}}"]
     out = {"alias bomb (9^10 strings)": tmp / "bomb.yaml", "ordinal range [0, 10^8]": tmp / "wide.yaml"}
     out["alias bomb (9^10 strings)"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out["100,000 items"] = tmp / "huge.yaml"
+    out["100,000 items"].write_text("survey: Huge\nitems:\n" + "".join(
+        f"  - {{id: i{n}, kind: binary, text: t{n}, options: {{1: a, 2: b}}}}\n" for n in range(100_000)), encoding="utf-8")
     out["ordinal range [0, 10^8]"].write_text(
         "survey: Wide\nitems:\n  - {id: a1, kind: ordinal, text: How much?, range: [0, 100000000]}\n", encoding="utf-8")
     return out
