@@ -93,8 +93,22 @@ def test_no_profile_shows_only_the_question(person, codebook):
 
 
 def test_unparsable_baseline_answer_is_a_failure(person, codebook):
-    prediction = get_method("no-profile", ScriptedModel(default="Hard to say.")).predict(person, codebook["Q46"])
+    """Without pre-filled reads (a server) a reply with no option, also when asked again, fails."""
+    model = ScriptedModel(default="Hard to say.", supports_logprobs=False)
+    prediction = get_method("no-profile", model).predict(person, codebook["Q46"])
     assert prediction.failed and "no option" in prediction.error
+
+
+def test_unparsable_reply_on_a_prefill_engine_is_read_after_a_prefilled_answer(person, codebook):
+    """The embedded engine continues a pre-filled "Answer: ": a reply that names no option (also
+    when asked again) is answered there; the trace names the fallback and keeps the reasoning."""
+    model = ScriptedModel(default="Hard to say, I am happy mostly.", options={"1": 0.2, "2": 0.7, "3": 0.1})
+    prediction = get_method("rag", model).predict(person, codebook["Q46"])
+    assert not prediction.failed and prediction.answer == 2
+    turn = prediction.trace["modules"]["rag"]
+    assert turn["distribution_request"] == "prefilled-fallback" and turn["distribution_method"] == "logprobs"
+    assert len(turn["retries"]) == 2 and "pre-filled 'Answer: '" in turn["note"]
+    assert turn["distribution"] == pytest.approx({"1": 0.2, "2": 0.7, "3": 0.1, "4": 0.0})
 
 
 def test_every_registered_llm_method_builds(codebook, person):

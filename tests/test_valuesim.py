@@ -243,7 +243,7 @@ def test_single_unit_ablations_drop_exactly_one_module(person, q46, removed):
 
 
 def test_malformed_module_output_is_a_failure_for_that_item_only(person, codebook, q46):
-    model = scripted({"affective": "I would rather not say."})
+    model = scripted({"affective": "I would rather not say."}, supports_logprobs=False)  # no pre-filled read
     sim = ValueSim(model)
     bad = sim.predict(person, q46)
     assert bad.failed and "affective" in bad.error

@@ -172,6 +172,8 @@ def run_ask(args: argparse.Namespace) -> int:
         answer = turn.get("answer")
         label = f"{answer}. {question.label(answer)}" if answer is not None and question.is_valid(answer) else answer
         print(f"\n[{name}] answer: {label}")
+        if turn.get("note"):  # how the answer was read when not from the reply itself (a fallback, a second read)
+            print(f"    note: {turn['note']}")
         if turn.get("analysis"):
             print(_wrap(turn["analysis"]))
     decision = trace.decision

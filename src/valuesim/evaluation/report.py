@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
+from ..runs.readings import reading_table
 from ..runs.render import Table, html_page, markdown_page, write_atomic, write_csv, write_parquet
 from ..runs.rundir import RunDir
 from . import metrics as M
@@ -121,6 +122,8 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     sections.append(("Items", items_section(run, main, item)))
     if (st := story_table(run.run)) is not None:
         sections.append(("Backstories", [st] + [t for t in [story_excerpts(run)] if t is not None]))
+    if (rt := reading_table(run.run)) is not None:
+        sections.append(("How answers were read", [rt]))
     ft = failures_table(df)
     if ft is not None:
         sections.append(("Failures", [ft]))

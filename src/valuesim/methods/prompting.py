@@ -38,8 +38,10 @@ from ..llm.model import Model
 from ..llm.options import parse_answer, probs_from_written, read_options, vote_distribution
 from ..llm.secrets import scrub
 from ..survey.model import Question
+from .consistency import contradiction
 
 LAYOUTS = ("context-first", "paper")
+ANSWER_FALLBACK_TOKENS = 6  # a pre-filled "Answer: " continued far enough for a multi-digit code
 CONTEXT_MARK = "<<{name}: see trace['context']>>"
 
 
@@ -137,13 +139,14 @@ class Turn:
     analysis: str = ""
     distribution: dict[int, float] = field(default_factory=dict)
     distribution_method: str = ""
-    distribution_request: str = ""  # "reply" | "prefilled" | "second" | "samples" | "" (parsed)
+    distribution_request: str = ""  # "reply" | "prefilled" | "second" | "samples" | "prefilled-fallback" | "" (parsed)
     usage: dict = field(default_factory=dict)
     seconds: float = 0.0
     cached: bool = False
     requests: int = 0  # model requests this turn made (retries included; 0 when all cached)
     retries: list[dict] = field(default_factory=list)  # replies that had no answer, re-asked
     note: str = ""
+    contradiction: str = ""  # the analysis names another option than the answer (methods.consistency)
 
     def trace(self, context: str | None = None, context_name: str = "context") -> dict:
         """This turn for a Prediction trace; the shared context is replaced by a marker so one
@@ -169,6 +172,8 @@ class Turn:
             out["retries"] = self.retries
         if self.note:
             out["note"] = self.note
+        if self.contradiction:
+            out["contradiction"] = self.contradiction
         return out
 
 
@@ -206,8 +211,21 @@ def ask(model, name: str, messages: list[dict], question: Question, gen: Generat
     engine reads it with a 1-token pre-filled request instead. Without log-probabilities: the
     parsed answer one-hot, or votes over ``gen.samples`` samples when asked for.
 
+    A reply with no readable option is asked again ``gen.parse_retries`` times; when none has
+    one, an engine that continues a pre-filled turn (``info.prefill``) is asked to continue
+    "Answer: " and the answer and distribution are read there (``prefilled-fallback``).
+
+    An analysis that names another option than the answer is flagged (``turn.contradiction``).
+
     Raises ModelError (backend failure) or UnparsableAnswer (no option in the reply, also after
-    ``gen.parse_retries`` re-asks; ``exc.retries`` lists the replies)."""
+    the re-asks and where no pre-filled read can be made; ``exc.retries`` lists the replies)."""
+    turn = _ask(model, name, messages, question, gen, want_analysis)
+    if want_analysis:
+        turn.contradiction = contradiction(turn.analysis, turn.answer, question)
+    return turn
+
+
+def _ask(model, name: str, messages: list[dict], question: Question, gen: Generation, want_analysis: bool) -> Turn:
     if not isinstance(model, Model):
         raise ConfigError(f"methods ask a Model (valuesim.llm.get_model / as_model), got {type(model).__name__}")
     turn = Turn(name, messages)
@@ -236,6 +254,9 @@ def ask(model, name: str, messages: list[dict], question: Question, gen: Generat
     turn.cached = completion.cached
     if want_analysis:
         turn.analysis = read_analysis(completion.text)
+    if turn.answer is None and info.prefill:  # the engine can still be asked to continue "Answer: "
+        _prefilled_fallback(model, turn, messages, codes, question, read)
+        return turn
     if turn.answer is None:
         shown = scrub(completion.text[:160].replace("\n", " "))
         tries = f" (asked {len(turn.retries)} times)" if len(turn.retries) > 1 else ""
@@ -280,6 +301,40 @@ def _read_separately(model, turn: Turn, messages: list[dict], codes: list[str], 
     turn.seconds += dist.seconds
     _add_usage(turn, dist.usage, "distribution_")
     _set_distribution(turn, dist.probs, dist.method, request)
+
+
+def _prefilled_fallback(model, turn: Turn, messages: list[dict], codes: list[str], question: Question,
+                        read: bool) -> None:
+    """No readable answer in the reply, also after the re-asks, on an engine that continues a
+    pre-filled assistant turn: the answer and its distribution are read after "Answer: "
+    (one-token reads; a short pre-filled reply, one-hot, where options are too many to read).
+    The reply's reasoning stays the analysis; the trace says ``prefilled-fallback``."""
+    asked = len(turn.retries)
+    if read:
+        dist = read_options(model, messages, codes, prefix=ANSWER_PREFIX)
+        turn.requests += dist.attempts
+        turn.seconds += dist.seconds
+        _add_usage(turn, dist.usage, "distribution_")
+        probs, method = dist.probs, dist.method
+        turn.answer = int(max(probs, key=lambda c: probs[c]))
+    else:
+        out = model.generate(list(messages) + [{"role": "assistant", "content": ANSWER_PREFIX}],
+                             GenerateConfig(max_tokens=ANSWER_FALLBACK_TOKENS),
+                             accept=lambda c: read_answer(ANSWER_PREFIX + c.text, question) is not None)
+        turn.requests += out.attempts
+        turn.seconds += out.seconds
+        _add_usage(turn, out.usage, "distribution_")
+        turn.answer = read_answer(ANSWER_PREFIX + out.text, question)
+        if turn.answer is None:
+            shown = scrub(out.text[:80].replace("\n", " "))
+            error = UnparsableAnswer(f"{turn.name}: no option of {question.id} in the reply (asked {asked} times), "
+                                     f"nor after a pre-filled 'Answer: ' ({shown!r})")
+            error.retries = turn.retries
+            raise error
+        probs, method = {c: float(int(c) == turn.answer) for c in codes}, "parsed"
+    turn.note = (f"the reply had no readable answer (asked {asked} time{'s' if asked != 1 else ''}): answer and "
+                 "distribution read from a pre-filled 'Answer: ' continuation")
+    _set_distribution(turn, probs, method, "prefilled-fallback")
 
 
 def _sample(model, turn: Turn, messages: list[dict], codes: list[str], gen: Generation) -> None:

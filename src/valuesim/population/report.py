@@ -275,6 +275,10 @@ def write_population_report(run_dir, questions=None, survey=None) -> dict[str, P
     if figures:
         sections.append(("Real vs simulated distributions", figures))
     sections.append(("Personas", [persona_table(run_dir, countries, cb.dimensions)]))
+    from ..runs.readings import reading_table
+
+    if (rt := reading_table(run_dir)) is not None:
+        sections.append(("How answers were read", [rt]))
     title = f"valuesim population — {run_dir.name}"
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
     write_atomic(paths["markdown"], _markdown(title, meta, sections))

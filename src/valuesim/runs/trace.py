@@ -148,7 +148,7 @@ def _usages(node, seen: set) -> Iterator[dict]:
 
 TURN_COLUMNS = ("method", "fold", "profile_limit", "country", "persona", "respondent_id", "question_id", "failed",
                 "module", "prompt", "reply", "answer", "distribution_method", "distribution_request", "cached",
-                "seconds", "prompt_tokens", "completion_tokens", "note", "context_kind")
+                "seconds", "prompt_tokens", "completion_tokens", "note", "context_kind", "contradiction")
 
 
 def prompt_text(messages) -> str:
@@ -172,7 +172,8 @@ def turn_frame(keyed: list[tuple]):
             rows.append((*key, failed, name, prompt_text(t.get("messages")), str(t.get("completion") or ""),
                          t.get("answer"), str(t.get("distribution_method") or ""),
                          str(t.get("distribution_request") or ""), bool(t.get("cached", False)), t.get("seconds"),
-                         usage.get("prompt_tokens"), usage.get("completion_tokens"), str(t.get("note") or ""), kind))
+                         usage.get("prompt_tokens"), usage.get("completion_tokens"), str(t.get("note") or ""), kind,
+                         str(t.get("contradiction") or "")))
     df = pd.DataFrame(rows, columns=list(TURN_COLUMNS))
     for col in ("answer", "prompt_tokens", "completion_tokens"):
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("Int64")
