@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:
-#   make demo   installs valuesim, the embedded engine and model, then runs `valuesim demo`
+#   make demo   installs valuesim, the embedded engine, the model and the tiny model (local:smollm2-135m),
+#               then runs `valuesim demo`
 #   make test   installs valuesim with test dependencies, the tiny test model and (as root, when missing)
 #               Debian's chromium for the viewer's browser tests, then runs the tests
 # Everything lives in .venv inside the repo; stamp files make re-runs instant.
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.stamps
 
 .PHONY: demo test lint install dev engine model tiny-model browser clean
 
-demo: install engine model
+demo: install engine model tiny-model
 	$(VENV)/bin/valuesim demo
 
 test: dev engine tiny-model browser lint

@@ -22,6 +22,20 @@ from .survey.model import Profile
 from .survey.synthetic import write_synthetic
 
 DEMO_METHODS = ("valuesim", "full-info", "rag", "country-marginal", "regression")
+LLM_DEMO_METHODS = ("valuesim", "full-info", "rag")  # the ones whose answers the demo shortens
+
+
+def shrunk_lines(users: int, targets: int, profile: int, tokens: int, audit: int) -> list[str]:
+    """What the demo shrank to finish in minutes on 2 CPU cores, and the full-size command."""
+    return [
+        f"   Shrunk to run in minutes on a CPU: {users} user{'s' if users != 1 else ''} x {targets} targets, "
+        f"{profile} profile items (the paper: 290), analyses cut at {tokens} tokens (the paper: 256),",
+        f"   a {audit}-item story audit (default 8), and a story the checks refuse replaced by the profile's "
+        "statements (said below).",
+        "   Full size, on your file and a strong model: valuesim eval FILE --methods valuesim,full-info,rag,"
+        "country-marginal,regression --users 100 --folds 5 --model openai:MODEL --out runs/NAME --report",
+        "",
+    ]
 
 
 @dataclass
@@ -55,7 +69,7 @@ def demo_items(survey, n_items: int, seed: int) -> list[str]:
 def run_demo(
     out: str | Path = "runs/demo",
     model: str = "local",
-    users: int = 2,
+    users: int = 1,
     targets: int = 2,
     folds: int = 5,
     respondents: int = 3000,
@@ -72,9 +86,10 @@ def run_demo(
 
     The items are ``targets × folds`` category-balanced items; one fold's ``targets`` items are
     predicted from the person's answers to the other items (a 4:1 split, as the paper).
-    ``module_tokens`` caps each ValueSim module's analysis (the answer comes first, so a cap
-    shortens the reasoning the coordinator reads, never the answer): on 2 CPU cores the 1.5B
-    model writes about 20 tokens/s, and the paper-length 256 would triple the demo's time.
+    ``module_tokens`` caps every LLM answer's analysis (ValueSim's modules and coordinator, Full
+    Info, RAG; the answer comes first, so a cap shortens the reasoning, never the answer): on 2
+    CPU cores the 1.5B model writes about 20 tokens/s, and the paper-length 256 costs ~10 s more
+    per answer (measured: Full Info and RAG took 24 s per prediction with it).
     ``story_audit`` items (at least one per category the profile covers) audit each backstory, and ``story_budget`` bounds the
     rewrites of a story part the small model keeps getting wrong (then: the statements story);
     ``min_fidelity`` 0: the audit is measured and printed beside each story, but a low score does
@@ -113,7 +128,10 @@ def run_demo(
     # statements (labelled in the traces, the report and below): no number stands on a non-story.
     options = {m: {"max_tokens": module_tokens, "story_fallback": "statements", "story_audit": story_audit,
                    "story_budget": story_budget, "min_fidelity": min_fidelity}
-               for m in methods if m.startswith("valuesim")}
+               if m.startswith("valuesim") else {"max_tokens": module_tokens}
+               for m in methods if m in LLM_DEMO_METHODS}
+    for line in shrunk_lines(len(split.users), len(targets_), len(split.profile_only), module_tokens, story_audit):
+        _say(line)
     llm, built = _built_methods(methods, model, options)
     # verbose: a line for every stage of every LLM prediction (story parts, audit, modules)
     run_study(survey, methods=built, model=llm, out=run_dir, split=split, seed=seed,

@@ -15,7 +15,7 @@ def register(sub) -> None:
     )
     p.add_argument("--out", default="runs/demo", help="where the demo writes its files (default runs/demo)")
     p.add_argument("--model", default="local", help="model spec (default local: the embedded 1.5B model)")
-    p.add_argument("--users", type=int, default=2, help="users in the study (default 2)")
+    p.add_argument("--users", type=int, default=1, help="users in the study (default 1)")
     p.add_argument("--targets", type=int, default=2,
                    help="target items per user (default 2; the profile is the other 4 folds: 8 items)")
     p.add_argument("--methods", default=None, help="comma-separated methods (default the five above)")
