@@ -58,3 +58,21 @@ def test_prefilled_fallbacks_are_counted_per_method(synthetic_file, tmp_path):
     assert result.failures == 0
     counts = reading_counts(result.run_dir).set_index("method")
     assert counts.loc["full-info", "prefilled fallback"] == counts.loc["full-info", "turns"] == 2
+
+
+def test_a_rerun_asks_no_rejected_answer_again_on_a_prefill_engine(tmp_path):
+    """A reply with no option is remembered as rejected on a pre-fill engine: the re-run makes
+    no model call at all (both rejected replies and the pre-filled read come from the cache)."""
+    from valuesim.methods.base import PersonContext
+    from valuesim.survey.model import Profile
+
+    backend = ScriptedModel(default="Hard to say.", options={"1": 0.6, "2": 0.4})
+    person = PersonContext("r", "DEU", Profile(((BOOK["Q1"], 1),)))
+    first = get_model(backend, cache=tmp_path / "c.sqlite")
+    one = get_method("full-info", first).predict(person, Q46)
+    first.cache.flush()
+    assert [c.kind for c in backend.calls] == ["complete", "complete", "read"]
+    n = len(backend.calls)
+    two = get_method("full-info", get_model(backend, cache=tmp_path / "c.sqlite")).predict(person, Q46)
+    assert backend.calls[n:] == [] and two.answer == one.answer == 1
+    assert two.trace["modules"]["full-info"]["distribution_request"] == "prefilled-fallback"

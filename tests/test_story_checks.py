@@ -127,23 +127,31 @@ def test_a_story_that_stays_invalid_fails_every_prediction_with_the_reason():
 
 
 @pytest.mark.parametrize("kind", ["refusal", "loop"])
-def test_a_story_reply_that_fails_the_checks_is_never_cached(tmp_path, kind):
-    """A refusal is not a story: a re-run asks again instead of replaying it from the cache."""
+def test_a_story_reply_that_fails_the_checks_is_remembered_as_rejected(tmp_path, kind):
+    """A refusal is not a story, and it is not paid for twice: it is stored as rejected, so a
+    re-run checks it again without a model call and goes straight to the next attempt; it is
+    never served as a story, nor to a caller that does not ask for rejected replies."""
     backend = model_with([BAD[kind], GOOD])
     cache = tmp_path / "c.sqlite"
     first = get_model(backend, cache=cache)
     StoryWriter(first, prompt="paper").backstory(PERSON)
     first.cache.flush()
+    assert [c.params["sample_index"] for c in backend.calls if is_story(c.messages)] == [0, 1]
     n = len(backend.calls)
-    again = StoryWriter(get_model(backend, cache=cache), prompt="paper").backstory(PERSON)
-    asked = [c for c in backend.calls[n:] if is_story(c.messages)]
-    assert [c.params["sample_index"] for c in asked] == [0]  # the invalid reply was asked again ...
-    assert again.text == GOOD and again.retries == 1  # ... the valid one came from the cache
+    again_model = get_model(backend, cache=cache)
+    again = StoryWriter(again_model, prompt="paper").backstory(PERSON)
+    assert not [c for c in backend.calls[n:] if is_story(c.messages)]  # no draft written again
+    assert again.text == GOOD and again.retries == 1 and again.parts[0]["rejected"] == [BAD[kind].strip()[:300]]
     import sqlite3
 
     with sqlite3.connect(cache) as db:
-        values = " ".join(str(v) for (v,) in db.execute("SELECT value FROM responses"))
-    assert GOOD[:40] in values and BAD[kind][:40] not in values
+        rows = {k: " ".join(v for (v,) in db.execute("SELECT value FROM responses WHERE kind = ?", (k,)))
+                for k in ("complete", "rejected")}
+    assert GOOD[:40] in rows["complete"] and BAD[kind][:40] not in rows["complete"] and BAD[kind][:40] in rows["rejected"]
+    story_call = next(c for c in backend.calls if is_story(c.messages) and c.params["sample_index"] == 0)
+    plain = again_model.complete(story_call.messages, max_tokens=story_call.params["max_tokens"], temperature=0.0,
+                                 seed=0, sample_index=0)  # the same request without the story's check
+    assert plain.text == BAD[kind] and not plain.cached  # asked the model: a rejection is never an answer
 
 
 def test_fidelity_gate_regenerates_then_fails():

@@ -128,14 +128,24 @@ class Model:
             policy.sleep(wait)
 
     def generate(self, messages: Sequence[Message], config: GenerateConfig = GenerateConfig(), *,
-                 accept: Callable[[ModelOutput], bool] | None = None) -> ModelOutput:
+                 accept: Callable[[ModelOutput], bool] | None = None, remember_rejected: bool = False) -> ModelOutput:
         """A generation, from the cache when the same request was answered before.
-        ``accept``: a reply it rejects (e.g. no readable answer) is returned but not cached."""
+        ``accept``: a reply it rejects (e.g. no readable answer) is returned but not cached as an
+        answer. ``remember_rejected``: it is stored as rejected instead, and the same request
+        later gets that reply back without a model call while ``accept`` still rejects it (a
+        caller that checks, e.g. a story draft, then goes straight to its next attempt); a
+        stored rejection is never returned to a caller that does not ask for it."""
         msgs = check_messages(messages)
         key = cache_key(kind="complete", model=self.identity(), messages=msgs, **config.key()) \
             if self.cache is not None else None
         if key is not None:
             hit = self.cache.get(key)
+            if hit is not None and hit.get("rejected"):
+                out = _from_cache(hit)
+                if remember_rejected and accept is not None and not accept(out):
+                    self.accounting.record_hit()
+                    return out
+                hit = None  # not asked for, or the caller's rule now accepts it: ask the model
             if hit is not None:
                 try:  # an entry written before a check existed passes it too, or is asked again
                     out = check_reply(_from_cache(hit), self.spec, self.api.secrets())
@@ -158,6 +168,8 @@ class Model:
         self.accounting.record_call(out.usage, out.seconds or (time.perf_counter() - start), out.attempts)
         if key is not None and (accept is None or accept(out)):
             self.cache.put(key, "complete", self.spec, _to_cache(out))
+        elif key is not None and remember_rejected:
+            self.cache.put(key, "rejected", self.spec, {**_to_cache(out), "rejected": True})
         return out
 
     def _from_batch(self, key: str, msgs: list, config: GenerateConfig,
@@ -177,9 +189,11 @@ class Model:
         return out
 
     def complete(self, messages: Sequence[Message], config: GenerateConfig | None = None, *,
-                 accept: Callable[[ModelOutput], bool] | None = None, **settings: Any) -> ModelOutput:
+                 accept: Callable[[ModelOutput], bool] | None = None, remember_rejected: bool = False,
+                 **settings: Any) -> ModelOutput:
         """``generate`` with the settings as keywords (``GenerateConfig``'s fields)."""
-        return self.generate(messages, config or GenerateConfig(**settings), accept=accept)
+        return self.generate(messages, config or GenerateConfig(**settings), accept=accept,
+                             remember_rejected=remember_rejected)
 
     def option_distribution(self, messages: Sequence[Message], option_codes: Sequence[str], *,
                             prefix: str = ANSWER_PREFIX, samples: int = 0) -> OptionDistribution:

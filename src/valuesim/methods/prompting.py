@@ -241,7 +241,10 @@ def _ask(model, name: str, messages: list[dict], question: Question, gen: Genera
     for index in range(max(0, gen.parse_retries) + 1):
         config = GenerateConfig(max_tokens=gen.max_tokens, temperature=gen.temperature, seed=gen.seed,
                                 sample_index=index, logprobs=from_reply)
-        completion = model.generate(messages, config, accept=usable)
+        # on a pre-fill engine a reply without an answer is remembered as rejected (a re-run goes
+        # straight to the next sample, and the pre-filled read always answers); on a server it is
+        # asked again next run, since the server may have been at fault
+        completion = model.generate(messages, config, accept=usable, remember_rejected=info.prefill)
         turn.requests += completion.attempts
         turn.seconds += completion.seconds
         turn.answer = read_answer(completion.text, question)

@@ -380,7 +380,8 @@ class StoryWriter:
         not sink a 268-item story: each split costs calls only where a part failed), all within
         the person's request ``budget``. ``whole``: the person's profile (a sentence may state
         any of its items, and none it does not hold). A reply that fails the checks is never
-        cached, so a re-run asks again instead of replaying a refusal."""
+        cached as a story part: it is remembered as rejected, so a re-run checks it again without
+        a model call and goes straight to the next attempt."""
         problems: list[str] = []
         rejected: list[str] = []
         rules = prompt.split(chunk.as_qa_list())[0] if self.prompt != "small" else prompt.split(FACTS_HEADER)[0]
@@ -403,7 +404,7 @@ class StoryWriter:
             budget.spend(1, f"{theme} (attempt {attempt + 1})")
             completion = self.model.complete(
                 messages, max_tokens=cap, temperature=temperature, seed=self.seed, sample_index=sample,
-                repeat_penalty=penalty, accept=lambda c: not check(c))
+                repeat_penalty=penalty, accept=lambda c: not check(c), remember_rejected=True)
             text = completion.text.strip()
             found: list[Problem] = check(completion)
             part = {"theme": theme, "items": len(chunk), "messages": messages, "text": text,
@@ -415,7 +416,7 @@ class StoryWriter:
             if not found:
                 return [part]
             problems.append(describe(found))
-            rejected.append(text[:REJECTED_CHARS])  # what was rejected (never cached), for the trace
+            rejected.append(text[:REJECTED_CHARS])  # what was rejected (stored as rejected, never as a part)
             if any(p.kind in ("loop", "cut_off") for p in found):
                 penalty = LOOP_REPEAT_PENALTY
         if len(chunk) > 1:
