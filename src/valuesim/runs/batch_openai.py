@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from ..errors import ConfigError, ModelError
 from ..llm.batch import BatchState
-from ..llm.batch_jsonl import ENDPOINT, import_results, request_files
+from ..llm.batch_jsonl import ENDPOINT, Imported, import_results, request_files
 from ..llm.secrets import api_key, scrub
 from ..llm.transport import public_url, split_urls
 
@@ -139,17 +139,20 @@ class OpenAIBatchDriver:
 
     def _finish(self, state: BatchState, sid: int, batch: Any) -> int:
         """Import an ended batch's output and error files; report what did not come back."""
-        accepted, errors = 0, 0
+        total = Imported()
         for kind in ("output_file_id", "error_file_id"):
             fid = getattr(batch, kind, None)
             if not fid:
                 continue
             data = self._call("download a batch file", lambda fid=fid: self.client.files.content(fid).read())
             result = import_results(state, data, f"{batch.id} {kind.split('_')[0]} file")
-            accepted += result.accepted
-            errors += result.failed
-            if result.errors:
-                self.say(f"batch: {batch.id}: {result.text()}")
+            total.lines += result.lines
+            total.accepted += result.accepted
+            total.already += result.already
+            total.errors.update(result.errors)
+        accepted, errors = total.accepted, total.failed
+        if total.errors:
+            self.say(f"batch: {batch.id}: {total.text()}")
         note = ""
         if batch.status != "completed":
             reasons = [f"{e.code}: {e.message}" for e in (getattr(getattr(batch, "errors", None), "data", None) or [])]
