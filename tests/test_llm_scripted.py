@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from valuesim.errors import ConfigError, ModelError
-from valuesim.llm import ChatModel, ScriptedModel, get_model
+from valuesim.llm import ModelAPI, ScriptedModel, get_model
 
 
 def user(text):
@@ -15,7 +15,7 @@ def user(text):
 
 def test_rules_match_in_order_and_calls_are_recorded():
     model = ScriptedModel([("Cognitive", "Answer: 3\nthinking"), (re.compile(r"Q\d+"), "Answer: 2")], default="Answer: 1")
-    assert isinstance(model, ChatModel)
+    assert isinstance(model, ModelAPI)
     assert model.complete(user("Cognitive module, Q7")).text == "Answer: 3\nthinking"
     assert model.complete(user("About Q7")).text == "Answer: 2"
     assert model.complete(user("nothing")).text == "Answer: 1"

@@ -91,7 +91,7 @@ def method_usage_rows(run_dir: str | Path) -> tuple[list[str], list[list[str]], 
 
 def method_usage_tables(run_dir: str | Path) -> list:
     """The report's table (empty list when no LLM method ran)."""
-    from .report import Table
+    from ..runs.render import Table
 
     header, rows, caption = method_usage_rows(run_dir)
     return [Table("LLM usage per method: estimate and actual", header, rows, caption)] if rows else []

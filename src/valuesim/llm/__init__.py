@@ -25,10 +25,10 @@ from typing import Any, Callable
 
 from ..errors import ConfigError
 from .accounting import Accounting, Prices
-from .base import (ANSWER_PREFIX, CHARS_PER_TOKEN, ChatModel, Completion, GenerateConfig, Message, ModelAPI, ModelInfo,
+from .base import (ANSWER_PREFIX, CHARS_PER_TOKEN, GenerateConfig, Message, ModelAPI, ModelInfo,
                    ModelOutput, OptionDistribution, TokenLogprob, Usage)
 from .cache import ResponseCache, cache_key, default_cache_path, valuesim_home
-from .model import ManagedModel, Model
+from .model import Model
 from .options import parse_answer, probs_from_written, score_codes, vote_distribution
 from .secrets import scrub
 from .scripted import ScriptedCall, ScriptedModel, hashed_options
@@ -197,9 +197,6 @@ __all__ = [
     "default_concurrency",
     "ANSWER_PREFIX",
     "Accounting",
-    "ChatModel",
-    "Completion",
-    "ManagedModel",
     "Message",
     "ModelAPI",
     "TokenLogprob",

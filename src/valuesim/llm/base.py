@@ -80,7 +80,6 @@ class ModelOutput:
     attempts: int = 1  # HTTP requests (or engine calls) it took, retries included; 0 when cached
 
 
-Completion = ModelOutput  # the name older code imports
 
 
 @dataclass
@@ -277,7 +276,6 @@ class ModelAPI(abc.ABC):
 
 
 TEMPLATE_TOKENS_PER_MESSAGE = 4  # role markers around each message (estimates only)
-ChatModel = ModelAPI  # the name older code imports
 
 
 def check_messages(messages: Sequence[Message]) -> list[dict]:

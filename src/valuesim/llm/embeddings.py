@@ -168,7 +168,7 @@ class MiniLMEmbedder:
 class ModelEmbedder:
     """Embeddings from a model server through the model layer: the same client, replicas,
     retries, response cache and accounting as the chat requests (e.g. text-embedding-ada-002,
-    as the paper). ``model`` is a ManagedModel on an OpenAI-compatible backend."""
+    as the paper). ``model`` is a Model on an OpenAI-compatible backend."""
 
     def __init__(self, model, embed_model: str, batch_size: int = 64):
         if not embed_model:
@@ -259,7 +259,7 @@ def get_embedder(spec: "str | Embedder" = "minilm", *, model=None, base_url: "st
                  cache: "str | Path | None | bool" = True) -> Embedder:
     """An embedder by spec: "minilm" or "openai:MODEL" (or an Embedder object to wrap).
 
-    "openai:MODEL" embeds through ``model`` (a ManagedModel on an OpenAI-compatible server, so
+    "openai:MODEL" embeds through ``model`` (a Model on an OpenAI-compatible server, so
     its client, cache and accounting are shared) or, without one, through a model handle on
     ``base_url``/$OPENAI_BASE_URL. ``cache``: True for $VALUESIM_HOME/embeddings.sqlite, a
     path, or False/None for memory only. The MiniLM weights are loaded once per process."""

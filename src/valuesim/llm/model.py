@@ -251,4 +251,3 @@ def _from_cache(v: dict) -> ModelOutput:
                        None if tokens is None else [TokenLogprob.from_list(t) for t in tokens], 0)
 
 
-ManagedModel = Model  # the name older code imports

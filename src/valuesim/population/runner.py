@@ -89,9 +89,9 @@ def resolve_countries(countries: "str | Iterable[str]", survey: Survey) -> list[
 
 
 def _load_model(model: Any, base_url: str | None, workers: int, prices=None):
-    from ..llm import ManagedModel, get_model
+    from ..llm import Model, get_model
 
-    if isinstance(model, ManagedModel):
+    if isinstance(model, Model):
         return model
     return get_model(model, base_url=base_url, concurrency=workers, **({"prices": prices} if prices else {}))
 

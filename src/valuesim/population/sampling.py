@@ -106,7 +106,3 @@ class RealAnswers:
         n = int(((np.isin(col, codes)) & (self.weights > 0)).sum())
         return counts, n
 
-
-def real_distribution(survey: Survey, ids: list[str], qid: str, codes: tuple[int, ...]) -> tuple[np.ndarray, int]:
-    """W_WEIGHT-weighted total of each valid code among ``ids`` and the number of valid answers."""
-    return RealAnswers(survey, ids).distribution(qid, codes)

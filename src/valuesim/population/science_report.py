@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..evaluation.report import Table
+from ..runs.render import Table
 from ..survey.countries import country_name
 from .noise import country_floor
 from .personas import LLM_METHODS, MARGINAL, UNIFORM

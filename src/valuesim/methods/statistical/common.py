@@ -62,14 +62,6 @@ def normalize_rows(probs: np.ndarray) -> np.ndarray:
     return out
 
 
-def distribution_dict(question: Question, probs: np.ndarray) -> dict[int, float]:
-    return dict(zip(question.codes, normalize_rows(probs).tolist()))
-
-
-def make_prediction(question: Question, probs: np.ndarray, trace: dict) -> Prediction:
-    return make_predictions(question, np.asarray(probs)[None, :], [trace])[0]
-
-
 def make_predictions(question: Question, probs: np.ndarray, traces: list[dict]) -> list[Prediction]:
     """Predictions over exactly ``question.codes`` (rows normalised; answer = most probable code,
     ties to the lower code)."""
