@@ -4,6 +4,7 @@ texts shown by the part that tells them apart, backstory excerpts with their fid
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from valuesim.cli import main
@@ -43,6 +44,9 @@ def test_items_side_by_side_leave_out_the_demographic_category(run_dir, capsys):
     assert "country-marginal accuracy | knn accuracy" in section and "### Easiest value items" in section
     rows = [line for line in section.splitlines() if line.startswith("| Q")]
     assert len(rows) == 20 and not any(" | Demo | " in r for r in rows)
+    items = pd.read_csv(run_dir / "report" / "items.csv")
+    assert {"question_id", "country-marginal", "knn", "mean", "predictions"} <= set(items.columns)
+    assert "Demo" not in set(items["category"]) and len(items) > 20
 
 
 def test_confusion_matrices_for_a_chosen_item_and_an_unknown_one(run_dir, capsys):

@@ -209,3 +209,20 @@ def test_weighted_scores_of_a_run_without_recorded_weights_are_refused_in_one_li
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "no survey weights recorded" in err
     assert main(["report", str(old)]) == 0  # unweighted: fine
+
+
+def test_dist_method_is_read_from_every_kind_of_llm_trace():
+    from valuesim.runs.trace import Trace
+
+    turn = {"distribution_method": "logprobs"}
+    parsed = {"distribution_method": "parsed"}
+    assert Trace.of({"modules": {"direct": turn}}).dist_method == "logprobs"
+    assert Trace.of({"modules": {"cognitive": turn, "affective": parsed},
+                     "coordinator": {"distribution_method": "sampling"}}).dist_method == "sampling"
+    assert Trace.of({"modules": {"cognitive": turn, "affective": parsed}}).dist_method == "mean of logprobs+parsed"
+    llm = {"modules": {"full-info": turn}}
+    assert Trace.of({"llm": llm, "stat": {}}).dist_method == "mixture of logprobs and statistical"
+    assert Trace.of({"llm": llm, "stat": {}, "fallback": "stat"}).dist_method == "statistical"
+    assert Trace.of({"llm": llm, "stat": {}, "fallback": "llm"}).dist_method == "logprobs"
+    assert Trace.of({"dist_method": "votes", "modules": {"x": turn}}).dist_method == "votes"
+    assert Trace.of({}).dist_method == "" and Trace.of({"llm": llm}).turns()[0][0] == "full-info"

@@ -282,7 +282,7 @@ def run_report(args: argparse.Namespace) -> int:
         from ..evaluation.export import export_scored
 
         paths["export"] = export_scored(args.run_dir, args.export)
-    for name in ("html", "markdown", "csv", "parquet", "metrics", "export"):
+    for name in ("html", "markdown", "csv", "parquet", "metrics", "items", "export"):
         if name in paths:
             print(f"{name}: {paths[name]}")
     return 0

@@ -20,8 +20,8 @@ from ..runs.rundir import RunDir
 from . import metrics as M
 from .rundata import RunData, load_run
 from .scored import metrics_table, weights_of
-from .sections import (confusion_item, confusion_tables, country_chart, items_tables, scores_note, story_excerpts,
-                       weight_column, weighted_summaries, weights_table)
+from .sections import (confusion_item, confusion_tables, country_chart, item_scores, items_tables, scores_note,
+                       story_excerpts, weight_column, weighted_summaries, weights_table)
 from .stories import story_table
 from .tables import (CHANCE, _categories, category_table, country_table, curve_frame, curve_table, empty_notes,
                      failures_table, one_country_note, overall_scope, overall_table, scope_note,
@@ -71,6 +71,7 @@ def write_report(run_dir: str | Path, reference: str | None = None, seed: int = 
     paths["csv"] = write_csv(export, out / "predictions.csv")
     paths["parquet"] = write_parquet(export, out / "predictions.parquet")
     paths["metrics"] = write_csv(metrics_table(df, weighted=weighted, seed=seed), out / "metrics.csv")
+    paths["items"] = write_csv(item_scores(run, df[df["profile_limit"] < 0], min_predictions=1), out / "items.csv")
 
     if main.empty or main["failed"].all():  # nothing to score yet: say so, show the failures
         return _write_pages(run, out, main, paths, {}, [
@@ -247,11 +248,14 @@ def category_legend(codebook) -> str:
 
 def _markdown(title: str, meta, sections, legend: str = "") -> str:
     return markdown_page(title, meta, sections, legend,
-                         "Predictions: predictions.csv, predictions.parquet (one row per prediction).")
+                         "Predictions: predictions.csv, predictions.parquet (one row per prediction); metrics.csv "
+                         "(per method, category and country, with intervals); items.csv (every value item's "
+                         "accuracy per method).")
 
 
 def _html(title: str, meta, sections, images: dict[str, bytes], legend: str = "") -> str:
     return html_page(title, meta, sections, images, legend,
-                     "All predictions: predictions.csv and predictions.parquet next to this file.")
+                     "All predictions: predictions.csv and predictions.parquet next to this file; metrics.csv "
+                     "and items.csv: the scores as tables.")
 
 
