@@ -23,3 +23,26 @@ class ModelError(ValuesimError):
 
 class ConfigError(ValuesimError):
     """Bad options: unknown method, malformed model spec, missing setting."""
+
+
+SQLITE_CAUSES = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_CORRUPT": "the file is damaged (a corrupted page)",
+    "SQLITE_NOTADB": "the file is not a SQLite database",
+    "SQLITE_BUSY": "another process held it locked for longer than valuesim waits",
+    "SQLITE_LOCKED": "another connection has kept it locked",
+    "SQLITE_READONLY": "it cannot be written (read-only file or folder)",
+    "SQLITE_CANTOPEN": "it cannot be opened (a missing or unwritable folder)",
+    "SQLITE_IOERR": "the disk failed to read or write it",
+    "SQLITE_PERM": "permission denied",
+}
+
+
+def sqlite_cause(exc: Exception) -> str:
+    """What went wrong with a SQLite file, in words, from the error's own code (the primary
+    code: SQLITE_IOERR_WRITE is an I/O error); the library's message beside it."""
+    name = str(getattr(exc, "sqlite_errorname", "") or "")  # set on every sqlite3.Error raised by SQLite
+    for code, words in SQLITE_CAUSES.items():
+        if name == code or name.startswith(code + "_"):
+            return f"{words} ({exc})"
+    return str(exc)

@@ -13,7 +13,7 @@ import sqlite3
 import sys
 import threading
 
-from ..errors import ValuesimError
+from ..errors import ValuesimError, sqlite_cause
 from ..llm.secrets import scrub
 from ..survey.model import UnknownQuestion
 from ..survey.survey import UnknownRespondent
@@ -72,8 +72,9 @@ def _run(args: argparse.Namespace) -> int:
     except (ValuesimError, UnknownQuestion, UnknownRespondent) as exc:
         print(f"valuesim: error: {one_line(scrub(exc))}", file=sys.stderr)
         return 2
-    except sqlite3.DatabaseError as exc:  # a damaged store met outside the checks that name it
-        print(f"valuesim: error: a run's SQLite file is damaged or not a database ({scrub(exc)})", file=sys.stderr)
+    except sqlite3.Error as exc:  # the run's store met outside the checks that name it (the caches name themselves)
+        print(f"valuesim: error: the run's store (predictions.sqlite in the run directory) failed: "
+              f"{scrub(sqlite_cause(exc))}; everything stored before is kept", file=sys.stderr)
         return 2
     except (PermissionError, FileExistsError, IsADirectoryError, NotADirectoryError) as exc:
         print(f"valuesim: error: {scrub(exc.strerror or exc)}: {scrub(exc.filename or '')}".rstrip(": "),

@@ -309,8 +309,9 @@ def plan_study(survey: Survey, cfg: StudyConfig, run: RunDir | None = None) -> S
         from ..llm import default_concurrency
 
         concurrency = default_concurrency(cfg.model)
-    if int(concurrency) < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    from ..llm import concurrency_limit
+
+    concurrency = concurrency_limit(concurrency)  # at least 1, capped (and a high value warned)
     split = cfg.split
     if run is not None and run.has_split():
         split = Split.from_json(run.split_json())  # a resumed run keeps its split

@@ -9,6 +9,12 @@ Writes are batched: a response is readable in this process at once, and written 
 in one transaction per ``FLUSH_ROWS`` responses or ``FLUSH_SECONDS`` (and at exit), because a
 transaction per response cost a fast server a third of valuesim's CPU. A killed process loses
 at most the last half second of responses, never a prediction (those live in the run's store).
+
+The cache is a saving, not a record: a cache that cannot be opened is one clear error before a
+run starts, naming the file and the cause (full disk, damaged, locked, unwritable); one that
+fails during a run (the disk fills, a page is corrupted, another process holds it locked for
+minutes) is switched off for the rest of the process with one warning saying so, and the run
+goes on asking the model (its predictions are in the run's store, never here).
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ import hashlib
 import json
 import os
 import sqlite3
+import sys
 import threading
 import time
 import weakref
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, sqlite_cause
 
 FLUSH_ROWS, FLUSH_SECONDS = 500, 0.5
+LOCK_WAIT_SECONDS = 60.0  # how long a write waits for another process's lock before the cache is switched off
 
 
 def valuesim_home() -> Path:
@@ -59,13 +67,18 @@ class ResponseCache:
         self.misses = 0
         self._pending: dict[str, tuple] = {}  # key -> row, not yet in the file
         self._flushed = time.monotonic()
+        self.failed: str | None = None  # why the file was switched off during this process
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS responses ("
+                    " key TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT NOT NULL,"
+                    " value TEXT NOT NULL, created REAL NOT NULL)"
+                )
+                conn.execute("SELECT key FROM responses LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise self._refusal(exc) from None
         _OPEN.add(self)
-        with self._connect() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS responses ("
-                " key TEXT PRIMARY KEY, kind TEXT NOT NULL, model TEXT NOT NULL,"
-                " value TEXT NOT NULL, created REAL NOT NULL)"
-            )
 
     @classmethod
     def open(cls, path: str | Path) -> "ResponseCache":
@@ -82,22 +95,44 @@ class ResponseCache:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             try:
-                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn = sqlite3.connect(self.path, timeout=LOCK_WAIT_SECONDS, isolation_level=None,
+                                       check_same_thread=False)
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
-                conn.execute("PRAGMA busy_timeout=60000")
+                conn.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT_SECONDS * 1000)}")
             except sqlite3.Error as exc:
-                raise ConfigError(f"cannot open the response cache {self.path}: {exc}") from None
+                raise self._refusal(exc) from None
             self._local.conn = conn
         return conn
+
+    def _refusal(self, exc: Exception) -> ConfigError:
+        return ConfigError(self._describe(exc) + "; free space or move the file away (it is rebuilt), "
+                           "or set $VALUESIM_HOME to another folder")
+
+    def _describe(self, exc: Exception) -> str:
+        return f"the response cache {self.path} failed: {sqlite_cause(exc)}"
+
+    def _switch_off(self, exc: Exception) -> None:
+        """The file failed during a run: say so once, keep what is pending in memory, go on without it."""
+        with self._lock:
+            first, self.failed = self.failed is None, sqlite_cause(exc)
+        if first:
+            print(f"valuesim: warning: {self._describe(exc)}; continuing without it (replies are not cached "
+                  "from here on; the run's predictions are stored as usual)", file=sys.stderr, flush=True)
 
     def get(self, key: str) -> dict | None:
         with self._lock:
             pending = self._pending.get(key)
         if pending is not None:
             blob = pending[3]
+        elif self.failed is not None:
+            blob = None
         else:
-            row = self._connect().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            try:
+                row = self._connect().execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+            except (sqlite3.Error, ConfigError) as exc:
+                self._switch_off(exc)
+                row = None
             blob = None if row is None else row[0]
         with self._lock:
             if blob is None:
@@ -107,6 +142,8 @@ class ResponseCache:
         return None if blob is None else json.loads(blob)
 
     def put(self, key: str, kind: str, model: str, value: dict) -> None:
+        if self.failed is not None:
+            return  # switched off: nothing grows in memory instead
         row = (key, kind, model, json.dumps(value, ensure_ascii=False), time.time())
         with self._lock:
             self._pending[key] = row
@@ -117,21 +154,29 @@ class ResponseCache:
     def flush(self) -> None:
         """Write every pending response to the file, in one transaction."""
         with self._lock:
+            if self.failed is not None:
+                return  # switched off: what is pending stays readable in memory for this process
             rows, self._pending = list(self._pending.values()), {}
             self._flushed = time.monotonic()
         if not rows:
             return
-        conn = self._connect()
         try:
+            conn = self._connect()
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(
                 "INSERT OR REPLACE INTO responses (key, kind, model, value, created) VALUES (?, ?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except (sqlite3.Error, NameError):
+                pass
             with self._lock:  # keep them for the next flush (newer values of a key win)
                 self._pending = {**{r[0]: r for r in rows}, **self._pending}
+            if isinstance(exc, (sqlite3.Error, ConfigError)):
+                self._switch_off(exc)
+                return
             raise
 
     def __len__(self) -> int:

