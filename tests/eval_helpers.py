@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pandas as pd
 
-from valuesim.methods.base import PersonContext, Prediction
+from valuesim.methods.base import ModelUser, PersonContext, Prediction
 from valuesim.survey.model import Profile, Question
 from valuesim.survey.survey import Survey
 from valuesim.survey.wvs7.bank import load_codebook
@@ -72,11 +72,10 @@ class FirstCode:
         return out
 
 
-class FakeLLM:
+class FakeLLM(ModelUser):
     """LLM-style fake (no predict_batch, threaded path): answers from the profile size parity,
-    can fail on chosen items and interrupt after N calls."""
-
-    model = None  # declares it an LLM simulator (ModelUser): the one-by-one, threaded path
+    can fail on chosen items and interrupt after N calls. Declared an LLM simulator (ModelUser):
+    the one-by-one, threaded path."""
 
     def __init__(self, name: str = "fake-llm", interrupt_after: int | None = None, fail_items=(),
                  reply: str | None = None):

@@ -50,12 +50,21 @@ class FakeServer:
         self.headers: list[dict] = []
         self.inflight = 0
         self.max_inflight = 0
+        self.models = False  # True: GET /models answers 200 with a model list, to anyone (as llama-server)
+        self.gets: list[str] = []
         self.lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output clean
                 pass
+
+            def do_GET(self):
+                fake.gets.append(self.path)
+                if fake.models and self.path.rstrip("/").endswith("/models"):
+                    fake.send(self, 200, b'{"object": "list", "data": [{"id": "fake-model", "object": "model"}]}')
+                else:
+                    fake.send(self, 404, b'{"error": {"message": "not found"}}')
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))

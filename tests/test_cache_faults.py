@@ -165,3 +165,34 @@ def test_population_concurrency_is_capped_too(synth, tmp_path, capsys, monkeypat
                  "--model", "scripted", "--personas", "2", "--no-progress", "--concurrency", "0",
                  "--out", str(tmp_path / "pop0")]) == 2
     assert "--concurrency must be at least 1" in capsys.readouterr().err
+
+
+# --- 13. a server whose model list answers anyone, and refuses the key on completions ------------
+
+
+def test_preflight_asks_for_one_token_when_the_model_list_says_nothing_of_the_key(serve, synth, tmp_path,
+                                                                                  monkeypatch, capsys):
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
+    server = serve(("status", 401, "Invalid API key"))
+    server.models = True
+    out = tmp_path / "run"
+    assert main(eval_argv(synth, server, out)) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "failed its check before the first prediction" in err
+    assert "rejected the API key (401)" in err and not out.exists()  # no run directory, no failed predictions
+    assert len(server.requests) == 1 and server.requests[0]["max_tokens"] == 1  # one minimal completion
+
+
+def test_the_preflight_completion_is_the_one_request_before_the_run(serve, synth, tmp_path, monkeypatch, capsys):
+    import json
+
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
+    server = serve(("call", method_reply))
+    server.models = True
+    out = tmp_path / "run"
+    assert main(eval_argv(synth, server, out)) == 0
+    assert server.requests[0]["max_tokens"] == 1 and len(server.requests) == 1 + 8
+    with closing(sqlite3.connect(out / "predictions.sqlite")) as db:
+        usage = [json.loads(r[0]) for r in db.execute("SELECT usage FROM sessions") if r[0]]
+    # the run's sessions count the study's requests; the check came before the run existed
+    assert sum(u["requests"] for u in usage) == len(server.requests) - 1 == 8

@@ -185,8 +185,9 @@ def get_model(
     default, see ``default_concurrency``); ``base_url``: one URL, a comma list or a list of
     replicas of the same model. ``size``: "small" or "large", overriding the size hint the
     backend declares (it picks prompts written for small models, e.g. the backstory's).
-    ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite;
-    scripted models are not cached by default so test rules never leak between tests).
+    ``cache``: a path, False/None for no cache, or the default ($VALUESIM_HOME/cache.sqlite for
+    a backend whose ModelAPI.cache_replies says its replies are a model's answers; scripted
+    models and the dry run say not, so test rules and placeholders never reach the cache).
     ``prices``: dollars per million tokens, "PROMPT,COMPLETION[,CACHED]" or Prices (default:
     $VALUESIM_PRICES, else no cost is computed)."""
     if isinstance(spec, Model):
@@ -199,7 +200,7 @@ def get_model(
     else:
         raise ConfigError(f"model must be a spec string or a ModelAPI, got {type(spec).__name__}")
     if cache is DEFAULT_CACHE:
-        cache = None if isinstance(backend, ScriptedModel) else default_cache_path()
+        cache = default_cache_path() if backend.cache_replies else None
     store = ResponseCache.open(cache) if cache not in (None, False, True) else (
         ResponseCache.open(default_cache_path()) if cache is True else None)
     if prices is None:

@@ -228,6 +228,7 @@ class ModelAPI(abc.ABC):
 
     spec: str = ""
     retry: RetryPolicy = RetryPolicy()
+    cache_replies: bool = True  # False: its replies are no model's answers (a test double, the dry run)
 
     @abc.abstractmethod
     def generate(self, messages: list[Message], config: GenerateConfig) -> ModelOutput:

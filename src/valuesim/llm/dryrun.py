@@ -89,6 +89,8 @@ class DryRunModel(ModelAPI):
     (None when it cannot be built, e.g. without an API key; then ``reads`` says whether it
     would read distributions with pre-filled one-token requests, as the embedded engine)."""
 
+    cache_replies = False  # placeholders under the real model's identity: never in the default cache
+
     def __init__(self, backend: ModelAPI | None, spec: str, *, reads: bool = False, answer_share: float = 1.0,
                  story_share: float = 1.0, text_reply: Callable[[list[dict], int, int], str] | None = None):
         self._backend = backend

@@ -68,6 +68,8 @@ class ScriptedModel(ModelAPI):
     ``size`` a size hint ("small" | "large").
     """
 
+    cache_replies = False  # its rules live in the test, not in its identity: never in the default cache
+
     def __init__(
         self,
         rules: Union[Sequence[tuple[Pattern, Reply]], Callable[[list], str], None] = None,

@@ -6,6 +6,7 @@ output serves individual metrics (accuracy, MAE), population aggregation and cal
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol, runtime_checkable
 
@@ -50,8 +51,9 @@ class Prediction:
 
 @runtime_checkable
 class Simulator(Protocol):
-    """A method that predicts a person's answer. What else it can do is declared by the
-    protocols below, which callers check with ``isinstance`` (never by probing attributes)."""
+    """A method that predicts a person's answer. What else it can do is declared: by the
+    protocols below (methods it implements) and by subclassing ModelUser / EmbedderUser, which
+    callers check with ``isinstance`` (never by probing attributes)."""
 
     name: str
 
@@ -82,18 +84,19 @@ class PersonPreparer(Protocol):
     def prepare(self, person: PersonContext) -> Any: ...
 
 
-@runtime_checkable
-class ModelUser(Protocol):
-    """An LLM simulator: every request goes through ``model`` (a ``valuesim.llm.Model``)."""
+class ModelUser(abc.ABC):  # noqa: B024 - a declaration: nothing to implement beyond ``model``
+    """Declares an LLM simulator: every request goes through ``model`` (a ``valuesim.llm.Model``,
+    None until one is given). A simulator says it is one by subclassing, so an attribute that
+    happens to be called ``model`` (a fitted regression, say) declares nothing."""
 
-    model: Any
+    model: Any = None
 
 
-@runtime_checkable
-class EmbedderUser(Protocol):
-    """Embeds text (RAG's retrieval); ``embedder`` may be replaced (the estimate's stand-in)."""
+class EmbedderUser(abc.ABC):  # noqa: B024 - a declaration: nothing to implement beyond ``embedder``
+    """Declares a simulator that embeds text (RAG's retrieval) through ``embedder``, which may be
+    replaced (the estimate's stand-in). Declared by subclassing, as ModelUser."""
 
-    embedder: Any
+    embedder: Any = None
 
 
 def predict_many(

@@ -54,7 +54,7 @@ def _vector(pred: Prediction, question: Question) -> np.ndarray:
     return v / s if s > 0 else np.full(len(v), 1.0 / len(v))
 
 
-class HybridSimulator:
+class HybridSimulator(ModelUser):
     name = "hybrid"
 
     def __init__(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..llm import as_model
 from ..survey.model import Question
-from .base import PersonContext, Prediction
+from .base import ModelUser, PersonContext, Prediction
 from .prompting import Generation
 from .single_prompt import answer_one
 
@@ -34,7 +34,7 @@ def persona_messages(persona_text: str, question: Question, survey: str = "") ->
     return [{"role": "user", "content": content}]
 
 
-class PersonaSimulator:
+class PersonaSimulator(ModelUser):
     """predict(persona, question): the answer and option distribution for the persona text."""
 
     needs_llm = True

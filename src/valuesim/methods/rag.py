@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from ..survey.model import Question
-from .base import PersonContext
+from .base import EmbedderUser, PersonContext
 from .single_prompt import SinglePromptSimulator
 
 
@@ -21,7 +21,7 @@ def item_text(question: Question, code: int) -> str:
     return f"{question.render()}\nAnswer: {question.answer_text(code)}"
 
 
-class RAG(SinglePromptSimulator):
+class RAG(SinglePromptSimulator, EmbedderUser):
     name = "rag"
     prompt = "rag"
     context_kind = "retrieved"

@@ -9,12 +9,12 @@ from typing import Callable
 from ..llm import as_model
 from ..errors import ModelError
 from ..survey.model import Question
-from .base import PersonContext, Prediction
+from .base import ModelUser, PersonContext, Prediction
 from .prompting import LAYOUTS, Generation, UnparsableAnswer, ask, render, user
 from .residence import with_residence
 
 
-class SinglePromptSimulator:
+class SinglePromptSimulator(ModelUser):
     """Subclasses set ``name`` and ``prompt`` and implement ``context(person, question, trace)``."""
 
     name = "single-prompt"

@@ -24,7 +24,7 @@ from ..llm import as_model
 from ..llm.batch import gather
 from ..errors import ModelError
 from ..survey.model import Question
-from .base import PersonContext, Prediction
+from .base import ModelUser, PersonContext, Prediction
 from .cab import MODULES, run_module
 from .coordinator import MODES, coordinate
 from .prompting import LAYOUTS, OVERFLOW, Generation, Turn, fit_profile
@@ -35,7 +35,7 @@ from .story import StoryFailure, StoryWriter
 RESERVE_TOKENS = 900
 
 
-class ValueSim:
+class ValueSim(ModelUser):
     """The ValueSim simulator and its ablations. Thread-safe (see StoryWriter for the cache)."""
 
     def __init__(
