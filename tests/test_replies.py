@@ -177,3 +177,13 @@ def test_the_model_refuses_a_huge_reply_once(serve):
     big = ModelOutput("Answer: 2", logprobs=[TokenLogprob("a", -0.1, {f"t{i}": -1.0 for i in range(20)})] * 3000)
     with pytest.raises(ReplyTooLarge):
         check_reply(big, "m")
+
+
+def test_a_reply_announced_over_16_mb_is_refused_before_it_is_read(serve):
+    from valuesim.llm.transport import MAX_BODY_BYTES
+
+    server = serve(("good", "x" * (MAX_BODY_BYTES + 1000)))
+    model = retrying(server)
+    with pytest.raises(ModelError, match="over the 16 MB a reply may take: refused before it was read"):
+        model.complete(USER)
+    assert len(server.requests) == 1 and model.waits == []  # not retried: the next one would be as large

@@ -62,6 +62,21 @@ def split_urls(base_url: "str | Sequence[str] | None") -> list[str]:
     return urls
 
 
+MAX_BODY_BYTES = 16_000_000  # a reply body a server announces as larger is refused before it is read
+
+
+class BodyTooLarge(Exception):
+    """A reply whose Content-Length is over MAX_BODY_BYTES (raised before its body is read)."""
+
+
+async def _refuse_huge_body(response: Any) -> None:
+    """httpx response hook: a 50 MB reply costs neither the memory to parse it nor the time to read it
+    (replies.py refuses what is over 1 MB of text after parsing, for bodies sent without a length)."""
+    length = response.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise BodyTooLarge(f"{int(length) / 1e6:.1f} MB")
+
+
 @dataclass
 class Replica:
     url: str
@@ -104,8 +119,9 @@ class Transport:
 
     def _client(self, replica: Replica) -> Any:
         if replica.client is None:  # created on the loop thread only, so no lock is needed
+            http = self._openai.DefaultAsyncHttpxClient(event_hooks={"response": [_refuse_huge_body]})
             replica.client = self._openai.AsyncOpenAI(api_key=self._key or "no-key-needed", base_url=replica.url,
-                                                      max_retries=0, timeout=self.timeout)
+                                                      max_retries=0, timeout=self.timeout, http_client=http)
         return replica.client
 
     async def _attempt(self, replica: Replica, send: Callable[[Any], Any]) -> Any:
@@ -206,6 +222,10 @@ class Transport:
         where = f"the model server at {where_url}"
         if isinstance(exc, (asyncio.TimeoutError, TimeoutError, o.APITimeoutError)):
             return True, f"{where} did not answer within {self.timeout:g} s", None
+        too_large = exc if isinstance(exc, BodyTooLarge) else exc.__cause__
+        if isinstance(too_large, BodyTooLarge):
+            return False, (f"{where} sent a reply of {too_large}, over the {MAX_BODY_BYTES / 1e6:g} MB a reply "
+                           "may take: refused before it was read"), None
         if isinstance(exc, o.APIConnectionError):
             return True, (f"cannot reach {where} (connection refused, dropped or reset); check --base-url and "
                           "that the server is running"), None
