@@ -157,7 +157,9 @@ def test_one_country_says_country_marginal_equals_global_marginal(tmp_path, caps
     assert "country-marginal equals global-marginal here" in out and "country-marginal equals global-marginal" in md
 
 
-def test_all_failed_then_a_successful_rerun_without_ordinal_items(serve, synth, tmp_path, capsys):
+def test_all_failed_then_a_successful_rerun_without_ordinal_items(serve, synth, tmp_path, capsys, monkeypatch):
+    # a cache of its own: the shared one may hold good replies for a fake server that got the same port earlier
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "home"))
     refusing = serve(("call", lambda body: method_reply(body, text="I would rather not say.")))
     argv = ["eval", str(synth), "--methods", "no-profile", "--users", "2", "--folds", "2", "--items", "Q11-Q14",
             "--model", "openai:fake-model", "--no-progress", "--out", str(tmp_path / "run")]
