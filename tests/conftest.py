@@ -8,6 +8,17 @@ from fake_server import serving
 from valuesim.survey.wvs7.bank import load_codebook
 
 
+@pytest.fixture(autouse=True)
+def own_valuesim_home(monkeypatch, tmp_path):
+    """Every test gets a VALUESIM_HOME (response cache, embedding cache, file hashes) of its own.
+
+    With the user's ~/.cache/valuesim shared by every test and every earlier run, a fake server
+    that got the port an earlier one had was answered from that earlier server's cached replies
+    (a refusing server "answered", a call counted as a cache hit): flaky, and more so as the cache
+    grew. A test that sets VALUESIM_HOME itself still does (its setenv comes later)."""
+    monkeypatch.setenv("VALUESIM_HOME", str(tmp_path / "valuesim-home"))
+
+
 @pytest.fixture
 def serve(monkeypatch):
     """``serve(*script)`` starts a fake OpenAI-compatible server (fake_server.py); every server
