@@ -37,6 +37,7 @@ from ..llm.accounting import Prices
 from ..llm.base import Usage
 from ..methods.base import EmbedderUser
 from ..runs.rundir import ESTIMATE_FILE, RunDir
+from ..survey.survey import Survey
 from .dryrun import KEYS, Counter, DryEmbedder, DryRunModel, _add, tokenizer_for
 
 ANSWER_SHARE = 0.6  # answering turns write ~60% of their max_tokens (measured: see README)
@@ -311,7 +312,7 @@ def estimate_study(
     cfg = study_config(config, **settings)
     if cfg.model is None:
         cfg = cfg.replace(model="local")
-    if not hasattr(survey, "codebook"):
+    if not isinstance(survey, Survey):  # a path
         from ..survey.io import load_survey
 
         survey = load_survey(Path(survey))
