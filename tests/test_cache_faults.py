@@ -191,8 +191,10 @@ def test_the_preflight_completion_is_the_one_request_before_the_run(serve, synth
     server.models = True
     out = tmp_path / "run"
     assert main(eval_argv(synth, server, out)) == 0
-    assert server.requests[0]["max_tokens"] == 1 and len(server.requests) == 1 + 8
+    # 8 predictions: 8 study requests, or 7 when two users' identical no-profile prompts meet in the
+    # response cache one after the other (in flight together, both are sent): timing decides.
+    assert server.requests[0]["max_tokens"] == 1 and len(server.requests) - 1 in (7, 8)
     with closing(sqlite3.connect(out / "predictions.sqlite")) as db:
         usage = [json.loads(r[0]) for r in db.execute("SELECT usage FROM sessions") if r[0]]
     # the run's sessions count the study's requests; the check came before the run existed
-    assert sum(u["requests"] for u in usage) == len(server.requests) - 1 == 8
+    assert sum(u["requests"] for u in usage) == len(server.requests) - 1
