@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from ..errors import ConfigError
-from .base import GenerateConfig, ModelOutput, TokenLogprob, Usage
+from .base import GenerateConfig, ModelOutput
+from .model import _from_cache, _to_cache
 
 STATE_DIR, STATE_FILE = "batch", "state.sqlite"
 T = TypeVar("T")
@@ -139,17 +140,12 @@ class BatchState:
 
 def to_value(out: ModelOutput) -> dict:
     """A batch reply as stored (the response cache's layout)."""
-    value = {"text": out.text, "usage": out.usage.as_dict(), "seconds": out.seconds, "finish_reason": out.finish_reason}
-    if out.logprobs is not None:
-        value["logprobs"] = [t.as_list() for t in out.logprobs]
-    return value
+    return _to_cache(out)
 
 
 def from_value(v: dict) -> ModelOutput:
     """A stored batch reply as the fresh model answer it is (not from the response cache)."""
-    tokens = v.get("logprobs")
-    return ModelOutput(v["text"], Usage(**v["usage"]), v["seconds"], False, v.get("finish_reason", ""),
-                       None if tokens is None else [TokenLogprob.from_list(t) for t in tokens], 1)
+    return _from_cache(v, cached=False, requests=1)
 
 
 class BatchCollector:

@@ -241,15 +241,17 @@ class Model:
 
 
 def _to_cache(out: ModelOutput) -> dict:
+    """A reply as the response cache (and a batch run's state) stores it."""
     value = {"text": out.text, "usage": out.usage.as_dict(), "seconds": out.seconds, "finish_reason": out.finish_reason}
     if out.logprobs is not None:
         value["logprobs"] = [t.as_list() for t in out.logprobs]
     return value
 
 
-def _from_cache(v: dict) -> ModelOutput:
+def _from_cache(v: dict, cached: bool = True, requests: int = 0) -> ModelOutput:
+    """A stored reply back as a ModelOutput: a cache hit by default (no request made)."""
     tokens = v.get("logprobs")
-    return ModelOutput(v["text"], Usage(**v["usage"]), v["seconds"], True, v.get("finish_reason", ""),
-                       None if tokens is None else [TokenLogprob.from_list(t) for t in tokens], 0)
+    return ModelOutput(v["text"], Usage(**v["usage"]), v["seconds"], cached, v.get("finish_reason", ""),
+                       None if tokens is None else [TokenLogprob.from_list(t) for t in tokens], requests)
 
 
